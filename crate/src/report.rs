@@ -1,0 +1,400 @@
+//! What verification found: problems with stable codes, verdicts, and the per-wheel report.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A stable problem code (see `docs/SPEC.md`). Serialized in kebab-case, e.g. `zip-duplicate-name`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+#[allow(missing_docs)] // each variant is documented in docs/SPEC.md's tables
+pub enum Code {
+    ZipTruncated,
+    ZipNoEocd,
+    ZipMultipleEocd,
+    ZipTrailingData,
+    ZipPrefixData,
+    ZipGap,
+    ZipOverlap,
+    ZipEntryOrder,
+    ZipMultiDisk,
+    ZipCountMismatch,
+    ZipCdBounds,
+    #[serde(rename = "zip64-inconsistent")]
+    Zip64Inconsistent,
+    ZipBadHeader,
+    ZipHeaderMismatch,
+    ZipDataDescriptorMismatch,
+    ZipBadExtra,
+    ZipDuplicateExtra,
+    ZipUnicodePathMismatch,
+    ZipEncrypted,
+    ZipUnsupportedMethod,
+    ZipNotRegularFile,
+    ZipBadDirectory,
+    ZipBadDeflate,
+    ZipSizeMismatch,
+    ZipCompressedSizeMismatch,
+    ZipCrcMismatch,
+    ZipBadName,
+    ZipDuplicateName,
+    ZipNameCollision,
+    LimitEntries,
+    LimitCentralDirectory,
+    LimitNameLength,
+    LimitMemberSize,
+    LimitTotalSize,
+    LimitRecordSize,
+    LimitSignatureSize,
+    WheelBadFilename,
+    WheelNoDistInfo,
+    WheelMultipleDistInfo,
+    WheelDistInfoMismatch,
+    WheelBadDataDir,
+    WheelMissingRecord,
+    WheelMissingWheel,
+    WheelMissingMetadata,
+    RecordEncoding,
+    RecordSyntax,
+    RecordDuplicate,
+    RecordBadPath,
+    RecordHashAlgorithm,
+    RecordBadHash,
+    RecordBadSize,
+    RecordSelfRow,
+    RecordMissingHash,
+    RecordMissingFile,
+    RecordUnlistedFile,
+    RecordHashMismatch,
+    RecordSizeMismatch,
+    SigMalformed,
+    SigDuplicateMember,
+    SigBadBase64,
+    SigUnsupportedAlg,
+    SigCrit,
+    SigB64,
+    SigHeaderOverlap,
+    SigBadKey,
+    SigKidMismatch,
+    SigBadSignature,
+    SigPayloadMismatch,
+    SigWrongFile,
+    SigFileDigestMismatch,
+    TrustKeyNotListed,
+    TrustProjectScope,
+    TrustKeyRetired,
+    TrustNotPinned,
+    TrustKeyChanged,
+    TrustUnsignedDowngrade,
+}
+
+impl Code {
+    /// The stable kebab-case string of this code.
+    pub fn as_str(self) -> String {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(s)) => s,
+            _ => format!("{self:?}"),
+        }
+    }
+
+    /// Whether this problem is about trust (verdict `untrusted`/`key-changed`) rather than
+    /// integrity (verdict `invalid`).
+    pub fn is_trust(self) -> bool {
+        matches!(
+            self,
+            Code::TrustKeyNotListed
+                | Code::TrustProjectScope
+                | Code::TrustKeyRetired
+                | Code::TrustNotPinned
+                | Code::TrustKeyChanged
+                | Code::TrustUnsignedDowngrade
+        )
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.as_str())
+    }
+}
+
+/// One thing wrong with a wheel: a stable code, the member it concerns, and a precise message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// Stable machine-readable code.
+    pub code: Code,
+    /// The member path concerned, or `None` for the file as a whole.
+    pub path: Option<String>,
+    /// Human-readable, specific message (lowercase, no trailing period).
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem about the whole file.
+    pub fn file(code: Code, message: impl Into<String>) -> Self {
+        Problem { code, path: None, message: message.into() }
+    }
+
+    /// A problem about one member.
+    pub fn at(code: Code, path: impl Into<String>, message: impl Into<String>) -> Self {
+        Problem { code, path: Some(path.into()), message: message.into() }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.path {
+            Some(p) => write!(f, "{}: {}: {}", self.code, p, self.message),
+            None => write!(f, "{}: {}", self.code, self.message),
+        }
+    }
+}
+
+/// The overall verdict for one wheel, from the weakest claim to the strongest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Broken or ambiguous archive, hash mismatch, unlisted or missing file, or a bad signature.
+    Invalid,
+    /// Intact, no signature found.
+    Unsigned,
+    /// Intact and validly signed, but no trust source covers this project.
+    Signed,
+    /// A trust source covers this project and does not accept this key (or it arrived unsigned).
+    Untrusted,
+    /// Trust on first use remembered another key for this project.
+    KeyChanged,
+    /// Signed by a key that a trust source lists for this project.
+    Trusted,
+}
+
+impl Verdict {
+    /// The stable string, as printed and serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Invalid => "invalid",
+            Verdict::Unsigned => "unsigned",
+            Verdict::Signed => "signed",
+            Verdict::Untrusted => "untrusted",
+            Verdict::KeyChanged => "key-changed",
+            Verdict::Trusted => "trusted",
+        }
+    }
+
+    /// Badness rank for picking the worst of several verdicts (higher is worse).
+    pub fn severity(self) -> u8 {
+        match self {
+            Verdict::Trusted => 0,
+            Verdict::Signed => 1,
+            Verdict::Unsigned => 2,
+            Verdict::KeyChanged => 3,
+            Verdict::Untrusted => 4,
+            Verdict::Invalid => 5,
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a wheel must stand for the caller to accept it (the CLI's exit status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Requirement {
+    /// `unsigned`, `signed` and `trusted` pass.
+    #[default]
+    Intact,
+    /// `signed` and `trusted` pass.
+    Signed,
+    /// Only `trusted` passes.
+    Trusted,
+}
+
+impl Requirement {
+    /// Whether `verdict` satisfies this requirement.
+    pub fn accepts(self, verdict: Verdict) -> bool {
+        match verdict {
+            Verdict::Trusted => true,
+            Verdict::Signed => self != Requirement::Trusted,
+            Verdict::Unsigned => self == Requirement::Intact,
+            Verdict::Invalid | Verdict::Untrusted | Verdict::KeyChanged => false,
+        }
+    }
+}
+
+/// Where the trust in a signature came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustedBy {
+    /// `key-url`, `key-file`, `pin` or `first-use`.
+    pub kind: TrustKind,
+    /// The key URL, file path, or a short description of the pin / first-use entry.
+    pub source: String,
+}
+
+/// Kind of trust source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TrustKind {
+    /// A JWK Set fetched from a key URL.
+    KeyUrl,
+    /// A JWK Set read from a local file.
+    KeyFile,
+    /// A pin (project → key ids) given by the user.
+    Pin,
+    /// The trust-on-first-use store.
+    FirstUse,
+}
+
+/// Signature serialization format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SigFormat {
+    /// RFC 7515 general JSON serialization.
+    General,
+    /// RFC 7515 flattened JSON serialization.
+    Flattened,
+    /// wheel 0.31's `recipients` (JWS-JS draft) entry.
+    Legacy,
+}
+
+/// Where a signature was carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Carrier {
+    /// `<dist-info>/RECORD.jws` inside the wheel.
+    Embedded,
+    /// A separate `<wheel>.jws` file.
+    Detached,
+}
+
+/// One signature found on the wheel and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureReport {
+    /// RFC 7638 thumbprint of the signing key (computed, not copied from the header).
+    pub kid: Option<String>,
+    /// `SHA256:…` fingerprint of the raw public key.
+    pub fingerprint: Option<String>,
+    /// The `alg` header value.
+    pub alg: Option<String>,
+    /// Serialization format.
+    pub format: SigFormat,
+    /// Embedded or detached.
+    pub carrier: Carrier,
+    /// Where a detached signature came from (file path or URL).
+    pub source: Option<String>,
+    /// The signer-claimed signing time.
+    pub iat: Option<i64>,
+    /// The signer's key URL hint (`jku`): shown, never trusted by itself.
+    pub jku: Option<String>,
+    /// The public JWK from the header (for display and trust on first use).
+    pub jwk: Option<serde_json::Value>,
+    /// Whether the signature verified cryptographically and its payload matched this wheel.
+    pub valid: bool,
+    /// The trust source that accepted this key for this project, if any.
+    pub trusted_by: Option<TrustedBy>,
+    /// Set when the accepting key is listed as retired (Unix seconds).
+    pub retired: Option<i64>,
+}
+
+/// Status of one member in the members table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MemberStatus {
+    /// Hash and size match RECORD.
+    Ok,
+    /// Hash, size, CRC or inflate problem.
+    Mismatch,
+    /// Present in the archive, not in RECORD.
+    Unlisted,
+    /// Listed in RECORD, not in the archive.
+    Missing,
+    /// RECORD itself or an exempt signature file.
+    Exempt,
+    /// A directory entry.
+    Directory,
+}
+
+/// One row of the members table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// Member path.
+    pub path: String,
+    /// Uncompressed size (as read, or as declared when it could not be read).
+    pub size: u64,
+    /// Outcome.
+    pub status: MemberStatus,
+}
+
+/// Everything verification found about one wheel. Only [`crate::verify::verify_wheel`]
+/// builds one, so holding a `Report` means the checks ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    /// The file name verified.
+    pub file: String,
+    /// The overall verdict.
+    pub verdict: Verdict,
+    /// Normalized project name (from the file name), if it parsed.
+    pub project: Option<String>,
+    /// Version (from the file name), if it parsed.
+    pub version: Option<String>,
+    /// Members whose content was hashed and compared with RECORD.
+    pub files_checked: usize,
+    /// Hex SHA-256 of the whole file, when it was computed.
+    pub sha256: Option<String>,
+    /// Signatures found.
+    pub signatures: Vec<SignatureReport>,
+    /// Every problem found (integrity and trust).
+    pub problems: Vec<Problem>,
+    /// Per-member outcomes, in archive order.
+    pub members: Vec<Member>,
+}
+
+impl Report {
+    /// Whether the report has a problem with this code.
+    pub fn has(&self, code: Code) -> bool {
+        self.problems.iter().any(|p| p.code == code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_serialize_as_documented() {
+        assert_eq!(Code::ZipDuplicateName.as_str(), "zip-duplicate-name");
+        assert_eq!(Code::Zip64Inconsistent.as_str(), "zip64-inconsistent");
+        assert_eq!(Code::SigB64.as_str(), "sig-b64");
+        assert_eq!(Code::TrustKeyChanged.as_str(), "trust-key-changed");
+    }
+
+    #[test]
+    fn spec_lists_every_code_and_no_other() {
+        let spec = include_str!("../../docs/SPEC.md");
+        let mut in_spec: Vec<String> = Vec::new();
+        for part in spec.split('`') {
+            let looks = ["zip-", "zip64-", "limit-", "wheel-", "record-", "sig-", "trust-"]
+                .iter()
+                .any(|p| part.starts_with(p))
+                && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if looks && !in_spec.contains(&part.to_string()) {
+                in_spec.push(part.to_string());
+            }
+        }
+        for code in in_spec.iter() {
+            let parsed: Result<Code, _> = serde_json::from_value(serde_json::Value::String(code.clone()));
+            assert!(parsed.is_ok(), "SPEC.md names `{code}` but Code has no such variant");
+        }
+        assert!(in_spec.len() >= 70, "found only {} codes in SPEC.md", in_spec.len());
+    }
+
+    #[test]
+    fn requirement_policy() {
+        assert!(Requirement::Intact.accepts(Verdict::Unsigned));
+        assert!(!Requirement::Signed.accepts(Verdict::Unsigned));
+        assert!(!Requirement::Trusted.accepts(Verdict::Signed));
+        assert!(!Requirement::Intact.accepts(Verdict::KeyChanged));
+    }
+}
