@@ -7,3 +7,4 @@ pub mod limits;
 pub mod names;
 pub mod record;
 pub mod report;
+pub mod jws;
