@@ -8,3 +8,7 @@ pub mod names;
 pub mod record;
 pub mod report;
 pub mod jws;
+pub mod zip;
+pub mod trust;
+pub mod verify;
+pub mod sign;

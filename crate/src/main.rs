@@ -1,1 +1,518 @@
-fn main() {}
+//! `wheelsig`: the command-line adapter over the wheelsig core. Glue only: argument parsing,
+//! files, HTTP, the first-use store and printing live here; every check lives in the library.
+#![forbid(unsafe_code)]
+#![allow(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
+
+mod cli;
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use cli::{fetch, output, store, time};
+use wheelsig::keys::{KeySet, ListedKey, PrivateKey, Private, PublicKey};
+use wheelsig::names::normalize_project;
+use wheelsig::report::{Requirement, TrustKind, Verdict};
+use wheelsig::sign;
+use wheelsig::trust::{FirstUse, KeySource, TrustPolicy};
+use wheelsig::verify::{verify_wheel, DetachedSignature, FileDigest, VerifyInput};
+
+/// Verify and sign Python wheels: strict archive and RECORD checks, Ed25519 JWS signatures,
+/// keys published at a key URL.
+#[derive(Parser)]
+#[command(name = "wheelsig", version, about, long_about = None, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate an Ed25519 signing key (private JWK written with mode 0600; public JWK printed)
+    Keygen {
+        /// Where to write the private key
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Overwrite an existing file
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print a JWK Set (keys.json) listing the public halves of key files
+    Jwks {
+        /// Private or public JWK files
+        #[arg(required = true, value_name = "KEY")]
+        keys: Vec<PathBuf>,
+        /// Restrict the keys to these projects (comma-separated)
+        #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+        projects: Vec<String>,
+        /// Mark the keys retired from this time (YYYY-MM-DD, RFC 3339 UTC or Unix seconds)
+        #[arg(long, value_name = "WHEN")]
+        exp: Option<String>,
+    },
+    /// Sign wheels: a detached <wheel>.jws (default) or an embedded RECORD.jws
+    Sign {
+        /// Private key file (from `wheelsig keygen`)
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// Append <dist-info>/RECORD.jws inside the wheel instead (rewrites the wheel)
+        #[arg(long)]
+        embed: bool,
+        /// Your key URL, recorded in the signature as a hint (`jku`) for verifiers
+        #[arg(long, value_name = "URL")]
+        key_url: Option<String>,
+        /// Write detached signatures here instead of next to each wheel
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+        /// Wheels to sign
+        #[arg(required = true, value_name = "WHEEL")]
+        wheels: Vec<PathBuf>,
+    },
+    /// Remove an embedded RECORD.jws, restoring the unsigned wheel byte for byte
+    Unsign {
+        /// Wheels to unsign
+        #[arg(required = true, value_name = "WHEEL")]
+        wheels: Vec<PathBuf>,
+    },
+    /// Verify wheels: archive, RECORD, signatures and trust
+    Verify(VerifyArgs),
+    /// List or remove trust-on-first-use entries
+    Trust {
+        #[command(subcommand)]
+        action: TrustAction,
+        /// Trust store file [default: $WHEELSIG_TRUST_STORE or $XDG_CONFIG_HOME/wheelsig/trust.json]
+        #[arg(long, global = true, value_name = "FILE")]
+        trust_store: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TrustAction {
+    /// List remembered project keys
+    List,
+    /// Forget the key remembered for a project
+    Remove {
+        /// Project name
+        project: String,
+    },
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    /// Trust the keys in this JWK Set file (repeatable)
+    #[arg(long, value_name = "FILE")]
+    jwks: Vec<PathBuf>,
+    /// Fetch and trust the JWK Set at this https URL, and look for signatures under its
+    /// releases/ (repeatable)
+    #[arg(long, value_name = "URL")]
+    key_url: Vec<String>,
+    /// Detached signature to check (only with a single wheel) [default: <wheel>.jws if present]
+    #[arg(long, value_name = "FILE")]
+    sig: Option<PathBuf>,
+    /// Pin a project to a key id: only that key is trusted for it (repeatable)
+    #[arg(long, value_name = "PROJECT=KID")]
+    pin: Vec<String>,
+    /// Read pins from a file of `project kid` lines (# comments allowed)
+    #[arg(long, value_name = "FILE")]
+    pins: Vec<PathBuf>,
+    /// Trust on first use: remember each project's key, report `key-changed` if it changes
+    #[arg(long)]
+    tofu: bool,
+    /// Trust store file [default: $WHEELSIG_TRUST_STORE or $XDG_CONFIG_HOME/wheelsig/trust.json]
+    #[arg(long, value_name = "FILE")]
+    trust_store: Option<PathBuf>,
+    /// Fail (exit 1) unless every wheel is signed
+    #[arg(long)]
+    require_signed: bool,
+    /// Fail (exit 1) unless every wheel is trusted
+    #[arg(long)]
+    require_trusted: bool,
+    /// Print a JSON report instead of text
+    #[arg(long)]
+    json: bool,
+    /// List every member and its status
+    #[arg(long)]
+    members: bool,
+    /// Wheels to verify
+    #[arg(required = true, value_name = "WHEEL")]
+    wheels: Vec<PathBuf>,
+}
+
+/// A failure to carry out the command (exit 2), as opposed to a wheel failing (exit 1).
+struct Failure(String);
+
+impl<T: std::fmt::Display> From<T> for Failure {
+    fn from(e: T) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Keygen { out, force } => keygen(&out, force),
+        Command::Jwks { keys, projects, exp } => jwks(&keys, &projects, exp.as_deref()),
+        Command::Sign { key, embed, key_url, out_dir, wheels } => sign_cmd(&key, embed, key_url.as_deref(), out_dir.as_deref(), &wheels),
+        Command::Unsign { wheels } => unsign_cmd(&wheels),
+        Command::Verify(args) => verify_cmd(&args),
+        Command::Trust { action, trust_store } => trust_cmd(action, trust_store.as_deref()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Failure(msg)) => {
+            eprintln!("wheelsig: error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn read_limited(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, Failure> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if meta.len() > limit {
+        return Err(Failure(format!("{}: {what} is {} bytes; the limit is {limit}", path.display(), meta.len())));
+    }
+    std::fs::read(path).map_err(|e| Failure(format!("{}: {e}", path.display())))
+}
+
+fn keygen(out: &Path, force: bool) -> Result<ExitCode, Failure> {
+    let key = PrivateKey::generate()?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true);
+    if force {
+        opts.create(true).truncate(true);
+    } else {
+        opts.create_new(true);
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(out).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => format!("{} exists; pass --force to overwrite it", out.display()),
+        _ => format!("{}: {e}", out.display()),
+    })?;
+    #[cfg(unix)]
+    std::fs::set_permissions(out, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    f.write_all(key.to_jwk_text().as_bytes())?;
+    let listed = ListedKey { key: *key.public(), projects: None, exp: None, key_url: None };
+    print!("{}", serde_json::to_string_pretty(&listed.to_jwk())? + "\n");
+    eprintln!("wheelsig: private key written to {} (mode 0600): keep it secret, back it up", out.display());
+    eprintln!("wheelsig: key id {}  fingerprint {}", key.public().kid(), key.public().fingerprint());
+    eprintln!("wheelsig: next: wheelsig jwks {} --projects <your projects> > keys.json", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load_public(path: &Path) -> Result<PublicKey, Failure> {
+    let bytes = read_limited(path, 64 * 1024, "key file")?;
+    let v = wheelsig::encoding::parse_json(&bytes).map_err(|e| format!("{}: not a JWK: {e}", path.display()))?;
+    let obj = v.as_object().ok_or_else(|| format!("{}: not a JWK object", path.display()))?;
+    PublicKey::from_jwk(obj, Private::Ignore).map_err(|e| Failure(format!("{}: {e}", path.display())))
+}
+
+fn jwks(keys: &[PathBuf], projects: &[String], exp: Option<&str>) -> Result<ExitCode, Failure> {
+    let exp = exp.map(time::parse).transpose()?;
+    let mut names = Vec::new();
+    for p in projects.iter().filter(|p| !p.is_empty()) {
+        if !wheelsig::names::is_valid_project(p) {
+            return Err(Failure(format!("{p:?} is not a valid project name")));
+        }
+        names.push(normalize_project(p));
+    }
+    let mut set = KeySet::default();
+    for path in keys {
+        let key = load_public(path)?;
+        if set.keys.iter().any(|k| k.key == key) {
+            return Err(Failure(format!("{}: key {} given twice", path.display(), key.kid())));
+        }
+        set.keys.push(ListedKey { key, projects: (!names.is_empty()).then(|| names.clone()), exp, key_url: None });
+    }
+    print!("{}", set.to_json());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn file_name(path: &Path) -> Result<String, Failure> {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_string)
+        .ok_or_else(|| Failure(format!("{}: file name is not valid UTF-8", path.display())))
+}
+
+/// Write `path` atomically via a temporary file in the same directory.
+fn replace_file(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> Result<(), Failure>) -> Result<(), Failure> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(".{}.wheelsig-{}.tmp", file_name(path)?, std::process::id()));
+    let result = (|| {
+        let mut w = BufWriter::new(File::create(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?);
+        write(&mut w)?;
+        w.into_inner().map_err(|e| e.to_string())?.sync_all()?;
+        std::fs::rename(&tmp, path).map_err(|e| Failure(format!("{}: {e}", path.display())))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn sign_cmd(key: &Path, embed: bool, key_url: Option<&str>, out_dir: Option<&Path>, wheels: &[PathBuf]) -> Result<ExitCode, Failure> {
+    let key = PrivateKey::from_jwk_text(&read_limited(key, 64 * 1024, "key file")?).map_err(|e| format!("{}: {e}", key.display()))?;
+    if let Some(u) = key_url {
+        fetch::check_url(u)?;
+    }
+    if embed && out_dir.is_some() {
+        return Err(Failure("--out-dir applies to detached signatures, not --embed".into()));
+    }
+    for path in wheels {
+        let name = file_name(path)?;
+        let input = VerifyInput { file_name: name.clone(), file_digest: FileDigest::Compute, ..VerifyInput::default() };
+        let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let verified = verify_wheel(&file, &input, &mut |_, _| {})?;
+        if embed {
+            replace_file(path, |w| sign::embed(&file, &verified, &key, now(), key_url, w).map_err(Failure::from))
+                .map_err(|Failure(m)| Failure(format!("{}: {m}", path.display())))?;
+            eprintln!("signed {} (embedded RECORD.jws, key {})", path.display(), key.public().kid());
+        } else {
+            let doc = sign::detached(&verified, &key, now(), key_url).map_err(|e| format!("{}: {e}", path.display()))?;
+            let dir = match out_dir {
+                Some(d) => {
+                    std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
+                    d.to_path_buf()
+                }
+                None => path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+            };
+            let out = dir.join(format!("{name}.jws"));
+            std::fs::write(&out, doc).map_err(|e| format!("{}: {e}", out.display()))?;
+            eprintln!("signed {} -> {} (key {})", path.display(), out.display(), key.public().kid());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn unsign_cmd(wheels: &[PathBuf]) -> Result<ExitCode, Failure> {
+    for path in wheels {
+        let mut file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut problems = Vec::new();
+        let dir = match wheelsig::zip::read_directory(&mut file, &wheelsig::limits::Limits::default(), &mut problems) {
+            Ok(d) => d,
+            Err(wheelsig::zip::Fatal::Problem(p)) => return Err(Failure(format!("{}: {p}", path.display()))),
+            Err(wheelsig::zip::Fatal::Io(e)) => return Err(Failure(format!("{}: {e}", path.display()))),
+        };
+        if let Some(p) = problems.first() {
+            return Err(Failure(format!("{}: {p}", path.display())));
+        }
+        replace_file(path, |w| sign::unsign(&file, &dir, w).map_err(Failure::from)).map_err(|Failure(m)| Failure(format!("{}: {m}", path.display())))?;
+        eprintln!("unsigned {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_pins(policy: &mut TrustPolicy, args: &VerifyArgs) -> Result<(), Failure> {
+    let mut add = |project: &str, kid: &str, at: &str| -> Result<(), Failure> {
+        if !wheelsig::names::is_valid_project(project) || kid.is_empty() || !kid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            return Err(Failure(format!("{at}: expected `project kid` with a valid project name and a base64url key id")));
+        }
+        policy.pin(project, kid);
+        Ok(())
+    };
+    for p in &args.pin {
+        let (project, kid) = p.split_once('=').ok_or_else(|| format!("--pin {p:?}: expected PROJECT=KID"))?;
+        add(project.trim(), kid.trim(), &format!("--pin {p:?}"))?;
+    }
+    for file in &args.pins {
+        let text = String::from_utf8(read_limited(file, 4 << 20, "pins file")?).map_err(|_| format!("{}: not UTF-8", file.display()))?;
+        for (i, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let at = format!("{}:{}", file.display(), i + 1);
+            match fields.as_slice() {
+                [project, kid] => add(project, kid, &at)?,
+                _ => return Err(Failure(format!("{at}: expected `project kid`"))),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn verify_cmd(args: &VerifyArgs) -> Result<ExitCode, Failure> {
+    if args.sig.is_some() && args.wheels.len() != 1 {
+        return Err(Failure("--sig applies to a single wheel; for several, put <wheel>.jws next to each".into()));
+    }
+    let mut policy = TrustPolicy::default();
+    for path in &args.jwks {
+        let bytes = read_limited(path, wheelsig::limits::MAX_KEY_SET_BYTES as u64, "JWK Set")?;
+        let set = KeySet::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        policy.key_sets.push(KeySource { kind: TrustKind::KeyFile, source: path.display().to_string(), set });
+    }
+    let mut key_urls = Vec::new();
+    for u in &args.key_url {
+        let url = fetch::check_url(u)?;
+        let bytes = fetch::key_set(&url)?;
+        let set = KeySet::parse(&bytes).map_err(|e| format!("{url}: {e}"))?;
+        policy.key_sets.push(KeySource { kind: TrustKind::KeyUrl, source: url.to_string(), set });
+        key_urls.push(url);
+    }
+    parse_pins(&mut policy, args)?;
+    let store_path = if args.tofu { Some(store::path(args.trust_store.as_deref())?) } else { None };
+    let mut tofu_store = match &store_path {
+        Some(p) => Some(store::load(p)?),
+        None => None,
+    };
+    if let Some(s) = &tofu_store {
+        policy.first_use = s.projects.clone();
+    }
+    let requirement = if args.require_trusted {
+        Requirement::Trusted
+    } else if args.require_signed {
+        Requirement::Signed
+    } else {
+        Requirement::Intact
+    };
+
+    let jobs: Vec<Job> = args.wheels.iter().map(|w| Job { path: w.clone(), sig: args.sig.clone() }).collect();
+    let results = run_parallel(&jobs, &policy, &key_urls, args.members);
+    let mut any_error = false;
+    let mut reports = Vec::new();
+    for (job, r) in jobs.iter().zip(results) {
+        match r {
+            Ok(rep) => reports.push(rep),
+            Err(Failure(m)) => {
+                eprintln!("wheelsig: error: {}: {m}", job.path.display());
+                any_error = true;
+            }
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"wheels": reports}))?);
+    } else {
+        let mut out = std::io::stdout().lock();
+        for r in &reports {
+            output::human(&mut out, r, args.members)?;
+        }
+    }
+    for r in reports.iter().filter(|r| r.verdict == Verdict::KeyChanged) {
+        output::key_changed_banner(r);
+    }
+    if let (Some(store), Some(path)) = (&mut tofu_store, &store_path) {
+        let mut changed = false;
+        for r in reports.iter().filter(|r| r.verdict == Verdict::Signed) {
+            let (Some(project), Some(sig)) = (&r.project, r.signatures.iter().find(|s| s.valid)) else { continue };
+            let Some(kid) = &sig.kid else { continue };
+            store.projects.insert(project.clone(), FirstUse { kid: kid.clone(), jwk: sig.jwk.clone(), first_seen: Some(time::format(now())), key_url: sig.jku.clone() });
+            eprintln!("wheelsig: remembered key {kid} for {project} (trust on first use, {})", path.display());
+            changed = true;
+        }
+        if changed {
+            store::save(path, store)?;
+        }
+    }
+    let failed = reports.iter().any(|r| !requirement.accepts(r.verdict));
+    Ok(if any_error {
+        ExitCode::from(2)
+    } else if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+struct Job {
+    path: PathBuf,
+    sig: Option<PathBuf>,
+}
+
+/// Verify wheels on all cores: each worker takes the next job until none are left.
+fn run_parallel(jobs: &[Job], policy: &TrustPolicy, key_urls: &[url::Url], members: bool) -> Vec<Result<wheelsig::report::Report, Failure>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Result<wheelsig::report::Report, Failure>>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len()).max(1);
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(job) = jobs.get(i) else { break };
+                let r = verify_one(job, policy, key_urls, members);
+                if let Ok(mut slot) = slots[i].lock() {
+                    *slot = Some(r);
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|m| m.into_inner().ok().flatten().unwrap_or_else(|| Err(Failure("worker failed".into()))))
+        .collect()
+}
+
+fn verify_one(job: &Job, policy: &TrustPolicy, key_urls: &[url::Url], members: bool) -> Result<wheelsig::report::Report, Failure> {
+    let name = file_name(&job.path)?;
+    let limit = wheelsig::limits::Limits::default().max_signature_size;
+    let mut detached: Vec<DetachedSignature> = Vec::new();
+    let mut add = |source: String, bytes: Vec<u8>| {
+        if !detached.iter().any(|d| d.bytes == bytes) {
+            detached.push(DetachedSignature { source, bytes });
+        }
+    };
+    match &job.sig {
+        Some(p) => add(p.display().to_string(), read_limited(p, limit, "signature")?),
+        None => {
+            let beside = job.path.with_file_name(format!("{name}.jws"));
+            if beside.is_file() {
+                add(beside.display().to_string(), read_limited(&beside, limit, "signature")?);
+            }
+        }
+    }
+    if let Ok(wheel) = wheelsig::names::parse_wheel_filename(&name) {
+        for key_url in key_urls {
+            let url = fetch::release_url(key_url, &wheel.project, &name)?;
+            if let fetch::Fetched::Body(b) = fetch::get(&url, usize::try_from(limit).unwrap_or(usize::MAX))? {
+                add(url.to_string(), b);
+            }
+        }
+    }
+    let input = VerifyInput { file_name: name, detached, trust: policy.clone(), ..VerifyInput::default() };
+    let file = File::open(&job.path).map_err(|e| format!("{e}"))?;
+    let mut report = verify_wheel(file, &input, &mut |_, _| {})?.report;
+    if !members {
+        report.members.clear();
+    }
+    Ok(report)
+}
+
+fn trust_cmd(action: TrustAction, flag: Option<&Path>) -> Result<ExitCode, Failure> {
+    let path = store::path(flag)?;
+    let mut s = store::load(&path)?;
+    match action {
+        TrustAction::List => {
+            if s.projects.is_empty() {
+                eprintln!("no remembered keys in {}", path.display());
+            }
+            for (project, e) in &s.projects {
+                println!(
+                    "{project}\t{}\t{}\t{}",
+                    e.kid,
+                    e.first_seen.as_deref().unwrap_or("-"),
+                    e.key_url.as_deref().unwrap_or("-")
+                );
+            }
+        }
+        TrustAction::Remove { project } => {
+            let key = normalize_project(&project);
+            if s.projects.remove(&key).is_none() {
+                return Err(Failure(format!("no remembered key for {key} in {}", path.display())));
+            }
+            store::save(&path, &s)?;
+            eprintln!("forgot the key remembered for {key}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,70 @@
+//! Human-readable verification output.
+
+use std::io::{self, Write};
+
+use wheelsig::report::{Report, TrustKind, Verdict};
+
+const INDENT: &str = "             ";
+
+fn kind_name(k: TrustKind) -> &'static str {
+    match k {
+        TrustKind::KeyUrl => "key URL",
+        TrustKind::KeyFile => "key file",
+        TrustKind::Pin => "pin",
+        TrustKind::FirstUse => "first use",
+    }
+}
+
+/// One block per wheel: the verdict and file, then project, signatures, trust and problems.
+pub fn human(out: &mut impl Write, r: &Report, members: bool) -> io::Result<()> {
+    writeln!(out, "{:<12} {}", r.verdict.as_str(), r.file)?;
+    let what = match (&r.project, &r.version) {
+        (Some(p), Some(v)) => format!("{p} {v}"),
+        _ => "(unparsable file name)".to_string(),
+    };
+    writeln!(out, "{INDENT}{what} · {} files checked against RECORD", r.files_checked)?;
+    for s in &r.signatures {
+        let who = match (&s.kid, &s.fingerprint) {
+            (Some(k), Some(f)) => format!("key {k} ({f})"),
+            _ => "unreadable key".to_string(),
+        };
+        let state = if s.valid { "signed by" } else { "bad signature by" };
+        let via = s.source.as_deref().map(|src| format!(", from {src}")).unwrap_or_default();
+        writeln!(out, "{INDENT}{state} {who} [{:?} {:?}{via}]", s.carrier, s.format)?;
+        if let Some(t) = &s.trusted_by {
+            let retired = s.retired.map(|e| format!(" (key retired at {e}; signature claims an earlier time)")).unwrap_or_default();
+            writeln!(out, "{INDENT}trusted via {} {}{retired}", kind_name(t.kind), t.source)?;
+        }
+        if let Some(j) = &s.jku {
+            if s.trusted_by.is_none() {
+                writeln!(out, "{INDENT}signer's key URL hint (not trusted by itself): {j}")?;
+            }
+        }
+    }
+    if r.verdict == Verdict::Signed {
+        writeln!(out, "{INDENT}no trust source covers {}: use --key-url, --jwks, --pin or --tofu", r.project.as_deref().unwrap_or("this project"))?;
+    }
+    for p in &r.problems {
+        match &p.path {
+            Some(path) => writeln!(out, "{INDENT}{} {path}: {}", p.code, p.message)?,
+            None => writeln!(out, "{INDENT}{} {}", p.code, p.message)?,
+        }
+    }
+    if members {
+        for m in &r.members {
+            writeln!(out, "{INDENT}  {:<9} {:>12}  {}", format!("{:?}", m.status).to_lowercase(), m.size, m.path)?;
+        }
+    }
+    Ok(())
+}
+
+/// A loud warning, like ssh's, when a project's key changed since first use.
+pub fn key_changed_banner(r: &Report) {
+    let project = r.project.as_deref().unwrap_or("?");
+    eprintln!("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
+    eprintln!("@    WARNING: THE SIGNING KEY OF {project} HAS CHANGED!");
+    eprintln!("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
+    eprintln!("{} is signed by a different key than the one remembered on first use.", r.file);
+    eprintln!("Someone could be giving you a tampered release, or the publisher rotated keys.");
+    eprintln!("Check the publisher's key page; if the change is legitimate, run `wheelsig trust remove {project}`.");
+}

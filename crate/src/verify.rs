@@ -1,0 +1,424 @@
+//! Verify one wheel: container, layout, RECORD, signatures, trust. Pure: reads only from the
+//! given `Read + Seek`, takes signatures and trust sources as arguments, never does I/O of
+//! its own.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{self, Read, Seek, SeekFrom};
+
+use sha2::{Digest, Sha256};
+
+use crate::encoding::hex;
+use crate::jws::{self, SignatureOutcome};
+use crate::limits::Limits;
+use crate::names::{normalize_project, parse_wheel_filename, WheelName};
+use crate::record::{parse_record, HashAlg, Record};
+use crate::report::{Carrier, Code, Member, MemberStatus, Problem, Report, SignatureReport, Verdict};
+use crate::trust::{decide, TrustPolicy, ValidSignature};
+use crate::zip::{self, Directory, Fatal, MemberData, ScanSink};
+
+/// A detached signature to check against the wheel.
+#[derive(Debug, Clone)]
+pub struct DetachedSignature {
+    /// Where it came from (path or URL), for reports.
+    pub source: String,
+    /// The `.jws` document.
+    pub bytes: Vec<u8>,
+}
+
+/// Whether to compute the SHA-256 of the whole file (needed for detached signatures, and for
+/// comparing with an index's published digest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FileDigest {
+    /// Compute it.
+    Compute,
+    /// Compute it only if a detached signature needs it.
+    #[default]
+    IfNeeded,
+}
+
+/// Inputs to [`verify_wheel`] besides the bytes.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyInput {
+    /// The wheel's file name (not a path): it is parsed and bound by detached signatures.
+    pub file_name: String,
+    /// Detached signatures to check.
+    pub detached: Vec<DetachedSignature>,
+    /// Trust sources.
+    pub trust: TrustPolicy,
+    /// Resource limits.
+    pub limits: Limits,
+    /// Whether to compute the whole-file digest.
+    pub file_digest: FileDigest,
+}
+
+/// Verification could not be carried out (as opposed to finding problems, which is an
+/// `Ok(Report)` with verdict `invalid`).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// Reading the input failed.
+    Io(io::Error),
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VerifyError::Io(e) => write!(f, "read error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for VerifyError {}
+
+/// Progress callback: `(bytes_done, bytes_total)`.
+pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
+
+/// What verification learned besides the report, for signing (`sign` needs RECORD's digest).
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The report.
+    pub report: Report,
+    /// SHA-256 of RECORD's bytes, when RECORD could be read.
+    pub record_sha256: Option<[u8; 32]>,
+    /// The central directory, when it could be read.
+    pub directory: Option<Directory>,
+}
+
+/// Verify a wheel. See the crate docs for what is checked.
+pub fn verify_wheel<R: Read + Seek>(mut reader: R, input: &VerifyInput, progress: Progress<'_>) -> Result<Verified, VerifyError> {
+    let mut problems = Vec::new();
+    let name = match parse_wheel_filename(&input.file_name) {
+        Ok(n) => Some(n),
+        Err(why) => {
+            problems.push(Problem::file(Code::WheelBadFilename, why));
+            None
+        }
+    };
+    let mut v = Verification { input, name, problems, members: Vec::new(), files_checked: 0, signatures: Vec::new(), valid: Vec::new(), sha256: None, record_sha256: None };
+    let directory = match v.run(&mut reader, progress) {
+        Ok(dir) => dir,
+        Err(Fatal::Io(e)) => return Err(VerifyError::Io(e)),
+        Err(Fatal::Problem(p)) => {
+            v.problems.push(p);
+            None
+        }
+    };
+    Ok(v.finish(directory))
+}
+
+struct Verification<'a> {
+    input: &'a VerifyInput,
+    name: Option<WheelName>,
+    problems: Vec<Problem>,
+    members: Vec<Member>,
+    files_checked: usize,
+    signatures: Vec<SignatureReport>,
+    /// (index into `signatures`, outcome) for signatures that verified.
+    valid: Vec<(usize, jws::CheckedSignature, Option<i64>)>,
+    sha256: Option<[u8; 32]>,
+    record_sha256: Option<[u8; 32]>,
+}
+
+impl Verification<'_> {
+    fn run<R: Read + Seek>(&mut self, r: &mut R, progress: Progress<'_>) -> Result<Option<Directory>, Fatal> {
+        let limits = &self.input.limits;
+        let dir = zip::read_directory(r, limits, &mut self.problems)?;
+        let dist_info = self.check_layout(&dir);
+        let by_name: HashMap<&str, usize> = dir.entries.iter().enumerate().map(|(i, e)| (e.name.as_str(), i)).collect();
+
+        // RECORD first: it says which digest each member needs while streaming.
+        let mut record = Record::default();
+        let mut record_ok = false;
+        let (record_path, jws_path) = match &dist_info {
+            Some(d) => (format!("{d}/RECORD"), format!("{d}/RECORD.jws")),
+            None => (String::new(), String::new()),
+        };
+        if dist_info.is_some() {
+            match by_name.get(record_path.as_str()) {
+                None => self.problems.push(Problem::at(Code::WheelMissingRecord, record_path.clone(), "no RECORD file")),
+                Some(&i) => match zip::read_member(r, &dir.entries[i], limits.max_record_size, Code::LimitRecordSize) {
+                    Ok(bytes) => {
+                        self.record_sha256 = Some(Sha256::digest(&bytes).into());
+                        record = parse_record(&bytes, &record_path, &mut self.problems);
+                        record_ok = true;
+                    }
+                    Err(Fatal::Problem(p)) => self.problems.push(p),
+                    Err(e) => return Err(e),
+                },
+            }
+        }
+        let mut embedded: Option<Vec<u8>> = None;
+        if let Some(&i) = by_name.get(jws_path.as_str()).filter(|_| dist_info.is_some()) {
+            match zip::read_member(r, &dir.entries[i], limits.max_signature_size, Code::LimitSignatureSize) {
+                Ok(b) => embedded = Some(b),
+                Err(Fatal::Problem(p)) => self.problems.push(p),
+                Err(e) => return Err(e),
+            }
+        }
+
+        // Stream every member once, in file order.
+        let wanted: HashMap<&str, (usize, HashAlg)> = record.entries.iter().enumerate().map(|(i, e)| (e.path.as_str(), (i, e.alg))).collect();
+        let need_digest = self.input.file_digest == FileDigest::Compute || !self.input.detached.is_empty();
+        r.seek(SeekFrom::Start(0))?;
+        let mut sink = Sink { dir: &dir, wanted: &wanted, results: vec![None; dir.entries.len()], total: dir.file_size, progress };
+        let scanned = zip::scan(&mut *r, &dir, limits, need_digest, &mut sink, &mut self.problems);
+        let results = std::mem::take(&mut sink.results);
+        self.sha256 = scanned?;
+
+        // Compare with RECORD.
+        let exempt = |name: &str| name == record_path || name == jws_path || (dist_info.is_some() && name == format!("{}/RECORD.p7s", dist_info.as_deref().unwrap_or_default()));
+        let mut listed = vec![false; record.entries.len()];
+        for (i, e) in dir.entries.iter().enumerate() {
+            let data = results[i].clone();
+            let size = data.as_ref().map_or(e.uncompressed_size, |d| d.size);
+            let intact = data.as_ref().is_some_and(|d| d.intact);
+            let status = if let Some(&(ri, _)) = wanted.get(e.name.as_str()) {
+                listed[ri] = true;
+                let row = &record.entries[ri];
+                self.files_checked += 1;
+                match data.as_ref().and_then(|d| d.digest.as_ref()) {
+                    Some(digest) if *digest != row.digest => {
+                        self.problems.push(Problem::at(Code::RecordHashMismatch, e.name.clone(), format!("{} digest differs from RECORD", row.alg.name())));
+                        MemberStatus::Mismatch
+                    }
+                    Some(_) if row.size.is_some_and(|s| s != size) => {
+                        self.problems.push(Problem::at(Code::RecordSizeMismatch, e.name.clone(), format!("{size} bytes, RECORD says {}", row.size.unwrap_or(0))));
+                        MemberStatus::Mismatch
+                    }
+                    Some(_) => MemberStatus::Ok,
+                    None => MemberStatus::Mismatch,
+                }
+            } else if exempt(&e.name) {
+                MemberStatus::Exempt
+            } else if e.is_dir {
+                MemberStatus::Directory
+            } else {
+                if record_ok {
+                    self.problems.push(Problem::at(Code::RecordUnlistedFile, e.name.clone(), "in the archive but not listed in RECORD"));
+                }
+                MemberStatus::Unlisted
+            };
+            let status = if !intact && status == MemberStatus::Ok { MemberStatus::Mismatch } else { status };
+            self.members.push(Member { path: e.name.clone(), size, status });
+        }
+        for (ri, row) in record.entries.iter().enumerate() {
+            if !listed[ri] {
+                self.problems.push(Problem::at(Code::RecordMissingFile, row.path.clone(), "listed in RECORD but not in the archive"));
+                self.members.push(Member { path: row.path.clone(), size: row.size.unwrap_or(0), status: MemberStatus::Missing });
+            }
+        }
+
+        // Signatures.
+        if let Some(bytes) = embedded {
+            self.check_signature(&bytes, Some(jws_path.clone()), None);
+        }
+        for d in &self.input.detached {
+            self.check_signature(&d.bytes, None, Some(d.source.clone()));
+        }
+        Ok(Some(dir))
+    }
+
+    /// STRICTNESS rule 5: exactly one `.dist-info` matching the file name; `.data` only as
+    /// `<same>.data/<scheme>/…`; WHEEL and METADATA present. Returns the dist-info directory.
+    fn check_layout(&mut self, dir: &Directory) -> Option<String> {
+        let mut dist_infos: Vec<&str> = dir
+            .entries
+            .iter()
+            .filter_map(|e| e.name.split('/').next().filter(|top| top.ends_with(".dist-info") && e.name.len() > top.len()))
+            .collect();
+        dist_infos.sort_unstable();
+        dist_infos.dedup();
+        let d = match dist_infos.as_slice() {
+            [] => {
+                self.problems.push(Problem::file(Code::WheelNoDistInfo, "no top-level .dist-info directory"));
+                return None;
+            }
+            [one] => one.to_string(),
+            many => {
+                self.problems.push(Problem::file(Code::WheelMultipleDistInfo, format!("{} .dist-info directories: {}", many.len(), many.join(", "))));
+                return None;
+            }
+        };
+        let stem = d.trim_end_matches(".dist-info");
+        if let Some(name) = &self.name {
+            let ok = stem.rsplit_once('-').is_some_and(|(n, v)| normalize_project(n) == name.project && (v == name.version || v.to_lowercase() == name.version.to_lowercase()));
+            if !ok {
+                self.problems.push(Problem::at(Code::WheelDistInfoMismatch, d.clone(), format!("does not match the file name's project {:?} version {:?}", name.project, name.version)));
+            }
+        }
+        let data_dir = format!("{stem}.data");
+        const SCHEMES: [&str; 5] = ["purelib", "platlib", "headers", "scripts", "data"];
+        for e in &dir.entries {
+            let mut parts = e.name.split('/');
+            let top = parts.next().unwrap_or_default();
+            if !top.ends_with(".data") || e.name.len() == top.len() {
+                continue;
+            }
+            if top != data_dir {
+                self.problems.push(Problem::at(Code::WheelBadDataDir, e.name.clone(), format!("a .data directory other than {data_dir:?}")));
+                continue;
+            }
+            let scheme = parts.next().unwrap_or_default();
+            let rest = parts.next().unwrap_or_default();
+            if !e.is_dir && (!SCHEMES.contains(&scheme) || rest.is_empty()) {
+                self.problems.push(Problem::at(Code::WheelBadDataDir, e.name.clone(), format!("not under {data_dir}/<scheme>/ with scheme one of {}", SCHEMES.join(", "))));
+            }
+        }
+        for (file, code) in [("WHEEL", Code::WheelMissingWheel), ("METADATA", Code::WheelMissingMetadata)] {
+            let path = format!("{d}/{file}");
+            if !dir.entries.iter().any(|e| e.name == path) {
+                self.problems.push(Problem::at(code, path, format!("no {file} file")));
+            }
+        }
+        Some(d)
+    }
+
+    fn check_signature(&mut self, bytes: &[u8], member: Option<String>, source: Option<String>) {
+        let carrier = jws::carrier_of(&member);
+        if bytes.len() as u64 > self.input.limits.max_signature_size {
+            self.problems.push(Problem { code: Code::LimitSignatureSize, path: member, message: format!("signature is {} bytes; the limit is {}", bytes.len(), self.input.limits.max_signature_size) });
+            return;
+        }
+        let doc = match jws::parse(bytes, &member) {
+            Ok(d) => d,
+            Err(p) => {
+                self.problems.push(p);
+                self.signatures.push(blank_report(carrier, source, &member));
+                return;
+            }
+        };
+        // The payload must describe this wheel before any signature on it counts.
+        let payload = doc.payload().clone();
+        let mut payload_problem = None;
+        let claim = self.record_sha256.map(|d| jws::record_hash_claim(&d));
+        if claim.as_deref() != Some(payload.hash.as_str()) {
+            payload_problem = Some(Problem { code: Code::SigPayloadMismatch, path: member.clone(), message: format!("signature covers RECORD {}, this wheel's RECORD is {}", payload.hash, claim.as_deref().unwrap_or("unreadable")) });
+        } else if let Some(f) = payload.filename.as_deref().filter(|f| *f != self.input.file_name) {
+            payload_problem = Some(Problem { code: Code::SigWrongFile, path: member.clone(), message: format!("signature is for {f:?}, not {:?}", self.input.file_name) });
+        } else if carrier == Carrier::Detached {
+            match (&payload.filename, &payload.file_sha256, &self.sha256) {
+                (None, _, _) | (_, None, _) => {
+                    payload_problem = Some(Problem { code: Code::SigMalformed, path: None, message: "a detached signature must bind `filename` and `file_sha256`".into() });
+                }
+                (_, Some(claimed), Some(actual)) if *claimed != hex(actual) => {
+                    payload_problem = Some(Problem { code: Code::SigFileDigestMismatch, path: None, message: format!("signature is for a file with sha256 {claimed}, this file's is {}", hex(actual)) });
+                }
+                _ => {}
+            }
+        } else if payload.file_sha256.is_some() {
+            payload_problem = Some(Problem { code: Code::SigMalformed, path: member.clone(), message: "an embedded signature cannot bind the whole file's digest".into() });
+        }
+        for outcome in doc.check(&member) {
+            let SignatureOutcome { format, alg, key, jku, result } = outcome;
+            let mut rep = SignatureReport {
+                kid: key.map(|k| k.kid()),
+                fingerprint: key.map(|k| k.fingerprint()),
+                alg,
+                format,
+                carrier,
+                source: source.clone(),
+                iat: payload.iat,
+                jku,
+                jwk: key.map(|k| k.jwk()),
+                valid: false,
+                trusted_by: None,
+                retired: None,
+            };
+            match result {
+                Err(p) => self.problems.push(p),
+                Ok(checked) => match &payload_problem {
+                    Some(_) => {}
+                    None => {
+                        rep.valid = true;
+                        // Same key signing twice (RFC 7515 + legacy) counts once for trust.
+                        if !self.valid.iter().any(|(_, c, _)| c.key == checked.key) {
+                            self.valid.push((self.signatures.len(), checked, payload.iat));
+                        }
+                    }
+                },
+            }
+            self.signatures.push(rep);
+        }
+        if let Some(p) = payload_problem {
+            self.problems.push(p);
+        }
+    }
+
+    fn finish(mut self, directory: Option<Directory>) -> Verified {
+        let integrity_failed = !self.problems.is_empty();
+        let verdict = if integrity_failed {
+            Verdict::Invalid
+        } else if let Some(name) = &self.name {
+            let sigs: Vec<ValidSignature<'_>> = self.valid.iter().map(|(_, c, iat)| ValidSignature { key: &c.key, iat: *iat }).collect();
+            let decision = decide(&self.input.trust, &name.project, &sigs);
+            for ((idx, checked, _), acc) in self.valid.iter().zip(decision.accepted) {
+                if let Some((by, retired)) = acc {
+                    for s in self.signatures.iter_mut().skip(*idx).filter(|s| s.kid.as_deref() == Some(checked.key.kid().as_str())) {
+                        s.trusted_by = Some(by.clone());
+                        s.retired = retired;
+                    }
+                }
+            }
+            self.problems.extend(decision.problems);
+            decision.verdict
+        } else {
+            Verdict::Invalid
+        };
+        dedup(&mut self.problems);
+        let report = Report {
+            file: self.input.file_name.clone(),
+            verdict,
+            project: self.name.as_ref().map(|n| n.project.clone()),
+            version: self.name.as_ref().map(|n| n.version.clone()),
+            files_checked: self.files_checked,
+            sha256: self.sha256.map(|d| hex(&d)),
+            signatures: self.signatures,
+            problems: self.problems,
+            members: self.members,
+        };
+        Verified { report, record_sha256: self.record_sha256, directory }
+    }
+}
+
+fn blank_report(carrier: Carrier, source: Option<String>, _member: &Option<String>) -> SignatureReport {
+    SignatureReport {
+        kid: None,
+        fingerprint: None,
+        alg: None,
+        format: crate::report::SigFormat::General,
+        carrier,
+        source,
+        iat: None,
+        jku: None,
+        jwk: None,
+        valid: false,
+        trusted_by: None,
+        retired: None,
+    }
+}
+
+fn dedup(problems: &mut Vec<Problem>) {
+    let mut seen = std::collections::HashSet::new();
+    problems.retain(|p| seen.insert((p.code, p.path.clone(), p.message.clone())));
+}
+
+struct Sink<'a, 'p> {
+    dir: &'a Directory,
+    wanted: &'a HashMap<&'a str, (usize, HashAlg)>,
+    results: Vec<Option<MemberData>>,
+    total: u64,
+    progress: Progress<'p>,
+}
+
+impl ScanSink for Sink<'_, '_> {
+    fn digest_for(&mut self, index: usize) -> Option<HashAlg> {
+        self.wanted.get(self.dir.entries[index].name.as_str()).map(|(_, a)| *a)
+    }
+    fn member(&mut self, index: usize, data: MemberData) {
+        self.results[index] = Some(data);
+    }
+    fn progress(&mut self, done: u64) {
+        (self.progress)(done, self.total);
+    }
+}
