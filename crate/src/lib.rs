@@ -12,3 +12,5 @@ pub mod zip;
 pub mod trust;
 pub mod verify;
 pub mod sign;
+#[cfg(feature = "wasm")]
+pub mod wasm;

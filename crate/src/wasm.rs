@@ -1,0 +1,214 @@
+//! The wasm-bindgen binding: each export translates JS values in, calls the core, translates
+//! the result out. No DOM, no workers, no closures kept: JavaScript owns all of that.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read, Seek, SeekFrom};
+
+use js_sys::{Function, Uint8Array};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+use crate::keys::{KeySet, PrivateKey};
+use crate::report::TrustKind;
+use crate::trust::{FirstUse, KeySource, TrustPolicy};
+use crate::verify::{verify_wheel as core_verify, DetachedSignature, FileDigest, VerifyInput};
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| into_error("internal", e))
+}
+
+fn into_error(code: &str, e: impl std::fmt::Display) -> JsValue {
+    #[derive(Serialize)]
+    struct Error<'a> {
+        code: &'a str,
+        message: String,
+    }
+    Error { code, message: e.to_string() }
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or_else(|_| JsValue::from_str(code))
+}
+
+/// A `Read + Seek` over a synchronous `readAt(offset, length) -> Uint8Array` callback
+/// (the worker implements it with `FileReaderSync` over `Blob.slice`).
+struct JsReader<'a> {
+    read_at: &'a Function,
+    size: u64,
+    pos: u64,
+}
+
+impl Read for JsReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let want = (buf.len() as u64).min(self.size.saturating_sub(self.pos));
+        if want == 0 {
+            return Ok(0);
+        }
+        let chunk = self
+            .read_at
+            .call2(&JsValue::NULL, &JsValue::from_f64(self.pos as f64), &JsValue::from_f64(want as f64))
+            .map_err(|e| io::Error::other(format!("readAt failed: {e:?}")))?;
+        let array: Uint8Array = chunk.dyn_into().map_err(|_| io::Error::other("readAt did not return a Uint8Array"))?;
+        let n = (array.length() as usize).min(want as usize);
+        if n == 0 {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "readAt returned no bytes"));
+        }
+        array.subarray(0, n as u32).copy_to(&mut buf[..n]);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for JsReader<'_> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::End(d) => self.size.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = target.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek out of range"))?;
+        Ok(self.pos)
+    }
+}
+
+#[derive(Deserialize)]
+struct Named {
+    #[serde(alias = "source")]
+    name: String,
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct KeySetInput {
+    source: String,
+    #[serde(default)]
+    kind: Option<String>,
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct Input {
+    file_name: String,
+    #[serde(default)]
+    detached: Vec<Named>,
+    #[serde(default)]
+    key_sets: Vec<KeySetInput>,
+    #[serde(default)]
+    pins: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    first_use: BTreeMap<String, FirstUse>,
+    #[serde(default)]
+    compute_sha256: bool,
+}
+
+fn policy(input: &Input) -> Result<TrustPolicy, JsValue> {
+    let mut p = TrustPolicy::default();
+    for ks in &input.key_sets {
+        let set = KeySet::parse(ks.text.as_bytes()).map_err(|e| into_error("key-set", format!("{}: {e}", ks.source)))?;
+        let kind = if ks.kind.as_deref() == Some("key-file") { TrustKind::KeyFile } else { TrustKind::KeyUrl };
+        p.key_sets.push(KeySource { kind, source: ks.source.clone(), set });
+    }
+    for (project, kids) in &input.pins {
+        for kid in kids {
+            p.pin(project, kid);
+        }
+    }
+    for (project, entry) in &input.first_use {
+        p.first_use.insert(crate::names::normalize_project(project), entry.clone());
+    }
+    Ok(p)
+}
+
+/// Verify a wheel read through `read_at(offset, length) → Uint8Array`; see docs/SPEC.md
+/// ("wasm API") for `input` and the returned report.
+#[wasm_bindgen]
+pub fn verify_wheel(read_at: &Function, size: f64, input: JsValue, on_progress: &Function) -> Result<JsValue, JsValue> {
+    let input: Input = serde_wasm_bindgen::from_value(input).map_err(|e| into_error("input", e))?;
+    let trust = policy(&input)?;
+    let detached = input.detached.iter().map(|d| DetachedSignature { source: d.name.clone(), bytes: d.text.as_bytes().to_vec() }).collect();
+    let core_input = VerifyInput {
+        file_name: input.file_name.clone(),
+        detached,
+        trust,
+        file_digest: if input.compute_sha256 { FileDigest::Compute } else { FileDigest::IfNeeded },
+        ..VerifyInput::default()
+    };
+    let reader = JsReader { read_at, size: size as u64, pos: 0 };
+    let mut progress = |done: u64, total: u64| {
+        let _ = on_progress.call2(&JsValue::NULL, &JsValue::from_f64(done as f64), &JsValue::from_f64(total as f64));
+    };
+    let verified = core_verify(reader, &core_input, &mut progress).map_err(|e| into_error("io", e))?;
+    to_js(&verified.report)
+}
+
+/// Parse and check a JWK Set; returns `{keys:[{kid,fingerprint,x,projects,exp}]}`.
+#[wasm_bindgen]
+pub fn parse_key_set(text: &str, source: &str) -> Result<JsValue, JsValue> {
+    let set = KeySet::parse(text.as_bytes()).map_err(|e| into_error("key-set", format!("{source}: {e}")))?;
+    #[derive(Serialize)]
+    struct Key {
+        kid: String,
+        fingerprint: String,
+        x: String,
+        projects: Option<Vec<String>>,
+        exp: Option<i64>,
+    }
+    #[derive(Serialize)]
+    struct Keys {
+        keys: Vec<Key>,
+    }
+    let keys = set
+        .keys
+        .iter()
+        .map(|k| Key { kid: k.key.kid(), fingerprint: k.key.fingerprint(), x: k.key.x(), projects: k.projects.clone(), exp: k.exp })
+        .collect();
+    to_js(&Keys { keys })
+}
+
+/// PEP 503 normalization.
+#[wasm_bindgen]
+pub fn normalize_project(name: &str) -> String {
+    crate::names::normalize_project(name)
+}
+
+/// Parse a wheel file name; throws `{code:"wheel-bad-filename", message}`.
+#[wasm_bindgen]
+pub fn parse_wheel_filename(name: &str) -> Result<JsValue, JsValue> {
+    let parsed = crate::names::parse_wheel_filename(name).map_err(|e| into_error("wheel-bad-filename", e))?;
+    to_js(&parsed)
+}
+
+/// Generate an Ed25519 key with the browser's `crypto.getRandomValues`; returns
+/// `{private_jwk, public_jwk, kid, fingerprint}`.
+#[wasm_bindgen]
+pub fn generate_key() -> Result<JsValue, JsValue> {
+    let key = PrivateKey::generate().map_err(|e| into_error("random", e))?;
+    key_info(&key)
+}
+
+fn key_info(key: &PrivateKey) -> Result<JsValue, JsValue> {
+    #[derive(Serialize)]
+    struct Info {
+        private_jwk: String,
+        public_jwk: serde_json::Value,
+        kid: String,
+        fingerprint: String,
+    }
+    let listed = crate::keys::ListedKey { key: *key.public(), projects: None, exp: None, key_url: None };
+    to_js(&Info { private_jwk: key.to_jwk_text(), public_jwk: listed.to_jwk(), kid: key.public().kid(), fingerprint: key.public().fingerprint() })
+}
+
+/// Sign a wheel (read through `read_at`) with a private JWK; returns the detached `.jws` text.
+/// The wheel must verify first. `iat` is the signing time in Unix seconds.
+#[wasm_bindgen]
+pub fn sign_detached(read_at: &Function, size: f64, file_name: &str, private_jwk: &str, iat: f64, key_url: Option<String>) -> Result<String, JsValue> {
+    let key = PrivateKey::from_jwk_text(private_jwk.as_bytes()).map_err(|e| into_error("key", e))?;
+    let input = VerifyInput { file_name: file_name.to_string(), file_digest: FileDigest::Compute, ..VerifyInput::default() };
+    let reader = JsReader { read_at, size: size as u64, pos: 0 };
+    let verified = core_verify(reader, &input, &mut |_, _| {}).map_err(|e| into_error("io", e))?;
+    crate::sign::detached(&verified, &key, iat as i64, key_url.as_deref()).map_err(|e| into_error("sign", e))
+}
+
+/// The crate version.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
