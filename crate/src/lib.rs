@@ -1,16 +1,18 @@
-//! wheelsig core (temporary lib root while modules land)
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod encoding;
+pub mod jws;
 pub mod keys;
 pub mod limits;
 pub mod names;
 pub mod record;
 pub mod report;
-pub mod jws;
-pub mod zip;
+pub mod sign;
 pub mod trust;
 pub mod verify;
-pub mod sign;
 #[cfg(feature = "wasm")]
 pub mod wasm;
+pub mod zip;
