@@ -288,8 +288,15 @@ pub fn read_directory<R: Read + Seek>(r: &mut R, limits: &Limits, problems: &mut
         [] if candidates.is_empty() => return Err(fatal(Code::ZipNoEocd, "no end of central directory record")),
         [] => {
             let last = candidates.last().copied().unwrap_or(0);
-            let clen = if tail.len() - last >= 22 { usize::from(u16::from_le_bytes([tail[last + 20], tail[last + 21]])) } else { 0 };
-            let extra = tail.len().saturating_sub(last + 22 + clen);
+            if tail.len() - last < 22 {
+                return Err(fatal(Code::ZipTruncated, format!("the file ends {} bytes into the 22-byte end of central directory record", tail.len() - last)));
+            }
+            let clen = usize::from(u16::from_le_bytes([tail[last + 20], tail[last + 21]]));
+            let after = tail.len() - last - 22;
+            if after < clen {
+                return Err(fatal(Code::ZipTruncated, format!("the end record declares a {clen}-byte comment but the file ends {after} bytes into it")));
+            }
+            let extra = after - clen;
             let nul = tail[tail.len() - extra..].iter().all(|b| *b == 0);
             return Err(fatal(
                 Code::ZipTrailingData,
@@ -391,7 +398,12 @@ pub fn read_directory<R: Read + Seek>(r: &mut R, limits: &Limits, problems: &mut
         return Err(fatal(Code::ZipCdBounds, format!("central directory ({cd_offset}+{cd_size}) runs past the end records at {cd_end_expected}")));
     }
     if cd_end < cd_end_expected {
-        return Err(fatal(Code::ZipGap, format!("{} unaccounted bytes between the central directory and the end records", cd_end_expected - cd_end)));
+        // Another end record in between is a second archive's (or a forged) end record.
+        let between = read_at(r, cd_end, usize::try_from(cd_end_expected - cd_end).unwrap_or(0).min(1 << 20))?;
+        if [SIG_EOCD, SIG_Z64_EOCD, SIG_Z64_LOCATOR].iter().any(|sig| !find_all(&between, *sig).is_empty()) {
+            return Err(fatal(Code::ZipMultipleEocd, "another end record signature lies between the central directory and the end record"));
+        }
+        return Err(fatal(Code::ZipCdBounds, format!("the central directory ({cd_offset}+{cd_size}) ends {} bytes before the end records", cd_end_expected - cd_end)));
     }
     // The whole tail (central directory through end of file) is kept: it is small (bounded
     // above) and it is what `embed` rewrites and the file digest covers.

@@ -1,0 +1,27 @@
+//! Every vector in tests/vectors (made by tests/vectors/make_vectors.py) is a named test that
+//! verifies the wheel and checks the verdict and problem code the vector states.
+
+mod common;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::path::PathBuf;
+use wheelsig::verify::verify_wheel;
+
+fn main() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors");
+    let text = std::fs::read_to_string(root.join("vectors.json")).expect("tests/vectors/vectors.json");
+    let trials = common::manifest(&text)
+        .into_iter()
+        .map(|v| {
+            let root = root.clone();
+            Trial::test(v.name.clone(), move || {
+                let read = |p: &str| std::fs::read(root.join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+                let input = common::input(&v, &read);
+                let file = std::fs::File::open(root.join(&v.file)).map_err(|e| Failed::from(format!("{}: {e}", v.file)))?;
+                let report = verify_wheel(file, &input, &mut |_, _| {}).map_err(|e| Failed::from(e.to_string()))?.report;
+                common::check(&v, &report).map_err(Failed::from)
+            })
+        })
+        .collect();
+    libtest_mimic::run(&Arguments::from_args(), trials).exit();
+}
