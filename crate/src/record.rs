@@ -25,7 +25,7 @@ impl HashAlg {
     }
 
     /// Digest length in bytes.
-    pub fn len(self) -> usize {
+    pub fn digest_len(self) -> usize {
         match self {
             HashAlg::Sha256 => 32,
             HashAlg::Sha384 => 48,
@@ -145,12 +145,12 @@ pub fn parse_record(bytes: &[u8], record_path: &str, problems: &mut Vec<Problem>
             continue;
         };
         let digest = match b64url_decode(digest_b64) {
-            Some(d) if d.len() == alg.len() => d,
+            Some(d) if d.len() == alg.digest_len() => d,
             Some(d) => {
                 problems.push(Problem::at(
                     Code::RecordBadHash,
                     path.clone(),
-                    format!("line {line_no}: {alg_name} digest is {} bytes, expected {}", d.len(), alg.len()),
+                    format!("line {line_no}: {alg_name} digest is {} bytes, expected {}", d.len(), alg.digest_len()),
                 ));
                 continue;
             }

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use wheelsig::report::{Report, TrustKind, Verdict};
+use wheelsig::report::{Carrier, Report, SigFormat, TrustKind, Verdict};
 
 const INDENT: &str = "             ";
 
@@ -30,9 +30,19 @@ pub fn human(out: &mut impl Write, r: &Report, members: bool) -> io::Result<()> 
         };
         let state = if s.valid { "signed by" } else { "bad signature by" };
         let via = s.source.as_deref().map(|src| format!(", from {src}")).unwrap_or_default();
-        writeln!(out, "{INDENT}{state} {who} [{:?} {:?}{via}]", s.carrier, s.format)?;
+        let carrier = match s.carrier {
+            Carrier::Embedded => "embedded RECORD.jws",
+            Carrier::Detached => "detached",
+        };
+        let format = match s.format {
+            SigFormat::General => "RFC 7515 general JSON",
+            SigFormat::Flattened => "RFC 7515 flattened JSON",
+            SigFormat::Legacy => "wheel 0.31 legacy",
+        };
+        writeln!(out, "{INDENT}{state} {who}")?;
+        writeln!(out, "{INDENT}  {carrier}, {format}{via}")?;
         if let Some(t) = &s.trusted_by {
-            let retired = s.retired.map(|e| format!(" (key retired at {e}; signature claims an earlier time)")).unwrap_or_default();
+            let retired = s.retired.map(|e| format!(" (key retired {}; signature claims an earlier time)", super::time::format(e))).unwrap_or_default();
             writeln!(out, "{INDENT}trusted via {} {}{retired}", kind_name(t.kind), t.source)?;
         }
         if let Some(j) = &s.jku {
