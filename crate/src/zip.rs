@@ -198,9 +198,12 @@ impl Extras<'_> {
     }
 }
 
-/// Resolve ZIP64 values: each 32-bit field equal to 0xFFFFFFFF (and the 16-bit disk field
-/// equal to 0xFFFF) takes the next 8-byte (4-byte) value from the ZIP64 extra, in order.
-/// The extra must hold exactly those values and must not be present otherwise.
+/// Resolve ZIP64 values. Per APPNOTE 4.5.3 each 32-bit field equal to 0xFFFFFFFF (and the
+/// 16-bit disk field equal to 0xFFFF) takes the next 8-byte (4-byte) value from the ZIP64
+/// extra, in order; that is how CPython, Go and Info-ZIP read it. Real wheels also carry
+/// ZIP64 extras that repeat values which were not needed (protobuf's local headers hold both
+/// sizes next to ordinary 32-bit fields); those are accepted only when every repeated value
+/// agrees with its 32-bit field, so no reader can take a different size from it.
 fn resolve_zip64(
     extras: &Extras<'_>,
     usize32: u32,
@@ -210,37 +213,57 @@ fn resolve_zip64(
     name: &str,
 ) -> Result<(u64, u64, Option<u64>), Problem> {
     let bad = |m: &str| Problem::at(Code::Zip64Inconsistent, name, m.to_string());
-    let data = extras.get(EXTRA_ZIP64);
     let need_u = usize32 == u32::MAX;
     let need_c = csize32 == u32::MAX;
     let need_o = offset32 == Some(u32::MAX);
     let need_d = disk16 == Some(u16::MAX);
-    let mut f = Fields::new(data.unwrap_or(&[]));
-    if data.is_none() {
+    let Some(data) = extras.get(EXTRA_ZIP64) else {
         if need_u || need_c || need_o || need_d {
             return Err(bad("a size or offset is 0xFFFFFFFF but there is no ZIP64 extra field"));
         }
         return Ok((u64::from(usize32), u64::from(csize32), offset32.map(u64::from)));
-    }
-    if !(need_u || need_c || need_o || need_d) {
-        return Err(bad("ZIP64 extra field present but no field needs it"));
-    }
-    let u = if need_u { f.u64().ok_or_else(|| bad("ZIP64 extra too short"))? } else { u64::from(usize32) };
-    let c = if need_c { f.u64().ok_or_else(|| bad("ZIP64 extra too short"))? } else { u64::from(csize32) };
-    let o = match offset32 {
-        Some(_) if need_o => Some(f.u64().ok_or_else(|| bad("ZIP64 extra too short"))?),
-        other => other.map(u64::from),
     };
-    if need_d {
-        let disk = f.u32().ok_or_else(|| bad("ZIP64 extra too short"))?;
-        if disk != 0 {
-            return Err(Problem::at(Code::ZipMultiDisk, name, format!("entry starts on disk {disk}")));
+    let needed = 8 * (usize::from(need_u) + usize::from(need_c) + usize::from(need_o)) + if need_d { 4 } else { 0 };
+    let mut f = Fields::new(data);
+    let mut u = u64::from(usize32);
+    let mut c = u64::from(csize32);
+    let mut o = offset32.map(u64::from);
+    if data.len() == needed {
+        if need_u {
+            u = f.u64().ok_or_else(|| bad("ZIP64 extra too short"))?;
         }
+        if need_c {
+            c = f.u64().ok_or_else(|| bad("ZIP64 extra too short"))?;
+        }
+        if need_o {
+            o = Some(f.u64().ok_or_else(|| bad("ZIP64 extra too short"))?);
+        }
+        if need_d {
+            let disk = f.u32().ok_or_else(|| bad("ZIP64 extra too short"))?;
+            if disk != 0 {
+                return Err(Problem::at(Code::ZipMultiDisk, name, format!("entry starts on disk {disk}")));
+            }
+        }
+        return Ok((u, c, o));
     }
-    if f.rest() != 0 {
-        return Err(bad("ZIP64 extra field has more values than the header needs"));
+    // Values in canonical order (sizes, then offset): each one present must either fill a
+    // 0xFFFFFFFF field or repeat the 32-bit value exactly.
+    if need_d || data.len() % 8 != 0 || data.len() > 24 || (offset32.is_none() && data.len() > 16) {
+        return Err(bad(&format!("ZIP64 extra field of {} bytes does not fit the header's placeholders", data.len())));
     }
-    Ok((u, c, o))
+    let slots: [(&str, bool, u64); 3] = [("uncompressed size", need_u, u), ("compressed size", need_c, c), ("offset", need_o, o.unwrap_or(0))];
+    let mut out = [u, c, o.unwrap_or(0)];
+    for (i, (what, needed, v32)) in slots.iter().enumerate().take(data.len() / 8) {
+        let v = f.u64().ok_or_else(|| bad("ZIP64 extra too short"))?;
+        if !needed && v != *v32 {
+            return Err(bad(&format!("ZIP64 extra {what} {v} differs from the header's {v32}")));
+        }
+        out[i] = v;
+    }
+    if (need_u && data.len() < 8) || (need_c && data.len() < 16) || (need_o && data.len() < 24) {
+        return Err(bad("ZIP64 extra field lacks a value the header needs"));
+    }
+    Ok((out[0], out[1], o.map(|_| out[2])))
 }
 
 /// The Info-ZIP Unicode path extra, if present, must name the same path.
@@ -934,5 +957,47 @@ pub fn read_member<R: Read + Seek>(r: &mut R, e: &Entry, max: u64, code: Code) -
     match problems.into_iter().next() {
         Some(p) => Err(Fatal::Problem(p)),
         None => Ok(content),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn extra(values: &[u64]) -> Vec<u8> {
+        let mut x = vec![1, 0];
+        x.extend_from_slice(&((values.len() * 8) as u16).to_le_bytes());
+        for v in values {
+            x.extend_from_slice(&v.to_le_bytes());
+        }
+        x
+    }
+
+    fn resolve(x: &[u8], u: u32, c: u32, o: Option<u32>) -> Result<(u64, u64, Option<u64>), Code> {
+        let e = parse_extras(x, "m").map_err(|p| p.code)?;
+        resolve_zip64(&e, u, c, o, o.map(|_| 0), "m").map_err(|p| p.code)
+    }
+
+    #[test]
+    fn zip64_by_the_book() {
+        assert_eq!(resolve(&extra(&[5_000_000_000]), u32::MAX, 10, Some(0)), Ok((5_000_000_000, 10, Some(0))));
+        assert_eq!(resolve(&extra(&[7, 8, 9]), u32::MAX, u32::MAX, Some(u32::MAX)), Ok((7, 8, Some(9))));
+        assert_eq!(resolve(&[], 1, 2, Some(3)), Ok((1, 2, Some(3))));
+        assert_eq!(resolve(&[], u32::MAX, 2, Some(3)), Err(Code::Zip64Inconsistent));
+        assert_eq!(resolve(&extra(&[7]), u32::MAX, u32::MAX, Some(0)), Err(Code::Zip64Inconsistent));
+    }
+
+    #[test]
+    fn zip64_repeating_values_must_agree() {
+        // protobuf's local headers: both sizes repeated next to ordinary 32-bit fields.
+        assert_eq!(resolve(&extra(&[421_992, 163_187]), 421_992, 163_187, None), Ok((421_992, 163_187, None)));
+        assert_eq!(resolve(&extra(&[421_992, 999]), 421_992, 163_187, None), Err(Code::Zip64Inconsistent));
+        assert_eq!(resolve(&extra(&[1, 2, 3]), 1, 2, None), Err(Code::Zip64Inconsistent), "no offset in a local header");
+        assert_eq!(resolve(&extra(&[1, 2, 3]), 1, 2, Some(3)), Ok((1, 2, Some(3))));
+        assert_eq!(resolve(&extra(&[1, 2, 4]), 1, 2, Some(3)), Err(Code::Zip64Inconsistent));
+        let mut odd = extra(&[1]);
+        odd.extend_from_slice(&[0, 0, 0, 0]);
+        odd[2] = 12;
+        assert_eq!(resolve(&odd, 1, 2, Some(3)), Err(Code::Zip64Inconsistent));
     }
 }
