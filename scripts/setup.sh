@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs everything the start and test commands need, and only what is missing, so a second
+# run takes seconds. Safe to run any number of times. Network: crates.io, npm, PyPI, Debian.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '[setup] %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Rust target for the browser build.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# wasm-pack (its npm package downloads a prebuilt binary, which these machines cannot fetch).
+if ! command -v wasm-pack >/dev/null; then
+  say "installing wasm-pack (cargo install, a few minutes once)"
+  cargo install wasm-pack --locked
+fi
+
+# wasm-bindgen CLI at exactly the version Cargo.lock pins; otherwise wasm-pack would
+# cargo-install it into its own cache on every fresh machine.
+want=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$want" ]; then
+  say "installing wasm-bindgen-cli $want (have: ${have:-none})"
+  cargo install wasm-bindgen-cli --version "=$want" --locked --force
+fi
+
+# Debian's Chromium and its driver, for wasm-bindgen browser tests and Playwright.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  say "installing chromium and chromium-driver (apt)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+# npm packages (playwright-core, binaryen for wasm-opt, sirv for static serving).
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# Python venv with the reference tools for interop tests: wheel 0.31.1, jwcrypto, installer.
+stamp=.venv/.requirements.sha256
+sum=$(sha256sum tests/requirements.txt | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
+  say "creating .venv with tests/requirements.txt"
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+  echo "$sum" > "$stamp"
+fi

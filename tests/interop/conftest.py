@@ -1,0 +1,91 @@
+"""Shared fixtures for interop tests: the wheelsig binary, a wheel builder, the venv's tools."""
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+VECTORS = REPO / "tests" / "vectors"
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def record_hash(data: bytes) -> str:
+    return "sha256=" + b64(hashlib.sha256(data).digest())
+
+
+def build_wheel(directory: Path, name="demo", version="1.0", files=None) -> Path:
+    """A small, valid wheel written with Python's zipfile (deflate), like setuptools does."""
+    files = dict(files or {f"{name}/__init__.py": b"print('hello from %s')\n" % name.encode()})
+    dist_info = f"{name}-{version}.dist-info"
+    files[f"{dist_info}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
+    files[f"{dist_info}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: interop-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    record = "".join(f"{p},{record_hash(b)},{len(b)}\n" for p, b in files.items()) + f"{dist_info}/RECORD,,\n"
+    path = directory / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for p, b in files.items():
+            z.writestr(p, b)
+        z.writestr(f"{dist_info}/RECORD", record)
+    return path
+
+
+def rewrite_member(src: Path, dst: Path, member: str, content: bytes) -> None:
+    """Copy a wheel, replacing one member's content but keeping RECORD as it was."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = content if info.filename == member else zin.read(info)
+            zout.writestr(info, data)
+
+
+class Wheelsig:
+    def __init__(self, binary: Path, env: dict):
+        self.binary = binary
+        self.env = env
+
+    def run(self, *args, cwd=None):
+        return subprocess.run([str(self.binary), *map(str, args)], capture_output=True, text=True, cwd=cwd, env=self.env, timeout=120)
+
+    def report(self, *args):
+        """`verify --json`: returns (exit code, the single wheel's report)."""
+        p = self.run("verify", "--json", *args)
+        assert p.returncode in (0, 1), f"exit {p.returncode}: {p.stderr}"
+        wheels = json.loads(p.stdout)["wheels"]
+        assert len(wheels) == 1
+        return p.returncode, wheels[0]
+
+    def keygen(self, path: Path) -> dict:
+        p = self.run("keygen", "--out", path)
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout)
+
+
+@pytest.fixture
+def wheelsig(tmp_path) -> Wheelsig:
+    binary = Path(os.environ.get("WHEELSIG", REPO / "target" / "debug" / "wheelsig"))
+    assert binary.exists(), f"{binary} missing: run `cargo build --bin wheelsig` (npm test does)"
+    env = dict(os.environ, WHEELSIG_TRUST_STORE=str(tmp_path / "trust.json"))
+    return Wheelsig(binary, env)
+
+
+@pytest.fixture
+def python_env(tmp_path) -> dict:
+    """Environment for running wheel 0.31.1 unattended: a plaintext keyring in tmp dirs."""
+    return dict(
+        os.environ,
+        HOME=str(tmp_path / "home"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring",
+    )
+
+
+def run_python(*args, env=None, cwd=None):
+    return subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
