@@ -14,8 +14,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::{self, BufRead, Read, Seek, SeekFrom};
 
-use miniz_oxide::inflate::stream::{inflate, InflateState};
-use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
+use flate2::{Decompress, FlushDecompress, Status};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
 use crate::limits::Limits;
@@ -873,34 +872,43 @@ fn read_data<R: BufRead>(
             Ok(c.len())
         })?;
     } else {
-        let mut state = InflateState::new_boxed(DataFormat::Raw);
+        // zlib-rs through flate2: a pure-Rust port of zlib-ng (about twice miniz_oxide's
+        // inflate speed here), raw deflate as in ZIP, and it compiles to wasm.
+        let mut inflater = Decompress::new(false);
         let mut out = vec![0u8; CHUNK];
         let mut ended = false;
+        let step = |inflater: &mut Decompress, input: &[u8], out: &mut [u8]| {
+            let (in0, out0) = (inflater.total_in(), inflater.total_out());
+            let status = inflater.decompress(input, out, FlushDecompress::None);
+            let consumed = usize::try_from(inflater.total_in() - in0).unwrap_or(usize::MAX);
+            let written = usize::try_from(inflater.total_out() - out0).unwrap_or(usize::MAX);
+            (status, consumed, written)
+        };
         s.for_chunks(e.compressed_size, |chunk, last| {
             if ended || over || problem.is_some() {
                 return Ok(chunk.len());
             }
             let mut used = 0;
             loop {
-                let r = inflate(&mut state, &chunk[used..], &mut out, MZFlush::None);
-                used += r.bytes_consumed;
-                emit(&out[..r.bytes_written], &mut produced, &mut over);
-                match r.status {
-                    Ok(MZStatus::StreamEnd) => {
+                let (status, consumed, written) = step(&mut inflater, &chunk[used..], &mut out);
+                used += consumed;
+                emit(&out[..written], &mut produced, &mut over);
+                match status {
+                    Ok(Status::StreamEnd) => {
                         ended = true;
                         if used < chunk.len() || !last {
                             problem = at(Code::ZipCompressedSizeMismatch, "the deflate stream ends before the declared compressed size");
                         }
                         return Ok(chunk.len());
                     }
-                    Ok(_) | Err(MZError::Buf) if used == chunk.len() && r.bytes_written < out.len() => return Ok(used),
-                    Ok(_) => {}
-                    Err(MZError::Buf) => {
+                    Ok(_) if used == chunk.len() && written < out.len() => return Ok(used),
+                    Ok(Status::Ok) => {}
+                    Ok(Status::BufError) => {
                         problem = at(Code::ZipBadDeflate, "inflate stalled with input left");
                         return Ok(chunk.len());
                     }
                     Err(err) => {
-                        problem = at(Code::ZipBadDeflate, &format!("corrupt deflate data ({err:?})"));
+                        problem = at(Code::ZipBadDeflate, &format!("corrupt deflate data ({err})"));
                         return Ok(chunk.len());
                     }
                 }
@@ -911,13 +919,13 @@ fn read_data<R: BufRead>(
         })?;
         // Drain output still buffered inside the inflater after the last input byte.
         while !ended && !over && problem.is_none() {
-            let r = inflate(&mut state, &[], &mut out, MZFlush::None);
-            emit(&out[..r.bytes_written], &mut produced, &mut over);
-            match r.status {
-                Ok(MZStatus::StreamEnd) => ended = true,
-                Ok(_) if r.bytes_written > 0 => {}
-                Err(MZError::Data | MZError::Param | MZError::Stream) => problem = at(Code::ZipBadDeflate, "corrupt deflate data"),
-                _ => problem = at(Code::ZipCompressedSizeMismatch, "the deflate stream continues past the declared compressed size"),
+            let (status, _, written) = step(&mut inflater, &[], &mut out);
+            emit(&out[..written], &mut produced, &mut over);
+            match status {
+                Ok(Status::StreamEnd) => ended = true,
+                Ok(_) if written > 0 => {}
+                Err(err) => problem = at(Code::ZipBadDeflate, &format!("corrupt deflate data ({err})")),
+                Ok(_) => problem = at(Code::ZipCompressedSizeMismatch, "the deflate stream continues past the declared compressed size"),
             }
         }
     }
