@@ -14,7 +14,7 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export function startServer({ port = 0, host = '127.0.0.1', roots = { '/': path.join(repo, 'www') } } = {}) {
   const mounts = Object.entries(roots)
     .sort((a, b) => b[0].length - a[0].length)
-    .map(([prefix, dir]) => [prefix, sirv(dir, { dev: true, dotfiles: true, etag: false, extensions: [] })]);
+    .map(([prefix, dir]) => [prefix, sirv(dir, { dev: true, dotfiles: true, etag: false, extensions: ['html'] })]);
   const server = http.createServer((req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('X-Content-Type-Options', 'nosniff');

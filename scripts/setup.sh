@@ -25,7 +25,8 @@ want=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/, ""); print; 
 have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
 if [ "$have" != "$want" ]; then
   say "installing wasm-bindgen-cli $want (have: ${have:-none})"
-  cargo install wasm-bindgen-cli --version "=$want" --locked --force
+  # Not --locked: its lockfile pins a webpki-roots release the registry mirror here lacks.
+  cargo install wasm-bindgen-cli --version "=$want" --force
 fi
 
 # Debian's Chromium and its driver, for wasm-bindgen browser tests and Playwright.
