@@ -297,9 +297,18 @@ export class WheelVerify extends HTMLElement {
     const row = (k, ...v) => meta.append(h('dt', {}, k), h('dd', {}, ...v));
     row('Project', r.project ? `${r.project} ${r.version}` : '(file name does not parse)');
     row('Files checked', `${r.files_checked} against RECORD (${fmtBytes(file.size)})`);
+    // One row per key and carrier: an embedded RECORD.jws carries the same key's RFC 7515
+    // signature and its wheel 0.31 legacy twin.
+    const FORMAT = { general: 'RFC 7515', flattened: 'RFC 7515 flattened', legacy: 'wheel 0.31 legacy' };
+    const groups = new Map();
     for (const s of r.signatures) {
+      const key = `${s.kid}|${s.carrier}|${s.source}|${s.valid}`;
+      if (groups.has(key)) groups.get(key).formats.push(FORMAT[s.format] || s.format);
+      else groups.set(key, { ...s, formats: [FORMAT[s.format] || s.format] });
+    }
+    for (const s of groups.values()) {
       const where = s.carrier === 'embedded' ? 'embedded RECORD.jws' : `detached ${s.source || ''}`;
-      row(s.valid ? 'Signed by' : 'Bad signature', h('code', {}, s.kid || 'unreadable key'), ` (${where})`);
+      row(s.valid ? 'Signed by' : 'Bad signature', h('code', {}, s.kid || 'unreadable key'), ` (${where}; ${s.formats.join(' + ')})`);
       if (s.fingerprint) row('Fingerprint', h('code', {}, s.fingerprint));
       if (s.trusted_by) row('Trusted via', `${TRUST_KIND[s.trusted_by.kind] || s.trusted_by.kind}: ${s.trusted_by.source}`,
         s.retired ? ` (key retired ${new Date(s.retired * 1000).toISOString().slice(0, 10)}; signature dated before)` : '');

@@ -23,24 +23,33 @@ pub fn human(out: &mut impl Write, r: &Report, members: bool) -> io::Result<()> 
         _ => "(unparsable file name)".to_string(),
     };
     writeln!(out, "{INDENT}{what} · {} files checked against RECORD", r.files_checked)?;
+    // One block per key and carrier: an embedded RECORD.jws carries the same key's RFC 7515
+    // signature and its wheel 0.31 legacy twin.
+    let mut shown: Vec<(&Option<String>, Carrier, &Option<String>, bool, Vec<&'static str>, &wheelsig::report::SignatureReport)> = Vec::new();
     for s in &r.signatures {
-        let who = match (&s.kid, &s.fingerprint) {
-            (Some(k), Some(f)) => format!("key {k} ({f})"),
-            _ => "unreadable key".to_string(),
-        };
-        let state = if s.valid { "signed by" } else { "bad signature by" };
-        let via = s.source.as_deref().map(|src| format!(", from {src}")).unwrap_or_default();
-        let carrier = match s.carrier {
-            Carrier::Embedded => "embedded RECORD.jws",
-            Carrier::Detached => "detached",
-        };
         let format = match s.format {
             SigFormat::General => "RFC 7515 general JSON",
             SigFormat::Flattened => "RFC 7515 flattened JSON",
             SigFormat::Legacy => "wheel 0.31 legacy",
         };
+        match shown.iter_mut().find(|g| *g.0 == s.kid && g.1 == s.carrier && *g.2 == s.source && g.3 == s.valid) {
+            Some(g) => g.4.push(format),
+            None => shown.push((&s.kid, s.carrier, &s.source, s.valid, vec![format], s)),
+        }
+    }
+    for (_, carrier, _, valid, formats, s) in &shown {
+        let who = match (&s.kid, &s.fingerprint) {
+            (Some(k), Some(f)) => format!("key {k} ({f})"),
+            _ => "unreadable key".to_string(),
+        };
+        let state = if *valid { "signed by" } else { "bad signature by" };
+        let via = s.source.as_deref().map(|src| format!(", from {src}")).unwrap_or_default();
+        let carrier = match carrier {
+            Carrier::Embedded => "embedded RECORD.jws",
+            Carrier::Detached => "detached",
+        };
         writeln!(out, "{INDENT}{state} {who}")?;
-        writeln!(out, "{INDENT}  {carrier}, {format}{via}")?;
+        writeln!(out, "{INDENT}  {carrier}, {}{via}", formats.join(" + "))?;
         if let Some(t) = &s.trusted_by {
             let retired = s.retired.map(|e| format!(" (key retired {}; signature claims an earlier time)", super::time::format(e))).unwrap_or_default();
             writeln!(out, "{INDENT}trusted via {} {}{retired}", kind_name(t.kind), t.source)?;
