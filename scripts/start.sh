@@ -15,18 +15,20 @@ ws=target/release/wheelsig
 
 if [ "$(cat demo/.base 2>/dev/null)" != "$base" ]; then
   echo "[start] creating the demo publisher and sample wheels in demo/"
-  rm -rf demo && mkdir -p demo/wheels demo/keys demo/releases
-  "$ws" keygen --out demo/keys/publisher.jwk >/dev/null 2>&1
-  "$ws" keygen --out demo/keys/stranger.jwk >/dev/null 2>&1
-  "$ws" jwks demo/keys/publisher.jwk --projects sampledemo > demo/keys.json
+  # Private keys stay outside the served demo/ tree, as a publisher's would stay off their site.
+  keys=target/demo-keys
+  rm -rf demo "$keys" && mkdir -p demo/wheels demo/releases "$keys"
+  "$ws" keygen --out "$keys/publisher.jwk" >/dev/null 2>&1
+  "$ws" keygen --out "$keys/stranger.jwk" >/dev/null 2>&1
+  "$ws" jwks "$keys/publisher.jwk" --projects sampledemo > demo/keys.json
   .venv/bin/python scripts/make_sample_wheels.py demo/wheels sampledemo==1.0 sampledemo==1.1 sampledemo==2.0 otherdemo==0.1 >/dev/null
   w=demo/wheels
   # 1.0: detached signature published on the key site (releases/), found via the key URL.
-  "$ws" sign --key demo/keys/publisher.jwk --key-url "$base/demo/keys.json" --out-dir demo/releases/sampledemo "$w/sampledemo-1.0-py3-none-any.whl" 2>/dev/null
+  "$ws" sign --key "$keys/publisher.jwk" --key-url "$base/demo/keys.json" --out-dir demo/releases/sampledemo "$w/sampledemo-1.0-py3-none-any.whl" 2>/dev/null
   # 1.1: embedded RECORD.jws (readable by wheel 0.31's `wheel verify`).
-  "$ws" sign --embed --key demo/keys/publisher.jwk --key-url "$base/demo/keys.json" "$w/sampledemo-1.1-py3-none-any.whl" 2>/dev/null
+  "$ws" sign --embed --key "$keys/publisher.jwk" --key-url "$base/demo/keys.json" "$w/sampledemo-1.1-py3-none-any.whl" 2>/dev/null
   # 2.0: signed by a key the publisher does not list.
-  "$ws" sign --embed --key demo/keys/stranger.jwk "$w/sampledemo-2.0-py3-none-any.whl" 2>/dev/null
+  "$ws" sign --embed --key "$keys/stranger.jwk" "$w/sampledemo-2.0-py3-none-any.whl" 2>/dev/null
   # 1.0 as a compromised mirror would serve it: one module changed, RECORD kept.
   .venv/bin/python scripts/make_sample_wheels.py demo/wheels "tamper:$w/sampledemo-1.0-py3-none-any.whl=>$w/tampered/sampledemo-1.0-py3-none-any.whl" >/dev/null
   .venv/bin/python - "$base" <<'PY'

@@ -308,7 +308,7 @@ export class WheelVerify extends HTMLElement {
     }
     for (const s of groups.values()) {
       const where = s.carrier === 'embedded' ? 'embedded RECORD.jws' : `detached ${s.source || ''}`;
-      row(s.valid ? 'Signed by' : 'Bad signature', h('code', {}, s.kid || 'unreadable key'), ` (${where}; ${s.formats.join(' + ')})`);
+      row(s.valid ? 'Signed by' : 'Rejected signature', h('code', {}, s.kid || 'unreadable key'), ` (${where}; ${s.formats.join(' + ')})`);
       if (s.fingerprint) row('Fingerprint', h('code', {}, s.fingerprint));
       if (s.trusted_by) row('Trusted via', `${TRUST_KIND[s.trusted_by.kind] || s.trusted_by.kind}: ${s.trusted_by.source}`,
         s.retired ? ` (key retired ${new Date(s.retired * 1000).toISOString().slice(0, 10)}; signature dated before)` : '');

@@ -42,7 +42,7 @@ pub fn human(out: &mut impl Write, r: &Report, members: bool) -> io::Result<()> 
             (Some(k), Some(f)) => format!("key {k} ({f})"),
             _ => "unreadable key".to_string(),
         };
-        let state = if *valid { "signed by" } else { "bad signature by" };
+        let state = if *valid { "signed by" } else { "rejected signature by" };
         let via = s.source.as_deref().map(|src| format!(", from {src}")).unwrap_or_default();
         let carrier = match carrier {
             Carrier::Embedded => "embedded RECORD.jws",
