@@ -25,7 +25,7 @@ for target in archive jws key_set record; do
 done
 
 stage "wasm: the vectors inside headless Chromium"
-WASM_BINDGEN_TEST_TIMEOUT=300 wasm-pack --quiet test --headless --chrome crate --no-default-features --features wasm
+WASM_BINDGEN_TEST_TIMEOUT=300 wasm-pack test --headless --chrome crate --no-default-features --features wasm
 
 stage "wasm: build the browser package into www/pkg"
 wasm-pack --quiet build crate --release --target web --out-dir ../www/pkg --no-default-features --features wasm
