@@ -21,7 +21,12 @@ for target in archive jws key_set record; do
     record) seeds=$(find tests/vectors -name 'vectors.json') ;;
   esac
   # shellcheck disable=SC2086
-  crate/fuzz/target/debug/$target -runs=0 $seeds 2>&1 | tail -1
+  if ! out=$(crate/fuzz/target/debug/$target -runs=0 $seeds 2>&1); then
+    printf '%s\n' "$out" | tail -30
+    echo "fuzz target $target crashed on a committed input" >&2
+    exit 1
+  fi
+  echo "fuzz target $target: ran $(grep -c '^Executed' <<<"$out") inputs without a crash"
 done
 
 stage "wasm: the vectors inside headless Chromium"

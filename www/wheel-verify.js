@@ -368,7 +368,9 @@ export class WheelVerify extends HTMLElement {
 
   async #pypiCheck(card, r) {
     const line = h('p', { class: 'pypi', part: 'pypi' }, 'Comparing with PyPI \u2026');
-    card.append(line);
+    const members = card.querySelector('details');
+    if (members) members.before(line);
+    else card.append(line);
     const api = `https://pypi.org/pypi/${encodeURIComponent(r.project)}/${encodeURIComponent(r.version)}/json`;
     try {
       const resp = await fetch(api, { credentials: 'omit', cache: 'no-store' });

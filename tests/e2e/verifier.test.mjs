@@ -233,3 +233,28 @@ test('embedded in a docs page: project restriction, wheel-verified event', async
   await shot(page, '8-embedded');
   await context.close();
 });
+
+test('PyPI cross-check: same file, different file, not listed, offline', async () => {
+  // PyPI's JSON API is not reachable from these machines (only the package registry is), so
+  // its answers are served by Playwright route handlers carrying real digests of our files.
+  const { createHash } = await import('node:crypto');
+  const wheel = W('otherdemo-0.1-py3-none-any.whl');
+  const sha = createHash('sha256').update(fs.readFileSync(wheel)).digest('hex');
+  const { page, context } = await openPage();
+  await page.evaluate(() => document.querySelector('wheel-verify').setAttribute('pypi-check', ''));
+  const pypi = (digest) => ({ urls: [{ filename: 'otherdemo-0.1-py3-none-any.whl', digests: { sha256: digest } }] });
+  const check = async (handler) => {
+    await page.unroute('https://pypi.org/**');
+    await page.route('https://pypi.org/**', handler);
+    await drop(page, [wheel]);
+    await page.waitForFunction(() => !/Comparing/.test(document.querySelector('wheel-verify').shadowRoot.querySelector('.card [part="pypi"]')?.textContent || 'Comparing'));
+    return page.evaluate(() => document.querySelector('wheel-verify').shadowRoot.querySelector('.card [part="pypi"]').textContent);
+  };
+  assert.match(await check((r) => r.fulfill({ json: pypi(sha) })), /Same file PyPI serves to everyone/);
+  await shot(page, '9-pypi-same');
+  assert.match(await check((r) => r.fulfill({ json: pypi('0'.repeat(64)) })), /DIFFERENT from the file PyPI serves/);
+  await shot(page, '10-pypi-different');
+  assert.match(await check((r) => r.fulfill({ status: 404, body: 'not found' })), /PyPI does not list otherdemo 0\.1/);
+  assert.match(await check((r) => r.abort('internetdisconnected')), /Could not reach PyPI \(offline\?\)/);
+  await context.close();
+});
