@@ -3,6 +3,8 @@
 # run takes seconds. Safe to run any number of times. Network: crates.io, npm, PyPI, Debian.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# rustup's cargo bin dir and the npm-installed tools, also when run outside npm.
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 say() { printf '[setup] %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -25,7 +27,8 @@ want=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/, ""); print; 
 have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
 if [ "$have" != "$want" ]; then
   say "installing wasm-bindgen-cli $want (have: ${have:-none})"
-  # Not --locked: its lockfile pins a webpki-roots release the registry mirror here lacks.
+  # Not --locked: its lockfile pins webpki-roots 1.0.11, which the crates.io index here lacks
+  # ("failed to select a version ... locked to 1.0.11"); cargo resolves a current release.
   cargo install wasm-bindgen-cli --version "=$want" --force
 fi
 
