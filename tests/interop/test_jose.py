@@ -80,6 +80,25 @@ def test_jwcrypto_signature_is_trusted_here(tmp_path, wheelsig):
     assert (s["kid"], s["carrier"], s["format"]) == (priv.thumbprint(), "detached", "flattened")
 
 
+def test_jwcrypto_general_json_single_signature_is_trusted_here(tmp_path, wheelsig):
+    # SPEC's default detached shape: {"payload", "signatures":[{"protected","signature"}]}.
+    whl = build_wheel(tmp_path)
+    priv = jwk.JWK.generate(kty="OKP", crv="Ed25519")
+    flat = json.loads(jwcrypto_sign(priv, detached_payload(whl)))
+    general = {"payload": flat["payload"], "signatures": [{"protected": flat["protected"], "signature": flat["signature"]}]}
+    jwcrypto_verify(json.dumps(general), priv)  # still valid for jwcrypto in general form
+    sig = tmp_path / f"{whl.name}.jws"  # found next to the wheel, no --sig
+    sig.write_text(json.dumps(general))
+    code, report = wheelsig.report("--require-trusted", "--jwks", keyset_for(tmp_path, priv), whl)
+    assert (code, report["verdict"]) == (0, "trusted"), report["problems"]
+    [s] = report["signatures"]
+    assert (s["kid"], s["alg"], s["carrier"], s["format"], s["valid"]) == (priv.thumbprint(), "EdDSA", "detached", "general", True)
+    assert s["trusted_by"]["kind"] == "key-file"
+
+    code, report = wheelsig.report("--require-trusted", whl)
+    assert (code, report["verdict"]) == (1, "signed")
+
+
 def test_jwcrypto_general_json_with_an_extra_unknown_signer(tmp_path, wheelsig):
     whl = build_wheel(tmp_path)
     trusted, unknown = (jwk.JWK.generate(kty="OKP", crv="Ed25519") for _ in range(2))

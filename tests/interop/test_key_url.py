@@ -7,7 +7,7 @@ from functools import partial
 
 import pytest
 
-from conftest import build_wheel
+from conftest import build_wheel, rewrite_member
 
 
 @pytest.fixture
@@ -116,3 +116,28 @@ def test_json_report_shape(tmp_path, wheelsig):
     assert {"file", "verdict", "project", "version", "files_checked", "signatures", "problems"} <= set(w)
     assert {"kid", "alg", "format", "carrier", "trusted_by"} <= set(w["signatures"][0])
     assert (w["file"], w["project"], w["version"], w["files_checked"]) == (whl.name, "demo", "1.0", 3)
+
+
+def test_json_report_problem_shape(tmp_path, wheelsig):
+    whl = build_wheel(tmp_path)
+    bad = tmp_path / "t" / whl.name
+    bad.parent.mkdir()
+    rewrite_member(whl, bad, "demo/__init__.py", b"changed\n")
+    p = wheelsig.run("verify", "--json", bad)
+    assert p.returncode == 1
+    [w] = json.loads(p.stdout)["wheels"]
+    assert (w["verdict"], w["signatures"]) == ("invalid", [])
+    [problem] = w["problems"]
+    assert set(problem) == {"code", "path", "message"}
+    assert (problem["code"], problem["path"]) == ("record-hash-mismatch", "demo/__init__.py")
+    assert isinstance(problem["message"], str) and problem["message"]
+
+
+def test_json_report_whole_file_problem_has_null_path(tmp_path, wheelsig):
+    bad = tmp_path / "demo-1.0-py3-none-any.whl"
+    bad.write_bytes(b"not a zip at all")
+    p = wheelsig.run("verify", "--json", bad)
+    assert p.returncode == 1
+    [w] = json.loads(p.stdout)["wheels"]
+    assert w["verdict"] == "invalid"
+    assert any(pr["path"] is None and pr["code"].startswith("zip-") for pr in w["problems"]), w["problems"]

@@ -4,6 +4,7 @@ import hashlib
 import json
 import zipfile
 
+import pytest
 import wheel
 
 from conftest import build_wheel, rewrite_member, run_python
@@ -63,6 +64,23 @@ def test_wheel_031_unpack_and_wheelsig_both_catch_a_tampered_member(tmp_path, wh
     assert {"code": "record-hash-mismatch", "path": "demo/__init__.py"} in [{k: p[k] for k in ("code", "path")} for p in report["problems"]]
 
 
+def test_signed_wheel_with_a_tampered_member_fails_in_both(tmp_path, wheelsig):
+    # The signature covers RECORD, RECORD still matches the signature; the member does not
+    # match RECORD. wheel 0.31's unpack and wheelsig must both refuse it.
+    whl = build_wheel(tmp_path)
+    wheelsig.keygen(tmp_path / "me.jwk")
+    assert wheelsig.run("sign", "--embed", "--key", tmp_path / "me.jwk", whl).returncode == 0
+    tampered = tmp_path / "t" / whl.name
+    tampered.parent.mkdir()
+    rewrite_member(whl, tampered, "demo/__init__.py", b"import os; os.system('evil')\n")
+    assert "Signatures are internally consistent" in run_python("-m", "wheel", "verify", tampered).stderr
+    unpack = run_python("-m", "wheel", "unpack", "-d", tmp_path / "out", tampered)
+    assert unpack.returncode != 0 and "Bad hash for file 'demo/__init__.py'" in unpack.stderr
+    code, report = wheelsig.report(tampered)
+    assert (code, report["verdict"]) == (1, "invalid")
+    assert [(p["code"], p["path"]) for p in report["problems"]] == [("record-hash-mismatch", "demo/__init__.py")]
+
+
 def wheel031_keygen_and_sign(whl, env):
     keygen = run_python("-m", "wheel", "keygen", env=env)
     assert keygen.returncode == 0, keygen.stderr
@@ -72,17 +90,30 @@ def wheel031_keygen_and_sign(whl, env):
     return vk
 
 
-def test_wheels_signed_by_wheel_031_verify_here(tmp_path, wheelsig, python_env):
+def rfc7638_thumbprint(x: str) -> str:
+    canonical = json.dumps({"crv": "Ed25519", "kty": "OKP", "x": x}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("with_kid", [False, True], ids=["no-kid", "kid"])
+def test_wheels_signed_by_wheel_031_verify_here(tmp_path, wheelsig, python_env, with_kid):
     whl = build_wheel(tmp_path)
     vk = wheel031_keygen_and_sign(whl, python_env)
+    x = vk.rstrip("=")
+    key = {"kty": "OKP", "crv": "Ed25519", "x": x}
+    if with_kid:
+        key["kid"] = rfc7638_thumbprint(x)
     keys = tmp_path / "keys.json"
-    keys.write_text(json.dumps({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": vk.rstrip("=")}]}))
+    keys.write_text(json.dumps({"keys": [key]}))
 
     code, report = wheelsig.report("--require-trusted", "--jwks", keys, whl)
     assert (code, report["verdict"]) == (0, "trusted"), report["problems"]
     [sig] = report["signatures"]
     assert (sig["format"], sig["carrier"], sig["alg"]) == ("legacy", "embedded", "Ed25519")
     assert sig["trusted_by"]["kind"] == "key-file"
+    assert sig["kid"] == rfc7638_thumbprint(x)
+    raw = base64.urlsafe_b64decode(vk + "=" * (-len(vk) % 4))
+    assert sig["fingerprint"] == "SHA256:" + base64.b64encode(hashlib.sha256(raw).digest()).rstrip(b"=").decode()
 
     code, report = wheelsig.report(whl)
     assert (code, report["verdict"]) == (0, "signed")
