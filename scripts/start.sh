@@ -10,7 +10,12 @@ base="http://127.0.0.1:$port"
 bash scripts/setup.sh
 echo "[start] building the CLI and the wasm verifier"
 cargo build --release --locked --quiet --bin wheelsig
-wasm-pack --quiet build crate --release --target web --out-dir ../www/pkg --no-default-features --features wasm
+# wasm-pack reruns wasm-bindgen and wasm-opt (~15 s) even when nothing changed: skip it when
+# www/pkg is newer than every input of the wasm build.
+pkg=www/pkg/wheelsig_bg.wasm
+if [ ! -f "$pkg" ] || [ -n "$(find Cargo.toml Cargo.lock crate/Cargo.toml crate/build.rs crate/src -newer "$pkg" -print -quit)" ]; then
+  wasm-pack --quiet build crate --release --target web --out-dir ../www/pkg --no-default-features --features wasm
+fi
 ws=target/release/wheelsig
 
 if [ "$(cat demo/.base 2>/dev/null)" != "$base" ]; then
