@@ -18,7 +18,7 @@ use wheelsig::names::normalize_project;
 use wheelsig::report::{Requirement, TrustKind, Verdict};
 use wheelsig::sign;
 use wheelsig::trust::{FirstUse, KeySource, TrustPolicy};
-use wheelsig::verify::{verify_wheel, DetachedSignature, FileDigest, VerifyInput};
+use wheelsig::verify::{verify_wheel, verify_wheel_parallel, DetachedSignature, FileDigest, ReadSeekSend, VerifyInput};
 
 /// Verify and sign Python wheels: strict archive and RECORD checks, Ed25519 JWS signatures,
 /// keys published at a key URL.
@@ -434,13 +434,16 @@ fn run_parallel(jobs: &[Job], policy: &TrustPolicy, key_urls: &[url::Url], membe
     use std::sync::Mutex;
     let next = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<Result<wheelsig::report::Report, Failure>>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len()).max(1);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = cores.min(jobs.len()).max(1);
+    // Cores left over when there are fewer wheels than cores verify members of one wheel in parallel.
+    let per_wheel = (cores / jobs.len().max(1)).max(1);
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(job) = jobs.get(i) else { break };
-                let r = verify_one(job, policy, key_urls, members);
+                let r = verify_one(job, policy, key_urls, members, per_wheel);
                 if let Ok(mut slot) = slots[i].lock() {
                     *slot = Some(r);
                 }
@@ -453,7 +456,7 @@ fn run_parallel(jobs: &[Job], policy: &TrustPolicy, key_urls: &[url::Url], membe
         .collect()
 }
 
-fn verify_one(job: &Job, policy: &TrustPolicy, key_urls: &[url::Url], members: bool) -> Result<wheelsig::report::Report, Failure> {
+fn verify_one(job: &Job, policy: &TrustPolicy, key_urls: &[url::Url], members: bool, threads: usize) -> Result<wheelsig::report::Report, Failure> {
     let name = file_name(&job.path)?;
     let limit = wheelsig::limits::Limits::default().max_signature_size;
     let mut detached: Vec<DetachedSignature> = Vec::new();
@@ -480,8 +483,8 @@ fn verify_one(job: &Job, policy: &TrustPolicy, key_urls: &[url::Url], members: b
         }
     }
     let input = VerifyInput { file_name: name, detached, trust: policy.clone(), ..VerifyInput::default() };
-    let file = File::open(&job.path).map_err(|e| format!("{e}"))?;
-    let mut report = verify_wheel(file, &input, &mut |_, _| {})?.report;
+    let open = || File::open(&job.path).map(|f| Box::new(f) as Box<dyn ReadSeekSend>);
+    let mut report = verify_wheel_parallel(&open, threads, &input, &mut |_, _| {})?.report;
     if !members {
         report.members.clear();
     }

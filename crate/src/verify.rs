@@ -85,8 +85,39 @@ pub struct Verified {
     pub directory: Option<Directory>,
 }
 
+/// A reader that can be sent to another thread.
+pub trait ReadSeekSend: Read + Seek + Send {}
+impl<T: Read + Seek + Send> ReadSeekSend for T {}
+
+/// Opens an independent reader over the same wheel (for example, the file opened again).
+pub type Opener<'a> = &'a (dyn Fn() -> io::Result<Box<dyn ReadSeekSend + 'a>> + Sync);
+
+/// How members are streamed.
+enum Scanning<'a> {
+    /// One pass through the given reader.
+    Sequential,
+    /// Contiguous ranges of members on `threads` threads, each through its own reader.
+    #[cfg(not(target_arch = "wasm32"))]
+    Parallel { open: Opener<'a>, threads: usize },
+    #[cfg(target_arch = "wasm32")]
+    #[allow(dead_code)]
+    Never(std::marker::PhantomData<Opener<'a>>),
+}
+
 /// Verify a wheel. See the crate docs for what is checked.
-pub fn verify_wheel<R: Read + Seek>(mut reader: R, input: &VerifyInput, progress: Progress<'_>) -> Result<Verified, VerifyError> {
+pub fn verify_wheel<R: Read + Seek>(reader: R, input: &VerifyInput, progress: Progress<'_>) -> Result<Verified, VerifyError> {
+    verify_with(reader, Scanning::Sequential, input, progress)
+}
+
+/// Verify a wheel, streaming its members on up to `threads` threads (native only). `open`
+/// must return independent readers over the same bytes. Progress is reported only at the end.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn verify_wheel_parallel(open: Opener<'_>, threads: usize, input: &VerifyInput, progress: Progress<'_>) -> Result<Verified, VerifyError> {
+    let reader = open().map_err(VerifyError::Io)?;
+    verify_with(reader, Scanning::Parallel { open, threads }, input, progress)
+}
+
+fn verify_with<R: Read + Seek>(mut reader: R, scanning: Scanning<'_>, input: &VerifyInput, progress: Progress<'_>) -> Result<Verified, VerifyError> {
     let mut problems = Vec::new();
     let name = match parse_wheel_filename(&input.file_name) {
         Ok(n) => Some(n),
@@ -96,7 +127,7 @@ pub fn verify_wheel<R: Read + Seek>(mut reader: R, input: &VerifyInput, progress
         }
     };
     let mut v = Verification { input, name, problems, members: Vec::new(), files_checked: 0, signatures: Vec::new(), valid: Vec::new(), sha256: None, record_sha256: None };
-    let directory = match v.run(&mut reader, progress) {
+    let directory = match v.run(&mut reader, scanning, progress) {
         Ok(dir) => dir,
         Err(Fatal::Io(e)) => return Err(VerifyError::Io(e)),
         Err(Fatal::Problem(p)) => {
@@ -121,7 +152,7 @@ struct Verification<'a> {
 }
 
 impl Verification<'_> {
-    fn run<R: Read + Seek>(&mut self, r: &mut R, progress: Progress<'_>) -> Result<Option<Directory>, Fatal> {
+    fn run<R: Read + Seek>(&mut self, r: &mut R, scanning: Scanning<'_>, progress: Progress<'_>) -> Result<Option<Directory>, Fatal> {
         let limits = &self.input.limits;
         let dir = zip::read_directory(r, limits, &mut self.problems)?;
         let dist_info = self.check_layout(&dir);
@@ -160,11 +191,26 @@ impl Verification<'_> {
         // Stream every member once, in file order.
         let wanted: HashMap<&str, (usize, HashAlg)> = record.entries.iter().enumerate().map(|(i, e)| (e.path.as_str(), (i, e.alg))).collect();
         let need_digest = self.input.file_digest == FileDigest::Compute || !self.input.detached.is_empty();
-        r.seek(SeekFrom::Start(0))?;
-        let mut sink = Sink { dir: &dir, wanted: &wanted, results: vec![None; dir.entries.len()], total: dir.file_size, progress };
-        let scanned = zip::scan(&mut *r, &dir, limits, need_digest, &mut sink, &mut self.problems);
-        let results = std::mem::take(&mut sink.results);
-        self.sha256 = scanned?;
+        zip::check_declared_sizes(&dir, limits)?;
+        let results = match scanning {
+            Scanning::Sequential => {
+                r.seek(SeekFrom::Start(0))?;
+                let mut sink = Sink { dir: &dir, wanted: &wanted, results: vec![None; dir.entries.len()], total: dir.file_size, progress };
+                let scanned = zip::scan(&mut *r, &dir, 0..dir.entries.len(), need_digest, &mut sink, &mut self.problems);
+                let results = std::mem::take(&mut sink.results);
+                self.sha256 = scanned?;
+                results
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            Scanning::Parallel { open, threads } => {
+                let (results, sha256) = scan_parallel(open, threads, &dir, &wanted, need_digest, &mut self.problems)?;
+                self.sha256 = sha256;
+                progress(dir.file_size, dir.file_size);
+                results
+            }
+            #[cfg(target_arch = "wasm32")]
+            Scanning::Never(_) => Vec::new(),
+        };
 
         // Compare with RECORD.
         let exempt = |name: &str| name == record_path || name == jws_path || (dist_info.is_some() && name == format!("{}/RECORD.p7s", dist_info.as_deref().unwrap_or_default()));
@@ -379,6 +425,81 @@ impl Verification<'_> {
         };
         Verified { report, record_sha256: self.record_sha256, directory }
     }
+}
+
+/// Per-member results and the whole-file digest, if computed.
+#[cfg(not(target_arch = "wasm32"))]
+type ScanOutput = (Vec<Option<MemberData>>, Option<[u8; 32]>);
+
+/// Scan contiguous ranges of members on separate threads, each through its own reader, plus
+/// one thread hashing the whole file when a detached signature needs its digest. Results
+/// and problems are merged in archive order, so the report is the same as a sequential scan.
+#[cfg(not(target_arch = "wasm32"))]
+fn scan_parallel(
+    open: Opener<'_>,
+    threads: usize,
+    dir: &Directory,
+    wanted: &HashMap<&str, (usize, HashAlg)>,
+    need_digest: bool,
+    problems: &mut Vec<Problem>,
+) -> Result<ScanOutput, Fatal> {
+    let ranges = zip::split_ranges(dir, threads);
+    std::thread::scope(|scope| {
+        let digest = need_digest.then(|| {
+            scope.spawn(move || -> Result<[u8; 32], Fatal> {
+                let mut r = open()?;
+                r.seek(SeekFrom::Start(0))?;
+                let mut h = Sha256::new();
+                let mut buf = vec![0u8; 1 << 20];
+                loop {
+                    let n = r.read(&mut buf)?;
+                    if n == 0 {
+                        break;
+                    }
+                    h.update(&buf[..n]);
+                }
+                Ok(h.finalize().into())
+            })
+        });
+        let workers: Vec<_> = ranges
+            .into_iter()
+            .map(|range| {
+                scope.spawn(move || {
+                    let mut probs = Vec::new();
+                    let mut noop = |_: u64, _: u64| {};
+                    let mut sink = Sink { dir, wanted, results: vec![None; dir.entries.len()], total: dir.file_size, progress: &mut noop };
+                    let outcome = (|| {
+                        let mut r = open()?;
+                        r.seek(SeekFrom::Start(dir.entries.get(range.start).map_or(0, |e| e.local_offset)))?;
+                        zip::scan(r, dir, range, false, &mut sink, &mut probs)
+                    })();
+                    (outcome, std::mem::take(&mut sink.results), probs)
+                })
+            })
+            .collect();
+        let mut results: Vec<Option<MemberData>> = vec![None; dir.entries.len()];
+        let mut first_fatal = None;
+        for w in workers {
+            let (outcome, part, probs) = w.join().map_err(|_| Fatal::Io(io::Error::other("a verification thread panicked")))?;
+            problems.extend(probs);
+            if let Err(f) = outcome {
+                first_fatal.get_or_insert(f);
+            }
+            for (slot, r) in results.iter_mut().zip(part) {
+                if r.is_some() {
+                    *slot = r;
+                }
+            }
+        }
+        if let Some(f) = first_fatal {
+            return Err(f);
+        }
+        let sha256 = match digest {
+            Some(h) => Some(h.join().map_err(|_| Fatal::Io(io::Error::other("the digest thread panicked")))??),
+            None => None,
+        };
+        Ok((results, sha256))
+    })
 }
 
 fn blank_report(carrier: Carrier, source: Option<String>, _member: &Option<String>) -> SignatureReport {

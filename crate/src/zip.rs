@@ -694,21 +694,63 @@ pub trait ScanSink {
     fn progress(&mut self, done: u64);
 }
 
-/// Stream the whole archive front to back: check every local header against its central
-/// record, inflate and CRC-check every member, hash the ones `sink` asks for, and account for
-/// every byte. Returns the whole-file SHA-256 when `file_digest` is set.
+/// Declared sizes within limits, checked before any data is read (actual sizes are then
+/// enforced while inflating: a member never yields more than it declares).
+pub fn check_declared_sizes(dir: &Directory, limits: &Limits) -> Result<(), Fatal> {
+    let mut total: u64 = 0;
+    for e in &dir.entries {
+        if e.uncompressed_size > limits.max_member_size {
+            return Err(Fatal::Problem(Problem::at(Code::LimitMemberSize, e.name.clone(), format!("declares {} bytes; the limit is {}", e.uncompressed_size, limits.max_member_size))));
+        }
+        total = total.saturating_add(e.uncompressed_size);
+        if total > limits.max_total_size {
+            return Err(fatal(Code::LimitTotalSize, format!("members declare more than {total} bytes in total; the limit is {}", limits.max_total_size)));
+        }
+    }
+    Ok(())
+}
+
+/// Split the entries into at most `parts` contiguous ranges of about equal bytes, for
+/// scanning on several threads.
+pub fn split_ranges(dir: &Directory, parts: usize) -> Vec<std::ops::Range<usize>> {
+    let n = dir.entries.len();
+    let parts = parts.clamp(1, n.max(1));
+    let span = |i: usize| dir.entries.get(i + 1).map_or(dir.cd_offset, |e| e.local_offset).saturating_sub(dir.entries[i].local_offset);
+    let total: u64 = (0..n).map(span).sum();
+    let mut ranges = Vec::with_capacity(parts);
+    let (mut start, mut acc) = (0, 0u64);
+    for i in 0..n {
+        acc += span(i);
+        let cut = total / parts as u64 * (ranges.len() as u64 + 1);
+        if acc >= cut && ranges.len() + 1 < parts && i + 1 < n {
+            ranges.push(start..i + 1);
+            start = i + 1;
+        }
+    }
+    ranges.push(start..n);
+    ranges
+}
+
+/// Stream the entries in `range` front to back: check every local header against its
+/// central record, inflate and CRC-check every member, hash the ones `sink` asks for, and
+/// account for every byte from the range's first local header to where the next range (or
+/// the central directory) begins. `reader` must be positioned at that first local header.
+/// With `file_digest` and the full range, also returns the SHA-256 of the whole file.
 pub fn scan<R: Read>(
     reader: R,
     dir: &Directory,
-    limits: &Limits,
+    range: std::ops::Range<usize>,
     file_digest: bool,
     sink: &mut dyn ScanSink,
     problems: &mut Vec<Problem>,
 ) -> Result<Option<[u8; 32]>, Fatal> {
-    let mut s = Stream { inner: io::BufReader::with_capacity(512 * 1024, reader), pos: 0, file_hash: file_digest.then(Sha256::new) };
-    let mut total: u64 = 0;
-    let mut last_progress = 0u64;
-    for (index, e) in dir.entries.iter().enumerate() {
+    let whole = range.start == 0 && range.end == dir.entries.len();
+    let start = dir.entries.get(range.start).map_or(0, |e| e.local_offset);
+    let end = dir.entries.get(range.end).map_or(dir.cd_offset, |e| e.local_offset);
+    let mut s = Stream { inner: io::BufReader::with_capacity(512 * 1024, reader), pos: start, file_hash: (file_digest && whole).then(Sha256::new) };
+    let mut last_progress = start;
+    for index in range {
+        let e = &dir.entries[index];
         if s.pos != e.local_offset {
             return Err(if s.pos < e.local_offset {
                 Fatal::Problem(Problem::at(Code::ZipGap, e.name.clone(), format!("{} bytes that belong to no entry before this entry", e.local_offset - s.pos)))
@@ -717,13 +759,6 @@ pub fn scan<R: Read>(
             });
         }
         let zip64_local = read_local_header(&mut s, e)?;
-        let declared_total = total.saturating_add(e.uncompressed_size);
-        if e.uncompressed_size > limits.max_member_size {
-            return Err(Fatal::Problem(Problem::at(Code::LimitMemberSize, e.name.clone(), format!("declares {} bytes; the limit is {}", e.uncompressed_size, limits.max_member_size))));
-        }
-        if declared_total > limits.max_total_size {
-            return Err(fatal(Code::LimitTotalSize, format!("members declare more than {} bytes in total; the limit is {}", declared_total, limits.max_total_size)));
-        }
         let alg = if e.readable { sink.digest_for(index) } else { None };
         let data = if e.readable {
             read_data(&mut s, e, alg.map(Hasher::new), None, problems)?
@@ -731,7 +766,6 @@ pub fn scan<R: Read>(
             s.for_chunks(e.compressed_size, |c, _| Ok(c.len()))?;
             MemberData { size: 0, digest: None, intact: false }
         };
-        total = total.saturating_add(data.size);
         if e.flags & FLAG_DESCRIPTOR != 0 {
             read_descriptor(&mut s, e, zip64_local, problems)?;
         }
@@ -741,14 +775,16 @@ pub fn scan<R: Read>(
             sink.progress(s.pos);
         }
     }
-    if s.pos != dir.cd_offset {
-        return Err(if s.pos < dir.cd_offset {
-            fatal(Code::ZipGap, format!("{} bytes that belong to no entry before the central directory", dir.cd_offset - s.pos))
+    if s.pos != end {
+        return Err(if s.pos < end {
+            fatal(Code::ZipGap, format!("{} bytes that belong to no entry before offset {end}", end - s.pos))
         } else {
-            fatal(Code::ZipOverlap, "the last entry runs into the central directory")
+            fatal(Code::ZipOverlap, format!("an entry runs past offset {end} into the next entry or the central directory"))
         });
     }
-    sink.progress(dir.file_size);
+    if whole {
+        sink.progress(dir.file_size);
+    }
     Ok(s.file_hash.map(|mut h| {
         h.update(&dir.tail);
         h.finalize().into()

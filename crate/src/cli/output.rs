@@ -25,19 +25,25 @@ pub fn human(out: &mut impl Write, r: &Report, members: bool) -> io::Result<()> 
     writeln!(out, "{INDENT}{what} · {} files checked against RECORD", r.files_checked)?;
     // One block per key and carrier: an embedded RECORD.jws carries the same key's RFC 7515
     // signature and its wheel 0.31 legacy twin.
-    let mut shown: Vec<(&Option<String>, Carrier, &Option<String>, bool, Vec<&'static str>, &wheelsig::report::SignatureReport)> = Vec::new();
+    struct Shown<'a> {
+        formats: Vec<&'static str>,
+        sig: &'a wheelsig::report::SignatureReport,
+    }
+    let mut shown: Vec<Shown<'_>> = Vec::new();
     for s in &r.signatures {
         let format = match s.format {
             SigFormat::General => "RFC 7515 general JSON",
             SigFormat::Flattened => "RFC 7515 flattened JSON",
             SigFormat::Legacy => "wheel 0.31 legacy",
         };
-        match shown.iter_mut().find(|g| *g.0 == s.kid && g.1 == s.carrier && *g.2 == s.source && g.3 == s.valid) {
-            Some(g) => g.4.push(format),
-            None => shown.push((&s.kid, s.carrier, &s.source, s.valid, vec![format], s)),
+        let same = |g: &&mut Shown<'_>| g.sig.kid == s.kid && g.sig.carrier == s.carrier && g.sig.source == s.source && g.sig.valid == s.valid;
+        match shown.iter_mut().find(same) {
+            Some(g) => g.formats.push(format),
+            None => shown.push(Shown { formats: vec![format], sig: s }),
         }
     }
-    for (_, carrier, _, valid, formats, s) in &shown {
+    for Shown { formats, sig: s } in &shown {
+        let (carrier, valid) = (&s.carrier, &s.valid);
         let who = match (&s.kid, &s.fingerprint) {
             (Some(k), Some(f)) => format!("key {k} ({f})"),
             _ => "unreadable key".to_string(),
