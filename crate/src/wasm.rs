@@ -29,29 +29,55 @@ fn into_error(code: &str, e: impl std::fmt::Display) -> JsValue {
 }
 
 /// A `Read + Seek` over a synchronous `readAt(offset, length) -> Uint8Array` callback
-/// (the worker implements it with `FileReaderSync` over `Blob.slice`).
+/// (the worker implements it with `FileReaderSync` over `Blob.slice`). Each call crosses into
+/// JavaScript and allocates a fresh ArrayBuffer, so reads are served from a read-ahead window
+/// of [`READ_AHEAD`] bytes: one call per window instead of one per small read.
 struct JsReader<'a> {
     read_at: &'a Function,
     size: u64,
     pos: u64,
+    window: Vec<u8>,
+    window_start: u64,
 }
 
-impl Read for JsReader<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let want = (buf.len() as u64).min(self.size.saturating_sub(self.pos));
-        if want == 0 {
-            return Ok(0);
-        }
+/// Bytes fetched per `readAt` call (bounded memory: one window at a time).
+const READ_AHEAD: u64 = 4 << 20;
+
+impl<'a> JsReader<'a> {
+    fn new(read_at: &'a Function, size: f64) -> Self {
+        JsReader { read_at, size: size as u64, pos: 0, window: Vec::new(), window_start: 0 }
+    }
+
+    fn fill(&mut self) -> io::Result<()> {
+        let want = READ_AHEAD.min(self.size - self.pos);
         let chunk = self
             .read_at
             .call2(&JsValue::NULL, &JsValue::from_f64(self.pos as f64), &JsValue::from_f64(want as f64))
             .map_err(|e| io::Error::other(format!("readAt failed: {e:?}")))?;
         let array: Uint8Array = chunk.dyn_into().map_err(|_| io::Error::other("readAt did not return a Uint8Array"))?;
-        let n = (array.length() as usize).min(want as usize);
+        let n = (array.length() as u64).min(want) as usize;
         if n == 0 {
             return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "readAt returned no bytes"));
         }
-        array.subarray(0, n as u32).copy_to(&mut buf[..n]);
+        self.window.resize(n, 0);
+        array.subarray(0, n as u32).copy_to(&mut self.window);
+        self.window_start = self.pos;
+        Ok(())
+    }
+}
+
+impl Read for JsReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.size || buf.is_empty() {
+            return Ok(0);
+        }
+        let end = self.window_start + self.window.len() as u64;
+        if self.pos < self.window_start || self.pos >= end {
+            self.fill()?;
+        }
+        let at = (self.pos - self.window_start) as usize;
+        let n = buf.len().min(self.window.len() - at);
+        buf[..n].copy_from_slice(&self.window[at..at + n]);
         self.pos += n as u64;
         Ok(n)
     }
@@ -131,7 +157,7 @@ pub fn verify_wheel(read_at: &Function, size: f64, input: JsValue, on_progress: 
         file_digest: if input.compute_sha256 { FileDigest::Compute } else { FileDigest::IfNeeded },
         ..VerifyInput::default()
     };
-    let reader = JsReader { read_at, size: size as u64, pos: 0 };
+    let reader = JsReader::new(read_at, size);
     let mut progress = |done: u64, total: u64| {
         let _ = on_progress.call2(&JsValue::NULL, &JsValue::from_f64(done as f64), &JsValue::from_f64(total as f64));
     };
@@ -202,7 +228,7 @@ fn key_info(key: &PrivateKey) -> Result<JsValue, JsValue> {
 pub fn sign_detached(read_at: &Function, size: f64, file_name: &str, private_jwk: &str, iat: f64, key_url: Option<String>) -> Result<String, JsValue> {
     let key = PrivateKey::from_jwk_text(private_jwk.as_bytes()).map_err(|e| into_error("key", e))?;
     let input = VerifyInput { file_name: file_name.to_string(), file_digest: FileDigest::Compute, ..VerifyInput::default() };
-    let reader = JsReader { read_at, size: size as u64, pos: 0 };
+    let reader = JsReader::new(read_at, size);
     let verified = core_verify(reader, &input, &mut |_, _| {}).map_err(|e| into_error("io", e))?;
     crate::sign::detached(&verified, &key, iat as i64, key_url.as_deref()).map_err(|e| into_error("sign", e))
 }
