@@ -1,6 +1,7 @@
 //! RECORD parsing (PEP 376 / 427), strictly (STRICTNESS rule 6).
 
 use crate::encoding::b64url_decode;
+use crate::names::check_member_name;
 use crate::report::{Code, Problem};
 
 /// Hash algorithms RECORD may use.
@@ -113,7 +114,8 @@ pub fn parse_record(bytes: &[u8], record_path: &str, problems: &mut Vec<Problem>
             problems.push(Problem::at(Code::RecordDuplicate, path.clone(), format!("line {line_no}: path listed twice")));
             continue;
         }
-        if let Some(why) = bad_record_path(path) {
+        // The same rules as member names: a RECORD path must name a member byte for byte.
+        if let Err(why) = check_member_name(path.as_bytes(), true) {
             problems.push(Problem::at(Code::RecordBadPath, path.clone(), format!("line {line_no}: {why}")));
             continue;
         }
@@ -183,26 +185,6 @@ pub fn parse_record(bytes: &[u8], record_path: &str, problems: &mut Vec<Problem>
         problems.push(Problem::at(Code::RecordSelfRow, record_path, format!("RECORD does not list itself as `{record_path},,`")));
     }
     record
-}
-
-fn bad_record_path(path: &str) -> Option<&'static str> {
-    if path.is_empty() {
-        return Some("empty path");
-    }
-    if path.starts_with('/') {
-        return Some("absolute path");
-    }
-    if path.contains('\\') {
-        return Some("path contains a backslash");
-    }
-    let b = path.as_bytes();
-    if b.len() >= 2 && b[1] == b':' && b[0].is_ascii_alphabetic() {
-        return Some("path starts with a drive letter");
-    }
-    if path.split('/').any(|c| c == ".." || c == "." || c.is_empty()) {
-        return Some("path has an empty, `.` or `..` component");
-    }
-    None
 }
 
 /// Split one CSV line (RFC 4180 quoting, as Python's `csv` module writes it).

@@ -8,7 +8,6 @@
 use std::fmt;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
-use crate::encoding::hex;
 use crate::jws::{self, Compat, Payload};
 use crate::keys::PrivateKey;
 use crate::report::{Problem, Verdict};
@@ -233,10 +232,4 @@ fn patch_end(dir: &Directory, count: u64, cd_size: u64, cd_offset: u64) -> Resul
     put32(&mut end, e + 12, cd_size, "central directory size")?;
     put32(&mut end, e + 16, cd_offset, "central directory offset")?;
     Ok(end)
-}
-
-/// Lowercase hex SHA-256, for callers that hash files themselves.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex(&sha2::Sha256::digest(bytes))
 }
