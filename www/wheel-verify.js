@@ -60,7 +60,7 @@ const STYLE = `
   --trusted: #1a7f37; --signed: #0969da; --unsigned: #59636e; --untrusted: #bc4c00; --key-changed: #bc4c00; --invalid: #cf222e;
   display: block; color: var(--fg); font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
 @media (prefers-color-scheme: dark) { :host { --bg: #0d1117; --fg: #e6edf3; --muted: #9198a1; --border: #3d444d; --panel: #151b23; --focus: #4493f8;
-  --trusted: #3fb950; --signed: #4493f8; --unsigned: #9198a1; --untrusted: #f0883e; --key-changed: #f0883e; --invalid: #f85149; } }
+  --trusted: #3fb950; --signed: #4493f8; --unsigned: #9198a1; --untrusted: #f0883e; --key-changed: #f0883e; --invalid: #f85149; --badge-fg: #0d1117; } }
 * { box-sizing: border-box; }
 .controls { display: grid; gap: .5rem; margin-bottom: 1rem; }
 label.field { display: grid; gap: .25rem; font-weight: 600; font-size: .9rem; }
@@ -81,7 +81,7 @@ button:hover { border-color: var(--muted); }
 .cards { display: grid; gap: .75rem; }
 .card { border: 1px solid var(--border); border-left: 6px solid var(--c, var(--border)); border-radius: 8px; padding: .75rem 1rem; background: var(--bg); }
 .card header { display: flex; gap: .6rem; align-items: center; flex-wrap: wrap; }
-.badge { font-weight: 700; color: #fff; background: var(--c, var(--muted)); padding: .1rem .55rem; border-radius: 999px; font-size: .85rem; letter-spacing: .02em; }
+.badge { font-weight: 700; color: var(--badge-fg, #fff); background: var(--c, var(--muted)); padding: .1rem .55rem; border-radius: 999px; font-size: .85rem; letter-spacing: .02em; }
 .file { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .9rem; word-break: break-all; flex: 1; }
 .explain { margin: .35rem 0; }
 .meta { display: grid; grid-template-columns: max-content 1fr; gap: .15rem .8rem; margin: .4rem 0; font-size: .88rem; }

@@ -1,44 +1,43 @@
 // Module worker: owns the wasm. Reads the dropped File in slices (FileReaderSync over
 // Blob.slice), so a multi-gigabyte wheel never sits in memory; posts progress and the report.
-import init, { verify_wheel, version } from './pkg/wheelsig.js';
+// Small calls (names, key sets) go through the same wasm so the page never re-implements them.
+import init, * as wasm from './pkg/wheelsig.js';
 
 const ready = init();
+const CALLS = new Set(['parse_key_set', 'parse_wheel_filename', 'normalize_project', 'version']);
 
 self.onmessage = async (event) => {
-  const { id, type, file, input } = event.data;
-  if (type !== 'verify') return;
+  const { id, type } = event.data;
   try {
-    await ready;
-    const reader = new FileReaderSync();
-    const readAt = (offset, length) => new Uint8Array(reader.readAsArrayBuffer(file.slice(offset, offset + length)));
-    let last = 0;
-    const onProgress = (done, total) => {
-      const now = performance.now();
-      if (now - last > 50 || done === total) {
-        last = now;
-        self.postMessage({ id, type: 'progress', done, total });
-      }
-    };
-    const started = performance.now();
-    const report = verify_wheel(readAt, file.size, input, onProgress);
-    report.elapsed_ms = performance.now() - started;
-    report.wasm_memory_bytes = wasmMemoryBytes();
-    report.engine = `wheelsig ${version()} (wasm)`;
-    self.postMessage({ id, type: 'result', report });
+    const exports = await ready;
+    if (type === 'verify') {
+      self.postMessage({ id, type: 'result', value: verify(id, event.data, exports) });
+    } else if (type === 'call' && CALLS.has(event.data.fn)) {
+      self.postMessage({ id, type: 'result', value: wasm[event.data.fn](...event.data.args) });
+    } else {
+      throw { code: 'internal', message: `unknown request ${type}` };
+    }
   } catch (error) {
     const e = error && typeof error === 'object' && 'code' in error ? error : { code: 'internal', message: String(error?.message || error) };
     self.postMessage({ id, type: 'error', error: e });
   }
 };
 
-function wasmMemoryBytes() {
-  try {
-    return ready && globalThis.__wheelsigMemory ? globalThis.__wheelsigMemory.buffer.byteLength : null;
-  } catch {
-    return null;
-  }
+function verify(id, { file, input }, exports) {
+  const reader = new FileReaderSync();
+  const readAt = (offset, length) => new Uint8Array(reader.readAsArrayBuffer(file.slice(offset, offset + length)));
+  let last = 0;
+  const onProgress = (done, total) => {
+    const now = performance.now();
+    if (now - last > 50 || done === total) {
+      last = now;
+      self.postMessage({ id, type: 'progress', done, total });
+    }
+  };
+  const started = performance.now();
+  const report = wasm.verify_wheel(readAt, file.size, input, onProgress);
+  report.elapsed_ms = performance.now() - started;
+  report.wasm_memory_bytes = exports.memory?.buffer.byteLength ?? null;
+  report.engine = `wheelsig ${wasm.version()} (wasm)`;
+  return report;
 }
-
-ready.then((exports) => {
-  globalThis.__wheelsigMemory = exports.memory;
-});

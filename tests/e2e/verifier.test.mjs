@@ -258,3 +258,26 @@ test('PyPI cross-check: same file, different file, not listed, offline', async (
   assert.match(await check((r) => r.abort('internetdisconnected')), /Could not reach PyPI \(offline\?\)/);
   await context.close();
 });
+
+test('keyboard: Tab reaches the drop zone and Enter opens the file chooser; dark mode renders', async () => {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 800 }, colorScheme: 'dark' });
+  const page = await context.newPage();
+  await page.goto(`${server.url}/`);
+  await page.waitForFunction(() => customElements.get('wheel-verify'));
+  // Tab from the top of the page: key URL field, its button, then the drop zone.
+  let focused = '';
+  for (let i = 0; i < 6 && focused !== 'drop'; i++) {
+    await page.keyboard.press('Tab');
+    focused = await page.evaluate(() => document.querySelector('wheel-verify').shadowRoot.activeElement?.className || '');
+  }
+  assert.equal(focused, 'drop', 'the drop zone is reachable with Tab');
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+  assert.ok(chooser.isMultiple(), 'several wheels at once');
+  await chooser.setFiles([W('otherdemo-0.1-py3-none-any.whl')]);
+  const r = await waitVerdict(page);
+  assert.equal(r.verdict, 'unsigned');
+  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(bg, 'rgb(13, 17, 23)', 'dark colour scheme applies');
+  await shot(page, '11-dark-keyboard');
+  await context.close();
+});
