@@ -483,12 +483,45 @@ fn verify_one(job: &Job, policy: &TrustPolicy, key_urls: &[url::Url], members: b
         }
     }
     let input = VerifyInput { file_name: name, detached, trust: policy.clone(), ..VerifyInput::default() };
-    let open = || File::open(&job.path).map(|f| Box::new(f) as Box<dyn ReadSeekSend>);
+    // Open once: every thread reads this same file (positional reads on one handle), so a
+    // file swapped on disk mid-verification cannot give threads different bytes.
+    let file = std::sync::Arc::new(File::open(&job.path).map_err(|e| format!("{e}"))?);
+    let open = || Ok(Box::new(SharedFile { file: file.clone(), pos: 0 }) as Box<dyn ReadSeekSend>);
     let mut report = verify_wheel_parallel(&open, threads, &input, &mut |_, _| {})?.report;
     if !members {
         report.members.clear();
     }
     Ok(report)
+}
+
+/// One open file read by several threads, each with its own position.
+struct SharedFile {
+    file: std::sync::Arc<File>,
+    pos: u64,
+}
+
+impl std::io::Read for SharedFile {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        #[cfg(unix)]
+        let n = std::os::unix::fs::FileExt::read_at(&*self.file, buf, self.pos)?;
+        #[cfg(windows)]
+        let n = std::os::windows::fs::FileExt::seek_read(&*self.file, buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl std::io::Seek for SharedFile {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        let len = self.file.metadata()?.len();
+        let target = match to {
+            std::io::SeekFrom::Start(n) => Some(n),
+            std::io::SeekFrom::End(d) => len.checked_add_signed(d),
+            std::io::SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = target.ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek out of range"))?;
+        Ok(self.pos)
+    }
 }
 
 fn trust_cmd(action: TrustAction, flag: Option<&Path>) -> Result<ExitCode, Failure> {
