@@ -67,10 +67,14 @@ async function openPage(query = '') {
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   const page = await context.newPage();
   const errors = [];
+  const requests = []; // every request from the start, workers included
   page.on('pageerror', (e) => errors.push(String(e)));
+  // A Content-Security-Policy violation is only a console message: count it as an error.
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) errors.push(m.text()); });
+  context.on('request', (r) => requests.push(r.url()));
   await page.goto(`${server.url}/${query}`);
   await page.waitForFunction(() => customElements.get('wheel-verify'));
-  return { page, context, errors };
+  return { page, context, errors, requests };
 }
 
 /** Drop files on the drop zone with a real DataTransfer drop event. */
@@ -108,9 +112,13 @@ async function shot(page, name) {
 }
 
 test('trusted: key URL lists the key, detached signature found under releases/', async () => {
-  const { page, context, errors } = await openPage(`?key-url=${server.url}/site/keys.json`);
-  const requests = [];
-  page.on('request', (r) => requests.push(r.url()));
+  const { page, context, errors, requests } = await openPage(`?key-url=${server.url}/site/keys.json`);
+  // The key URL is fetched as soon as it is set, and its keys are listed before any drop.
+  const listed = await page.waitForFunction(() => {
+    const s = document.querySelector('wheel-verify').shadowRoot;
+    return !s.querySelector('.keys').hidden && s.querySelector('.keys').textContent;
+  });
+  assert.match(await listed.jsonValue(), /SHA256:.*for sampledemo/);
   const r = await drop(page, [W('sampledemo-1.0-py3-none-any.whl')]);
   assert.equal(r.verdict, 'trusted');
   assert.equal(r.badge, 'Trusted');
@@ -167,7 +175,7 @@ test('key-changed: remember a key on first use, then the same project signed by 
   r = await drop(page, [path.join(work, 'other/changedemo-1.0-py3-none-any.whl')]);
   assert.equal(r.verdict, 'key-changed');
   assert.equal(r.badge, 'Key changed');
-  assert.match(r.text, /WARNING: the signing key of changedemo has changed/);
+  assert.match(r.text, /Warning: the signing key of changedemo has changed/);
   const alertVisible = await page.locator('wheel-verify [role="alert"]').isVisible();
   assert.ok(alertVisible);
   await shot(page, '5-key-changed');
@@ -264,6 +272,9 @@ test('keyboard: Tab reaches the drop zone and Enter opens the file chooser; dark
   const page = await context.newPage();
   await page.goto(`${server.url}/`);
   await page.waitForFunction(() => customElements.get('wheel-verify'));
+  // Listen before any key is pressed: Playwright turns on file-chooser interception
+  // asynchronously when the first listener is added, which races a keypress right after it.
+  const chooserShown = page.waitForEvent('filechooser');
   // Tab from the top of the page: key URL field, its button, then the drop zone.
   let focused = '';
   for (let i = 0; i < 6 && focused !== 'drop'; i++) {
@@ -271,7 +282,8 @@ test('keyboard: Tab reaches the drop zone and Enter opens the file chooser; dark
     focused = await page.evaluate(() => document.querySelector('wheel-verify').shadowRoot.activeElement?.className || '');
   }
   assert.equal(focused, 'drop', 'the drop zone is reachable with Tab');
-  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+  await page.keyboard.press('Enter');
+  const chooser = await chooserShown;
   assert.ok(chooser.isMultiple(), 'several wheels at once');
   await chooser.setFiles([W('otherdemo-0.1-py3-none-any.whl')]);
   const r = await waitVerdict(page);
