@@ -233,6 +233,56 @@ pub fn sign_detached(read_at: &Function, size: f64, file_name: &str, private_jwk
     crate::sign::detached(&verified, &key, iat as i64, key_url.as_deref()).map_err(|e| into_error("sign", e))
 }
 
+/// Output written to a JS callback `write(Uint8Array)` in chunks (the page collects them
+/// into a Blob), so a signed copy never sits whole in wasm memory.
+struct JsWriter<'a> {
+    write: &'a Function,
+    buf: Vec<u8>,
+}
+
+impl JsWriter<'_> {
+    const CHUNK: usize = 1 << 20;
+
+    fn flush_buf(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        // A copy: the callback may keep the chunk after wasm memory grows.
+        let chunk = Uint8Array::from(self.buf.as_slice());
+        self.write.call1(&JsValue::NULL, &chunk).map_err(|e| io::Error::other(format!("write failed: {e:?}")))?;
+        self.buf.clear();
+        Ok(())
+    }
+}
+
+impl io::Write for JsWriter<'_> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= Self::CHUNK {
+            self.flush_buf()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.flush_buf()
+    }
+}
+
+/// Write a copy of the wheel with `<dist-info>/RECORD.jws` appended (what `wheelsig sign
+/// --embed` writes), as chunks passed to `write(Uint8Array)`. The wheel must verify first.
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub fn sign_embedded(read_at: &Function, size: f64, file_name: &str, private_jwk: &str, iat: f64, key_url: Option<String>, write: &Function) -> Result<(), JsValue> {
+    use std::io::Write as _;
+    let key = PrivateKey::from_jwk_text(private_jwk.as_bytes()).map_err(|e| into_error("key", e))?;
+    let input = VerifyInput { file_name: file_name.to_string(), ..VerifyInput::default() };
+    let verified = core_verify(JsReader::new(read_at, size), &input, &mut |_, _| {}).map_err(|e| into_error("io", e))?;
+    let mut out = JsWriter { write, buf: Vec::with_capacity(JsWriter::CHUNK) };
+    crate::sign::embed(JsReader::new(read_at, size), &verified, &key, iat as i64, key_url.as_deref(), &mut out).map_err(|e| into_error("sign", e))?;
+    out.flush().map_err(|e| into_error("io", e))
+}
+
 /// The crate version.
 #[wasm_bindgen]
 pub fn version() -> String {
