@@ -11,6 +11,8 @@ pub mod names;
 pub mod record;
 pub mod report;
 pub mod sign;
+pub mod site;
+pub mod time;
 pub mod trust;
 pub mod verify;
 #[cfg(feature = "wasm")]

@@ -12,11 +12,11 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use cli::{fetch, output, store, time};
+use cli::{fetch, output, store};
 use wheelsig::keys::{KeySet, ListedKey, PrivateKey, Private, PublicKey};
 use wheelsig::names::normalize_project;
 use wheelsig::report::{Requirement, TrustKind, Verdict};
-use wheelsig::sign;
+use wheelsig::{sign, time};
 use wheelsig::trust::{FirstUse, KeySource, TrustPolicy};
 use wheelsig::verify::{verify_wheel, verify_wheel_parallel, DetachedSignature, FileDigest, ReadSeekSend, VerifyInput};
 
@@ -78,6 +78,11 @@ enum Command {
     },
     /// Verify wheels: archive, RECORD, signatures and trust
     Verify(VerifyArgs),
+    /// Create, maintain and build a key site (keys.json, releases/, a human key page)
+    Site {
+        #[command(subcommand)]
+        action: cli::site::SiteAction,
+    },
     /// List or remove trust-on-first-use entries
     Trust {
         #[command(subcommand)]
@@ -157,6 +162,7 @@ fn main() -> ExitCode {
         Command::Sign { key, embed, key_url, out_dir, wheels } => sign_cmd(&key, embed, key_url.as_deref(), out_dir.as_deref(), &wheels),
         Command::Unsign { wheels } => unsign_cmd(&wheels),
         Command::Verify(args) => verify_cmd(&args),
+        Command::Site { action } => cli::site::run(action),
         Command::Trust { action, trust_store } => trust_cmd(action, trust_store.as_deref()),
     };
     match result {

@@ -283,6 +283,41 @@ pub fn sign_embedded(read_at: &Function, size: f64, file_name: &str, private_jwk
     out.flush().map_err(|e| into_error("io", e))
 }
 
+/// Check a key site's sources and render it (the template's Node generator calls this; the
+/// native `wheelsig site build` runs the same code). `releases` is `[{path, text}]`. Returns
+/// `{files: [[path, text]], keys, releases}`; throws `{code: "site", message, problems}`.
+#[wasm_bindgen]
+pub fn build_site(config: &str, keys: &str, releases: JsValue) -> Result<JsValue, JsValue> {
+    #[derive(Deserialize)]
+    struct In {
+        path: String,
+        text: String,
+    }
+    let list: Vec<In> = serde_wasm_bindgen::from_value(releases).map_err(|e| into_error("site", format!("releases: {e}")))?;
+    let files: Vec<crate::site::SourceFile> = list.into_iter().map(|r| crate::site::SourceFile { path: r.path, bytes: r.text.into_bytes() }).collect();
+    match crate::site::build(config.as_bytes(), keys.as_bytes(), &files, env!("CARGO_PKG_VERSION")) {
+        Ok(site) => {
+            #[derive(Serialize)]
+            struct Out<'a> {
+                files: &'a [(String, String)],
+                keys: usize,
+                releases: &'a [crate::site::Release],
+            }
+            to_js(&Out { files: &site.files, keys: site.keys.keys.len(), releases: &site.releases })
+        }
+        Err(problems) => {
+            #[derive(Serialize)]
+            struct Error<'a> {
+                code: &'a str,
+                message: String,
+                problems: &'a [crate::site::SiteProblem],
+            }
+            let message = problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
+            to_js(&Error { code: "site", message, problems: &problems }).and_then(Err)
+        }
+    }
+}
+
 /// The crate version.
 #[wasm_bindgen]
 pub fn version() -> String {

@@ -1,5 +1,6 @@
-//! CLI-only modules: HTTP, the first-use store, dates and printing.
+//! CLI-only modules: HTTP, the first-use store, key sites and printing.
 pub mod fetch;
 pub mod output;
+pub mod site;
 pub mod store;
-pub mod time;
+

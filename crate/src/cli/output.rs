@@ -57,7 +57,7 @@ pub fn human(out: &mut impl Write, r: &Report, members: bool) -> io::Result<()> 
         writeln!(out, "{INDENT}{state} {who}")?;
         writeln!(out, "{INDENT}  {carrier}, {}{via}", formats.join(" + "))?;
         if let Some(t) = &s.trusted_by {
-            let retired = s.retired.map(|e| format!(" (key retired {}; signature claims an earlier time)", super::time::format(e))).unwrap_or_default();
+            let retired = s.retired.map(|e| format!(" (key retired {}; signature claims an earlier time)", wheelsig::time::format(e))).unwrap_or_default();
             writeln!(out, "{INDENT}trusted via {} {}{retired}", kind_name(t.kind), t.source)?;
         }
         if let Some(j) = &s.jku {

@@ -1,4 +1,4 @@
-//! Unix time ↔ UTC calendar dates (proleptic Gregorian), for `--exp` and display.
+//! Unix time ↔ UTC calendar dates (proleptic Gregorian), for key retirement dates and display.
 
 /// Days since 1970-01-01 for a civil date (Howard Hinnant's `days_from_civil`).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
@@ -28,6 +28,12 @@ pub fn format(secs: i64) -> String {
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let s = secs.rem_euclid(86_400);
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// `YYYY-MM-DD` (UTC).
+pub fn date(secs: i64) -> String {
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// Parse Unix seconds, `YYYY-MM-DD` (midnight UTC) or `YYYY-MM-DDTHH:MM:SSZ`.

@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+// Check this key site and render it: node tools/build-site.mjs [--out DIR] [--site DIR]
+//
+// Runs the same wheelsig code as `wheelsig site build` (compiled to WebAssembly, shipped in
+// wheelsig/pkg/) under plain Node 18+: no Rust toolchain, no npm install, no network. Exit 0:
+// built; 1: the site has problems (each printed as "file: what is wrong"); 2: bad usage or I/O.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const LIMITS = { config: 64 << 10, keys: 1 << 20, signature: 1 << 20, releases: 100_000 };
+// The widget files a site serves under wheelsig/ (same list as the native CLI).
+const WIDGET = ['wheel-verify.js', 'worker.js', 'worker-client.js', 'first-use.js', 'pkg/wheelsig.js', 'pkg/wheelsig_bg.wasm'];
+
+class UsageError extends Error {}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+function text(bytes, what) {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new SiteProblem(what, 'not valid UTF-8');
+  }
+}
+class SiteProblem extends Error {
+  constructor(file, message) {
+    super(message);
+    this.problems = [{ path: file, message }];
+    this.code = 'site';
+  }
+}
+
+function parseArgs(argv) {
+  const opts = { site: path.resolve(here, '..'), out: null };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--out' || arg === '--site') {
+      if (i + 1 >= argv.length) throw new UsageError(`${arg} needs a directory`);
+      opts[arg.slice(2)] = path.resolve(argv[++i]);
+    } else if (arg === '-h' || arg === '--help') {
+      console.log('usage: node tools/build-site.mjs [--out DIR] [--site DIR]\n  --out   output directory [default: <site>/_site]\n  --site  the site sources [default: this tool\'s parent directory]');
+      process.exit(0);
+    } else {
+      throw new UsageError(`unexpected argument ${JSON.stringify(arg)} (try --help)`);
+    }
+  }
+  opts.out ??= path.join(opts.site, '_site');
+  return opts;
+}
+
+function readLimited(file, limit, what) {
+  const size = fs.statSync(file).size;
+  if (size > limit) throw new UsageError(`${file}: ${what} is ${size} bytes; the limit is ${limit}`);
+  return fs.readFileSync(file);
+}
+
+/** Every releases/<project>/<file>, sorted like the native CLI (byte order of names). */
+function readReleases(site) {
+  const root = path.join(site, 'releases');
+  const out = [];
+  if (!fs.existsSync(root)) return out;
+  const byName = (a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name));
+  for (const p of fs.readdirSync(root, { withFileTypes: true }).sort(byName)) {
+    if (!p.isDirectory()) {
+      if (p.name !== 'README.md') throw new UsageError(`${path.join(root, p.name)}: expected only project directories in releases/`);
+      continue;
+    }
+    for (const f of fs.readdirSync(path.join(root, p.name), { withFileTypes: true }).sort(byName)) {
+      if (out.length >= LIMITS.releases) throw new UsageError(`${root}: more than ${LIMITS.releases} files`);
+      const bytes = readLimited(path.join(root, p.name, f.name), LIMITS.signature, 'signature');
+      out.push({ path: `releases/${p.name}/${f.name}`, bytes });
+    }
+  }
+  return out;
+}
+
+function write(file, data) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, data);
+}
+
+async function main() {
+  const { site, out } = parseArgs(process.argv.slice(2));
+  const pkg = path.join(site, 'wheelsig/pkg');
+  const wasm = await import(new URL(`file://${path.join(pkg, 'wheelsig.js')}`).href);
+  wasm.initSync({ module: fs.readFileSync(path.join(pkg, 'wheelsig_bg.wasm')) });
+
+  const config = readLimited(path.join(site, 'site.json'), LIMITS.config, 'site.json');
+  const keys = readLimited(path.join(site, 'keys.json'), LIMITS.keys, 'keys.json');
+  const releases = readReleases(site);
+  let built;
+  try {
+    built = wasm.build_site(text(config, 'site.json'), text(keys, 'keys.json'),
+      releases.map((r) => ({ path: r.path, text: text(r.bytes, r.path) })));
+  } catch (err) {
+    if (err?.code !== 'site') throw err;
+    for (const p of err.problems) console.error(`${site}: ${p.path}: ${p.message}`);
+    console.error(`the site was not built: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}`);
+    return 1;
+  }
+  for (const [rel, text] of built.files) write(path.join(out, rel), text);
+  write(path.join(out, 'keys.json'), keys);
+  write(path.join(out, '.nojekyll'), '');
+  for (const r of releases) write(path.join(out, r.path), r.bytes);
+  for (const rel of WIDGET) write(path.join(out, 'wheelsig', rel), fs.readFileSync(path.join(site, 'wheelsig', rel)));
+  const s = (n) => (n === 1 ? '' : 's');
+  console.error(`built ${site} -> ${out}: ${built.keys} key${s(built.keys)}, ${built.releases.length} release${s(built.releases.length)}`);
+  return 0;
+}
+
+main().then((code) => process.exit(code), (err) => {
+  console.error(`build-site: error: ${err instanceof UsageError ? err.message : err?.message || err}`);
+  process.exit(2);
+});
