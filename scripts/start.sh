@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the CLI and the browser verifier, creates a demo publisher (a real key, keys.json and
-# signatures made with the CLI) and sample wheels, then serves the page on loopback.
+# Builds the CLI and the browser verifier, creates a demo publisher's key site (real keys,
+# made with `wheelsig site`) and sample wheels, then serves both on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
@@ -18,49 +18,58 @@ if [ ! -f "$pkg" ] || [ -n "$(find Cargo.toml Cargo.lock crate/Cargo.toml crate/
 fi
 ws=target/release/wheelsig
 
-if [ "$(cat demo/.base 2>/dev/null)" != "$base" ]; then
-  echo "[start] creating the demo publisher and sample wheels in demo/"
-  # Private keys stay outside the served demo/ tree, as a publisher's would stay off their site.
-  keys=target/demo-keys
-  rm -rf demo "$keys" && mkdir -p demo/wheels demo/releases "$keys"
-  "$ws" keygen --out "$keys/publisher.jwk" >/dev/null 2>&1
-  "$ws" keygen --out "$keys/stranger.jwk" >/dev/null 2>&1
-  "$ws" jwks "$keys/publisher.jwk" --projects sampledemo > demo/keys.json
+# The demo is rebuilt when the address, the CLI or the widget changed.
+stamp="$base $(stat -c %Y "$ws" "$pkg" www/*.js | tr '\n' ' ')"
+if [ "$(cat demo/.stamp 2>/dev/null)" != "$stamp" ]; then
+  echo "[start] creating the demo publisher's key site and sample wheels in demo/"
+  # A real key site made with `wheelsig site`: sources in target/demo-site, private keys in
+  # target/demo-keys (off the site, as a publisher's would be), the built site in demo/.
+  keys=target/demo-keys src=target/demo-site
+  rm -rf demo "$keys" "$src" && mkdir -p demo/wheels "$keys"
+  for k in publisher old-publisher stranger; do "$ws" keygen --out "$keys/$k.jwk" >/dev/null 2>&1; done
+  "$ws" site init "$src" --publisher "Demo Publisher" --site-url "$base/demo/" --projects sampledemo,otherdemo --widget www 2>/dev/null
+  "$ws" site add-key "$src" --key "$keys/publisher.jwk" --projects sampledemo 2>/dev/null
+  # A key rotated out at the start of 2026: still listed, retired.
+  "$ws" site add-key "$src" --key "$keys/old-publisher.jwk" --projects sampledemo 2>/dev/null
+  old_kid=$("$ws" jwks "$keys/old-publisher.jwk" | sed -n 's/.*"kid": "\(.*\)".*/\1/p')
+  "$ws" site retire-key "$src" "$old_kid" --date 2026-01-01 2>/dev/null
   .venv/bin/python scripts/make_sample_wheels.py demo/wheels sampledemo==1.0 sampledemo==1.1 sampledemo==2.0 otherdemo==0.1 >/dev/null
   w=demo/wheels
   # 1.0: detached signature published on the key site (releases/), found via the key URL.
-  "$ws" sign --key "$keys/publisher.jwk" --key-url "$base/demo/keys.json" --out-dir demo/releases/sampledemo "$w/sampledemo-1.0-py3-none-any.whl" 2>/dev/null
+  "$ws" site publish "$src" --key "$keys/publisher.jwk" "$w/sampledemo-1.0-py3-none-any.whl" 2>/dev/null
   # 1.1: embedded RECORD.jws (readable by wheel 0.31's `wheel verify`).
   "$ws" sign --embed --key "$keys/publisher.jwk" --key-url "$base/demo/keys.json" "$w/sampledemo-1.1-py3-none-any.whl" 2>/dev/null
   # 2.0: signed by a key the publisher does not list.
   "$ws" sign --embed --key "$keys/stranger.jwk" "$w/sampledemo-2.0-py3-none-any.whl" 2>/dev/null
   # 1.0 as a compromised mirror would serve it: one module changed, RECORD kept.
   .venv/bin/python scripts/make_sample_wheels.py demo/wheels "tamper:$w/sampledemo-1.0-py3-none-any.whl=>$w/tampered/sampledemo-1.0-py3-none-any.whl" >/dev/null
+  "$ws" site build "$src" --out demo
   .venv/bin/python - "$base" <<'PY'
 import html, sys
 base = sys.argv[1]
 rows = [
-    ("wheels/sampledemo-1.0-py3-none-any.whl", "trusted: detached signature under releases/, key listed at the key URL"),
-    ("wheels/sampledemo-1.1-py3-none-any.whl", "trusted: embedded RECORD.jws"),
-    ("wheels/sampledemo-2.0-py3-none-any.whl", "untrusted: signed by a key the publisher does not list"),
-    ("wheels/otherdemo-0.1-py3-none-any.whl", "unsigned: intact, no signature"),
-    ("wheels/tampered/sampledemo-1.0-py3-none-any.whl", "invalid: core.py changed after release"),
+    ("sampledemo-1.0-py3-none-any.whl", "trusted: detached signature under releases/, key listed at the key URL"),
+    ("sampledemo-1.1-py3-none-any.whl", "trusted: embedded RECORD.jws"),
+    ("sampledemo-2.0-py3-none-any.whl", "untrusted: signed by a key the publisher does not list"),
+    ("otherdemo-0.1-py3-none-any.whl", "unsigned: intact, no signature"),
+    ("tampered/sampledemo-1.0-py3-none-any.whl", "invalid: core.py changed after release"),
 ]
-items = "\n".join(f'<li><a href="{html.escape(p)}" download>{html.escape(p.rsplit("/", 1)[-1])}</a> &mdash; {html.escape(d)}</li>' for p, d in rows)
-page = f"""<!doctype html><meta charset="utf-8"><meta name="color-scheme" content="light dark"><title>wheelsig demo publisher</title>
-<link rel="stylesheet" href="../page.css"><main><h1>Demo publisher</h1>
-<p>Key URL: <code>{base}/demo/keys.json</code> (<a href="keys.json">keys.json</a>). Download a sample and drop it on
-<a href="../?key-url={base}/demo/keys.json">the verifier</a>.</p><ul>{items}</ul></main>"""
-open("demo/index.html", "w").write(page)
+items = "\n".join(f'<li><a href="{html.escape(p)}" download>{html.escape(p)}</a> &mdash; {html.escape(d)}</li>' for p, d in rows)
+page = f"""<!doctype html><meta charset="utf-8"><meta name="color-scheme" content="light dark"><title>wheelsig demo: sample wheels</title><link rel="icon" href="data:,">
+<link rel="stylesheet" href="../../page.css"><main><h1>Sample wheels</h1>
+<p>Download one and drop it on <a href="../../?key-url={base}/demo/keys.json">the verifier</a> or on
+<a href="../">the demo publisher's key page</a>.</p><ul>{items}</ul></main>"""
+open("demo/wheels/index.html", "w").write(page)
 PY
-  echo "$base" > demo/.base
+  echo "$stamp" > demo/.stamp
 fi
 
 cat <<EOM
 
   wheelsig demo
   Verifier:       $base/?key-url=$base/demo/keys.json
-  Sample wheels:  $base/demo/   (download one, drop it on the verifier)
+  Key site:       $base/demo/   (the demo publisher's page, made by wheelsig site build)
+  Sample wheels:  $base/demo/wheels/   (download one, drop it on the verifier or the key site)
   CLI:            $ws verify --key-url $base/demo/keys.json demo/wheels/*.whl
 
 EOM
