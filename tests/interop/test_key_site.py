@@ -208,3 +208,16 @@ def test_init_refuses_a_non_empty_directory_and_bad_urls(tmp_path, wheelsig):
     p = wheelsig.run("site", "init", tmp_path / "new", "--publisher", "a", "--site-url", "http://a.example/", "--widget", WIDGET)
     assert p.returncode == 2 and "must be https" in p.stderr
     assert not (tmp_path / "new").exists()
+
+
+def test_packaged_template_builds_as_committed(tmp_path):
+    """What a publisher gets from "Use this template" builds with plain Node, before any edit."""
+    out = tmp_path / "template"
+    p = subprocess.run(["bash", REPO / "scripts" / "package-template.sh", out], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert (out / ".github" / "workflows" / "pages.yml").exists() and (out / ".nojekyll").exists()
+    p = subprocess.run(["node", out / "tools" / "build-site.mjs"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    page = (out / "_site" / "index.html").read_text()
+    assert "<h1>Your Name</h1>" in page and "No keys are listed yet." in page
+    assert (out / "_site" / "wheelsig" / "pkg" / "wheelsig_bg.wasm").exists()

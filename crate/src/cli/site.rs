@@ -19,6 +19,7 @@ use crate::{file_name, load_public, now, read_limited, Failure};
 const TEMPLATE: &[(&str, &str)] = &[
     ("README.md", include_str!("../../../static-site-template/README.md")),
     (".nojekyll", ""),
+    (".gitignore", include_str!("../../../static-site-template/.gitignore")),
     ("releases/README.md", include_str!("../../../static-site-template/releases/README.md")),
     (".github/workflows/pages.yml", include_str!("../../../static-site-template/.github/workflows/pages.yml")),
     ("tools/build-site.mjs", include_str!("../../../static-site-template/tools/build-site.mjs")),
