@@ -7,6 +7,7 @@ pub mod encoding;
 pub mod jws;
 pub mod keys;
 pub mod limits;
+pub mod lock;
 pub mod names;
 pub mod record;
 pub mod report;

@@ -83,6 +83,24 @@ enum Command {
         #[command(subcommand)]
         action: cli::site::SiteAction,
     },
+    /// Write a dependency key list: the key each project's wheels are signed with (a JWK Set
+    /// for `verify --jwks … --require-trusted`)
+    Lock {
+        #[command(flatten)]
+        trust: TrustArgs,
+        /// Where to write the key list
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Also lock wheels that are validly signed but that no trust source covers
+        #[arg(long)]
+        allow_signed: bool,
+        /// Leave unsigned wheels out of the list instead of failing
+        #[arg(long)]
+        allow_unsigned: bool,
+        /// The verified set of wheels (for example from `pip download -d wheels/`)
+        #[arg(required = true, value_name = "WHEEL")]
+        wheels: Vec<PathBuf>,
+    },
     /// List or remove trust-on-first-use entries
     Trust {
         #[command(subcommand)]
@@ -104,8 +122,9 @@ enum TrustAction {
     },
 }
 
+/// Where trust comes from: shared by `verify` and `lock`.
 #[derive(Args)]
-struct VerifyArgs {
+struct TrustArgs {
     /// Trust the keys in this JWK Set file (repeatable)
     #[arg(long, value_name = "FILE")]
     jwks: Vec<PathBuf>,
@@ -113,9 +132,6 @@ struct VerifyArgs {
     /// releases/ (repeatable)
     #[arg(long, value_name = "URL")]
     key_url: Vec<String>,
-    /// Detached signature to check (only with a single wheel) [default: <wheel>.jws if present]
-    #[arg(long, value_name = "FILE")]
-    sig: Option<PathBuf>,
     /// Pin a project to a key id: only that key is trusted for it (repeatable)
     #[arg(long, value_name = "PROJECT=KID")]
     pin: Vec<String>,
@@ -128,6 +144,15 @@ struct VerifyArgs {
     /// Trust store file [default: $WHEELSIG_TRUST_STORE or $XDG_CONFIG_HOME/wheelsig/trust.json]
     #[arg(long, value_name = "FILE")]
     trust_store: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    #[command(flatten)]
+    trust: TrustArgs,
+    /// Detached signature to check (only with a single wheel) [default: <wheel>.jws if present]
+    #[arg(long, value_name = "FILE")]
+    sig: Option<PathBuf>,
     /// Fail (exit 1) unless every wheel is signed
     #[arg(long)]
     require_signed: bool,
@@ -163,6 +188,9 @@ fn main() -> ExitCode {
         Command::Unsign { wheels } => unsign_cmd(&wheels),
         Command::Verify(args) => verify_cmd(&args),
         Command::Site { action } => cli::site::run(action),
+        Command::Lock { trust, out, allow_signed, allow_unsigned, wheels } => {
+            lock_cmd(&trust, &out, wheelsig::lock::LockPolicy { allow_signed, allow_unsigned }, &wheels)
+        }
         Command::Trust { action, trust_store } => trust_cmd(action, trust_store.as_deref()),
     };
     match result {
@@ -317,7 +345,7 @@ fn unsign_cmd(wheels: &[PathBuf]) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn parse_pins(policy: &mut TrustPolicy, args: &VerifyArgs) -> Result<(), Failure> {
+fn parse_pins(policy: &mut TrustPolicy, args: &TrustArgs) -> Result<(), Failure> {
     let mut add = |project: &str, kid: &str, at: &str| -> Result<(), Failure> {
         if !wheelsig::names::is_valid_project(project) || kid.is_empty() || !kid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
             return Err(Failure(format!("{at}: expected `project kid` with a valid project name and a base64url key id")));
@@ -347,10 +375,8 @@ fn parse_pins(policy: &mut TrustPolicy, args: &VerifyArgs) -> Result<(), Failure
     Ok(())
 }
 
-fn verify_cmd(args: &VerifyArgs) -> Result<ExitCode, Failure> {
-    if args.sig.is_some() && args.wheels.len() != 1 {
-        return Err(Failure("--sig applies to a single wheel; for several, put <wheel>.jws next to each".into()));
-    }
+/// The trust policy the arguments name (key URLs fetched), and the first-use store if `--tofu`.
+fn trust_policy(args: &TrustArgs) -> Result<(TrustPolicy, Vec<url::Url>, Option<(PathBuf, store::Store)>), Failure> {
     let mut policy = TrustPolicy::default();
     for path in &args.jwks {
         let bytes = read_limited(path, wheelsig::limits::MAX_KEY_SET_BYTES as u64, "JWK Set")?;
@@ -366,14 +392,69 @@ fn verify_cmd(args: &VerifyArgs) -> Result<ExitCode, Failure> {
         key_urls.push(url);
     }
     parse_pins(&mut policy, args)?;
-    let store_path = if args.tofu { Some(store::path(args.trust_store.as_deref())?) } else { None };
-    let mut tofu_store = match &store_path {
-        Some(p) => Some(store::load(p)?),
-        None => None,
-    };
-    if let Some(s) = &tofu_store {
+    let tofu = if args.tofu {
+        let path = store::path(args.trust_store.as_deref())?;
+        let s = store::load(&path)?;
         policy.first_use = s.projects.clone();
+        Some((path, s))
+    } else {
+        None
+    };
+    Ok((policy, key_urls, tofu))
+}
+
+/// Verify every wheel; I/O failures are printed and counted, not fatal to the others.
+fn verify_all(jobs: &[Job], policy: &TrustPolicy, key_urls: &[url::Url], members: bool) -> (Vec<wheelsig::report::Report>, bool) {
+    let mut any_error = false;
+    let mut reports = Vec::new();
+    for (job, r) in jobs.iter().zip(run_parallel(jobs, policy, key_urls, members)) {
+        match r {
+            Ok(rep) => reports.push(rep),
+            Err(Failure(m)) => {
+                eprintln!("wheelsig: error: {}: {m}", job.path.display());
+                any_error = true;
+            }
+        }
     }
+    (reports, any_error)
+}
+
+fn lock_cmd(trust: &TrustArgs, out: &Path, policy: wheelsig::lock::LockPolicy, wheels: &[PathBuf]) -> Result<ExitCode, Failure> {
+    if trust.tofu {
+        return Err(Failure("--tofu does not apply to lock: name the key URLs or key files to lock against".into()));
+    }
+    let (trust_policy, key_urls, _) = trust_policy(trust)?;
+    let jobs: Vec<Job> = wheels.iter().map(|w| Job { path: w.clone(), sig: None }).collect();
+    let (reports, any_error) = verify_all(&jobs, &trust_policy, &key_urls, false);
+    if any_error {
+        return Ok(ExitCode::from(2));
+    }
+    match wheelsig::lock::lock(&reports, policy) {
+        Ok(set) => {
+            std::fs::write(out, set.to_json()).map_err(|e| format!("{}: {e}", out.display()))?;
+            let projects: usize = set.keys.iter().map(|k| k.projects.as_ref().map_or(0, Vec::len)).sum();
+            eprintln!("wrote {}: {projects} project{} pinned to {} key{} ({} wheels checked)", out.display(), if projects == 1 { "" } else { "s" }, set.keys.len(), if set.keys.len() == 1 { "" } else { "s" }, reports.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("wheelsig: not locked: {p}");
+            }
+            eprintln!("wheelsig: {} not written: {} problem{}", out.display(), problems.len(), if problems.len() == 1 { "" } else { "s" });
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn verify_cmd(args: &VerifyArgs) -> Result<ExitCode, Failure> {
+    if args.sig.is_some() && args.wheels.len() != 1 {
+        return Err(Failure("--sig applies to a single wheel; for several, put <wheel>.jws next to each".into()));
+    }
+    let (policy, key_urls, tofu) = trust_policy(&args.trust)?;
+    let (store_path, mut tofu_store) = match tofu {
+        Some((p, s)) => (Some(p), Some(s)),
+        None => (None, None),
+    };
     let requirement = if args.require_trusted {
         Requirement::Trusted
     } else if args.require_signed {
@@ -383,18 +464,7 @@ fn verify_cmd(args: &VerifyArgs) -> Result<ExitCode, Failure> {
     };
 
     let jobs: Vec<Job> = args.wheels.iter().map(|w| Job { path: w.clone(), sig: args.sig.clone() }).collect();
-    let results = run_parallel(&jobs, &policy, &key_urls, args.members);
-    let mut any_error = false;
-    let mut reports = Vec::new();
-    for (job, r) in jobs.iter().zip(results) {
-        match r {
-            Ok(rep) => reports.push(rep),
-            Err(Failure(m)) => {
-                eprintln!("wheelsig: error: {}: {m}", job.path.display());
-                any_error = true;
-            }
-        }
-    }
+    let (reports, any_error) = verify_all(&jobs, &policy, &key_urls, args.members);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({"wheels": reports}))?);
     } else {
