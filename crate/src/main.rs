@@ -375,8 +375,11 @@ fn parse_pins(policy: &mut TrustPolicy, args: &TrustArgs) -> Result<(), Failure>
     Ok(())
 }
 
+/// The first-use store's path and contents, when `--tofu` is given.
+type FirstUseStore = Option<(PathBuf, store::Store)>;
+
 /// The trust policy the arguments name (key URLs fetched), and the first-use store if `--tofu`.
-fn trust_policy(args: &TrustArgs) -> Result<(TrustPolicy, Vec<url::Url>, Option<(PathBuf, store::Store)>), Failure> {
+fn trust_policy(args: &TrustArgs) -> Result<(TrustPolicy, Vec<url::Url>, FirstUseStore), Failure> {
     let mut policy = TrustPolicy::default();
     for path in &args.jwks {
         let bytes = read_limited(path, wheelsig::limits::MAX_KEY_SET_BYTES as u64, "JWK Set")?;
