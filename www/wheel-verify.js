@@ -1,7 +1,9 @@
 // <wheel-verify>: drop Python wheels, get a verdict. The wasm verifier runs in a Web Worker
 // (worker.js) and reads each file in slices; the wheel never leaves the machine. The only
-// network requests are the key URL, signature files under its releases/, and (when asked)
-// PyPI's JSON API. Attributes: key-url, project, pypi-check. Events: `wheel-verified`
+// network requests are the key URL, the dependency key list, signature files under their
+// sites' releases/, and (when asked) PyPI's JSON API. Attributes: key-url, keys-url (a
+// dependency key list: a JWK Set whose keys carry `projects` and optionally `key_url`),
+// project, pypi-check. Events: `wheel-verified`
 // (detail: the report). Sets a `verdict` attribute (the worst of the last batch) when done.
 // Every check, and every name or key set parsed, goes through the wasm: this file only
 // fetches, displays and remembers.
@@ -21,6 +23,33 @@ const TRUST_KIND = { 'key-url': 'key URL', 'key-file': 'key file', pin: 'pin', '
 const FORMAT = { general: 'RFC 7515', flattened: 'RFC 7515 flattened', legacy: 'wheel 0.31 legacy' };
 const MAX_KEY_SET = 1 << 20; // SPEC.md: a JWK Set is at most 1 MiB
 const MAX_SIGNATURE = 1 << 20;
+const MAX_FOLDER_FILES = 10_000; // files read from one dropped folder tree
+const MAX_FOLDER_DEPTH = 16;
+// The two JWK Sets the element can fetch: a publisher's key URL and a dependency key list.
+const SOURCES = {
+  'key-url': { label: 'Publisher key URL (a JWK Set)', placeholder: 'https://publisher.github.io/keys/keys.json', button: 'Use key URL', noun: 'key URL' },
+  'keys-url': { label: 'Dependency key list URL (optional)', placeholder: 'https://example.org/deps-keys.json', button: 'Use key list', noun: 'key list' },
+};
+
+/** Every file under the dropped entries (folders walked), bounded in count and depth. */
+async function filesFromEntries(entries) {
+  const out = [];
+  const walk = async (entry, depth) => {
+    if (out.length >= MAX_FOLDER_FILES) return;
+    if (entry.isFile) {
+      out.push(await new Promise((resolve, reject) => entry.file(resolve, reject)));
+    } else if (entry.isDirectory && depth < MAX_FOLDER_DEPTH) {
+      const reader = entry.createReader();
+      for (;;) {
+        const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+        if (!batch.length) break;
+        for (const e of batch) await walk(e, depth + 1);
+      }
+    }
+  };
+  for (const e of entries) await walk(e, 0);
+  return out;
+}
 
 /** Build an element; strings become text nodes (never HTML). */
 function h(tag, attrs = {}, ...children) {
@@ -123,15 +152,99 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .pypi { font-size: .88rem; margin: .4rem 0 0; }
 .pypi.bad { color: var(--invalid); font-weight: 700; border: 2px solid var(--invalid); border-radius: 8px; padding: .4rem .6rem; }
 .pypi.good { color: var(--trusted); }
+.batch { display: grid; gap: .75rem; }
+.summary { border: 1px solid var(--border); border-left: 6px solid var(--c, var(--border)); border-radius: 8px; padding: .75rem 1rem; margin-bottom: .75rem; }
+.summary .overall { font-weight: 700; margin: 0 0 .3rem; }
+.summary table { font-size: .88rem; }
+.summary td.v { font-weight: 700; color: var(--c); }
+.folder { margin-top: .5rem; }
 .trust-panel { margin-top: 1.25rem; font-size: .88rem; }
 .trust-panel ul { padding-left: 1.2rem; }
 .trust-panel li { margin: .2rem 0; overflow-wrap: anywhere; }
 `;
 
+/** The summary of a batch: overall progress, a row per project, a one-line result, JSON export. */
+class BatchSummary {
+  #total;
+  #ignored;
+  #reports = [];
+  #failed = 0;
+
+  constructor(total, ignored) {
+    this.#total = total;
+    this.#ignored = ignored;
+    this.overall = h('p', { class: 'overall', role: 'status' });
+    this.progress = h('progress', { max: String(total), value: '0', 'aria-label': 'Wheels checked' });
+    this.body = h('tbody');
+    this.exportButton = h('button', { type: 'button', part: 'export', disabled: true, onclick: () => this.#export() }, 'Export report (JSON)');
+    this.el = h('section', { class: 'summary', part: 'summary', 'aria-label': 'Summary of the wheels checked' },
+      this.overall, this.progress,
+      h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Project'), h('th', { scope: 'col' }, 'Version'), h('th', { scope: 'col' }, 'Verdict'), h('th', { scope: 'col' }, 'Key'))), this.body),
+      h('div', { class: 'actions' }, this.exportButton));
+    this.#update();
+  }
+
+  /** One wheel finished: its report, or null when it could not be checked. */
+  add(file, report) {
+    if (report) this.#reports.push(report);
+    else this.#failed += 1;
+    this.#update();
+  }
+
+  #update() {
+    const done = this.#reports.length + this.#failed;
+    this.progress.value = done;
+    if (done < this.#total) this.overall.textContent = `Checking ${this.#total} wheels: ${done} done\u2026`;
+    // Worst verdict per project; versions and keys as found.
+    const rows = new Map();
+    for (const r of this.#reports) {
+      const name = r.project || r.file;
+      const row = rows.get(name) || { verdict: r.verdict, versions: new Set(), kids: new Set() };
+      if (SEVERITY[r.verdict] > SEVERITY[row.verdict]) row.verdict = r.verdict;
+      if (r.version) row.versions.add(r.version);
+      for (const s of r.signatures) if (s.valid && s.kid) row.kids.add(s.kid);
+      rows.set(name, row);
+    }
+    this.body.replaceChildren(...[...rows.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, row]) =>
+      h('tr', { class: `verdict-${row.verdict}`, 'data-project': name, 'data-verdict': row.verdict },
+        h('td', {}, name), h('td', {}, [...row.versions].join(', ')),
+        h('td', { class: 'v' }, VERDICTS[row.verdict][0]),
+        h('td', {}, row.kids.size ? h('code', {}, [...row.kids].map((k) => `${k.slice(0, 12)}\u2026`).join(', ')) : '\u2013'))));
+  }
+
+  /** The one-line result (also returned for the live region). */
+  finish() {
+    const counts = {};
+    for (const r of this.#reports) counts[r.verdict] = (counts[r.verdict] || 0) + 1;
+    const trusted = counts.trusted || 0;
+    const parts = Object.keys(VERDICTS).filter((v) => counts[v]).map((v) => `${counts[v]} ${VERDICTS[v][0].toLowerCase()}`);
+    if (this.#failed) parts.push(`${this.#failed} not checked`);
+    const pass = trusted === this.#total;
+    const worst = this.#reports.reduce((a, r) => (SEVERITY[r.verdict] > SEVERITY[a] ? r.verdict : a), 'trusted');
+    this.el.className = `summary verdict-${this.#failed ? 'invalid' : worst}`;
+    this.el.dataset.result = pass ? 'pass' : 'fail';
+    const ignored = this.#ignored ? ` ${this.#ignored} other file${this.#ignored === 1 ? '' : 's'} in the folder ignored.` : '';
+    this.overall.textContent = pass
+      ? `Pass: all ${this.#total} wheels are trusted.${ignored}`
+      : `Fail: ${this.#total - trusted} of ${this.#total} wheels are not trusted (${parts.join(', ')}).${ignored}`;
+    this.exportButton.disabled = false;
+    this.progress.hidden = true;
+    return this.overall.textContent;
+  }
+
+  #export() {
+    const body = JSON.stringify({ result: this.el.dataset.result, wheels: this.#reports }, null, 2);
+    const a = h('a', { href: URL.createObjectURL(new Blob([body], { type: 'application/json' })), download: 'wheelsig-report.json' });
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  }
+}
+
 export class WheelVerify extends HTMLElement {
-  static observedAttributes = ['key-url', 'project', 'pypi-check'];
+  static observedAttributes = ['key-url', 'keys-url', 'project', 'pypi-check'];
   #client = new VerifierClient();
-  #keySet = null; // { text: attribute value, promise } for the current key URL
+  #sets = new Map(); // attribute -> { text: attribute value, promise } for the current URL
+  #ui = {}; // attribute -> { input, status, list }
   #batchId = 0;
 
   constructor() {
@@ -142,78 +255,98 @@ export class WheelVerify extends HTMLElement {
     const sheet = new CSSStyleSheet();
     sheet.replaceSync(STYLE);
     root.adoptedStyleSheets = [sheet];
-    this.keyInput = h('input', { type: 'url', id: 'key-url', placeholder: 'https://publisher.github.io/keys/keys.json', spellcheck: 'false', autocomplete: 'url', part: 'key-url', 'aria-describedby': 'key-status' });
-    this.keyStatus = h('p', { class: 'status', id: 'key-status', role: 'status' });
-    this.keyList = h('details', { class: 'keys', part: 'keys', hidden: true });
+    const controls = h('div', { class: 'controls', part: 'controls' });
+    for (const [attr, s] of Object.entries(SOURCES)) {
+      const ui = {
+        input: h('input', { type: 'url', id: attr, placeholder: s.placeholder, spellcheck: 'false', autocomplete: 'url', part: attr, 'aria-describedby': `${attr}-status` }),
+        status: h('p', { class: 'status', id: `${attr}-status`, role: 'status' }),
+        list: h('details', { class: 'keys', part: `keys ${attr}-keys`, hidden: true }),
+      };
+      ui.input.addEventListener('keydown', (e) => { if (e.key === 'Enter') this.#applyUrl(attr); });
+      controls.append(h('label', { class: 'field', for: attr }, s.label),
+        h('div', { class: 'row' }, ui.input, h('button', { type: 'button', onclick: () => this.#applyUrl(attr) }, s.button)),
+        ui.status, ui.list);
+      this.#ui[attr] = ui;
+    }
+    this.folderInput = h('input', { type: 'file', webkitdirectory: true, class: 'sr-only', tabindex: '-1', 'aria-hidden': 'true', onchange: () => this.#takeFiles([...this.folderInput.files], { fromFolder: true }) });
     this.fileInput = h('input', { type: 'file', multiple: true, accept: '.whl,.jws', class: 'sr-only', id: 'files', tabindex: '-1', 'aria-hidden': 'true', onchange: () => this.#takeFiles([...this.fileInput.files]) });
     this.drop = h('div', { class: 'drop', part: 'drop-zone', tabindex: '0', role: 'button', 'aria-label': 'Choose wheel files to verify (or drop .whl and .jws files here)', 'aria-describedby': 'privacy', onclick: () => this.fileInput.click() },
       h('strong', {}, 'Drop .whl files here'),
       h('span', {}, 'or click / press Enter to choose files'),
-      h('small', {}, 'Optional: drop detached .jws signatures with them'));
+      h('small', {}, 'Optional: drop detached .jws signatures with them, or a whole folder'));
     this.cards = h('div', { class: 'cards', part: 'results' });
     this.live = h('div', { class: 'sr-only', role: 'status', 'aria-live': 'polite' });
     this.trustPanel = h('details', { class: 'trust-panel', part: 'trust-panel' });
-    root.append(
-      h('div', { class: 'controls', part: 'controls' },
-        h('label', { class: 'field', for: 'key-url' }, 'Publisher key URL (a JWK Set)'),
-        h('div', { class: 'row' }, this.keyInput, h('button', { type: 'button', onclick: () => this.#applyKeyUrl() }, 'Use key URL')),
-        this.keyStatus, this.keyList),
-      this.fileInput, this.drop,
+    root.append(controls, this.fileInput, this.folderInput, this.drop,
+      h('div', { class: 'row folder' }, h('button', { type: 'button', part: 'folder-button', onclick: () => this.folderInput.click() }, 'Choose a folder of wheels')),
       h('p', { class: 'note', id: 'privacy', part: 'note' },
         'Verification runs on your machine in WebAssembly; nothing about the wheel is uploaded. ',
-        'The only network requests are the key URL, signature files next to it, and, if you ask, PyPI\u2019s public metadata.'),
+        'The only network requests are the key URL and key list, signature files next to them, and, if you ask, PyPI\u2019s public metadata.'),
       this.live, this.cards, this.trustPanel);
-    this.keyInput.addEventListener('keydown', (e) => { if (e.key === 'Enter') this.#applyKeyUrl(); });
     this.drop.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); this.fileInput.click(); } });
     for (const ev of ['dragenter', 'dragover']) this.drop.addEventListener(ev, (e) => { e.preventDefault(); this.drop.classList.add('over'); });
     for (const ev of ['dragleave', 'dragend']) this.drop.addEventListener(ev, () => this.drop.classList.remove('over'));
     this.drop.addEventListener('drop', (e) => {
       e.preventDefault();
       this.drop.classList.remove('over');
-      this.#takeFiles([...(e.dataTransfer?.files || [])]);
+      // Folder entries must be taken while the event is being dispatched.
+      const entries = [...(e.dataTransfer?.items || [])].map((i) => i.webkitGetAsEntry?.()).filter(Boolean);
+      if (entries.some((en) => en.isDirectory)) filesFromEntries(entries).then((files) => this.#takeFiles(files, { fromFolder: true }));
+      else this.#takeFiles([...(e.dataTransfer?.files || [])]);
     });
   }
 
   connectedCallback() {
-    this.keyInput.value = this.getAttribute('key-url') || '';
+    for (const attr of Object.keys(SOURCES)) {
+      this.#ui[attr].input.value = this.getAttribute(attr) || '';
+      if (this.hasAttribute(attr)) this.#keySetOrError(attr);
+    }
     this.#renderTrustPanel();
-    if (this.hasAttribute('key-url')) this.#keySetOrError();
   }
 
   attributeChangedCallback(name, old, value) {
-    if (name !== 'key-url' || old === value) return;
-    this.keyInput.value = value || '';
-    this.#keySet = null;
-    this.keyStatus.className = 'status';
-    this.keyStatus.textContent = '';
-    this.keyList.hidden = true;
+    if (!(name in SOURCES) || old === value) return;
+    const ui = this.#ui[name];
+    ui.input.value = value || '';
+    this.#sets.delete(name);
+    ui.status.className = 'status';
+    ui.status.textContent = '';
+    ui.list.hidden = true;
     // Fetch right away so the user sees which keys the URL lists before dropping anything.
-    if (value && this.isConnected) this.#keySetOrError();
+    if (value && this.isConnected) this.#keySetOrError(name);
   }
 
-  #applyKeyUrl() {
-    const v = this.keyInput.value.trim();
-    if (v) this.setAttribute('key-url', v);
-    else this.removeAttribute('key-url');
+  #applyUrl(attr) {
+    const v = this.#ui[attr].input.value.trim();
+    if (v) this.setAttribute(attr, v);
+    else this.removeAttribute(attr);
   }
 
-  /** The configured key URL's JWK Set, fetched and parsed once: { url, text, keys }, or null. */
-  #loadKeySet() {
-    const text = this.getAttribute('key-url');
+  /** The JWK Set named by `attr`, fetched and parsed once: { url, text, keys }, or null. */
+  #loadKeySet(attr) {
+    const text = this.getAttribute(attr);
     if (!text) return Promise.resolve(null);
-    if (this.#keySet?.text !== text) this.#keySet = { text, promise: this.#fetchKeySet(text) };
-    return this.#keySet.promise;
+    if (this.#sets.get(attr)?.text !== text) this.#sets.set(attr, { text, promise: this.#fetchKeySet(attr, text) });
+    return this.#sets.get(attr).promise;
   }
 
-  /** Like #loadKeySet, but a key URL that cannot be used becomes { error } (shown in the status). */
-  #keySetOrError() {
-    return this.#loadKeySet().catch((err) => ({ error: err.message }));
+  /** Like #loadKeySet, but a URL that cannot be used becomes { error } (shown in its status). */
+  #keySetOrError(attr) {
+    return this.#loadKeySet(attr).catch((err) => ({ error: err.message }));
   }
 
-  async #fetchKeySet(text) {
-    const current = () => this.getAttribute('key-url') === text;
-    this.keyStatus.className = 'status';
-    this.keyStatus.textContent = `Fetching ${text} \u2026`;
+  /** Both trust sources: { keyUrl, keyList }, each a key set, null, or { error }. */
+  async #trust() {
+    const [keyUrl, keyList] = await Promise.all([this.#keySetOrError('key-url'), this.#keySetOrError('keys-url')]);
+    return { keyUrl, keyList };
+  }
+
+  async #fetchKeySet(attr, text) {
+    const current = () => this.getAttribute(attr) === text;
+    const ui = this.#ui[attr];
+    const noun = SOURCES[attr].noun;
+    ui.status.className = 'status';
+    ui.status.textContent = `Fetching ${text} \u2026`;
     try {
       const url = checkKeyUrl(text, location.href);
       const resp = await fetch(url, { cache: 'no-store', credentials: 'omit', redirect: 'follow', referrerPolicy: 'no-referrer' });
@@ -226,49 +359,59 @@ export class WheelVerify extends HTMLElement {
       } catch (err) {
         throw new Error(err?.message || String(err));
       }
-      if (current()) this.#renderKeys(url.href, parsed.keys);
+      if (current()) this.#renderKeys(attr, url.href, parsed.keys);
       return { url: url.href, text: body, keys: parsed.keys };
     } catch (err) {
       if (current()) {
-        this.keyStatus.className = 'status error';
-        this.keyStatus.textContent = `Could not use the key URL: ${err.message}. Wheels are still checked, but not against it.`;
-        this.keyList.hidden = true;
+        ui.status.className = 'status error';
+        ui.status.textContent = `Could not use the ${noun}: ${err.message}. Wheels are still checked, but not against it.`;
+        ui.list.hidden = true;
       }
       throw err;
     }
   }
 
-  #renderKeys(url, keys) {
-    this.keyStatus.className = 'status';
-    this.keyStatus.textContent = `Key URL ${url} lists ${keys.length} key${keys.length === 1 ? '' : 's'}.`;
-    this.keyList.replaceChildren(h('summary', {}, 'Keys listed there'),
+  #renderKeys(attr, url, keys) {
+    const ui = this.#ui[attr];
+    ui.status.className = 'status';
+    ui.status.textContent = `${SOURCES[attr].noun[0].toUpperCase()}${SOURCES[attr].noun.slice(1)} ${url} lists ${keys.length} key${keys.length === 1 ? '' : 's'}.`;
+    ui.list.replaceChildren(h('summary', {}, 'Keys listed there'),
       h('ul', {}, keys.map((k) => h('li', {}, h('code', {}, k.fingerprint), ' (kid ', h('code', {}, k.kid), ')',
         k.projects ? ` for ${k.projects.join(', ')}` : ' for all of the publisher\u2019s projects',
         k.exp ? `; retired ${day(k.exp)}` : ''))));
-    this.keyList.hidden = false;
+    ui.list.hidden = false;
   }
 
-  async #takeFiles(files) {
+  async #takeFiles(files, { fromFolder = false } = {}) {
     this.fileInput.value = '';
+    this.folderInput.value = '';
     if (!files.length) return;
     const batch = ++this.#batchId;
     this.removeAttribute('verdict');
     const wheels = files.filter((f) => f.name.endsWith('.whl'));
     const sigs = new Map(files.filter((f) => f.name.endsWith('.jws')).map((f) => [f.name, f]));
-    for (const f of files) {
-      if (!f.name.endsWith('.whl') && !f.name.endsWith('.jws')) this.cards.prepend(this.#noteCard(f.name, 'Not a wheel (.whl) or signature (.jws): ignored.'));
-    }
+    const others = files.filter((f) => !f.name.endsWith('.whl') && !f.name.endsWith('.jws'));
+    // A folder holds all sorts of files: count them instead of a card each.
+    if (!fromFolder) for (const f of others) this.cards.prepend(this.#noteCard(f.name, 'Not a wheel (.whl) or signature (.jws): ignored.'));
     for (const name of sigs.keys()) {
       if (!wheels.some((w) => `${w.name}.jws` === name)) this.cards.prepend(this.#noteCard(name, `A signature for ${name.slice(0, -4)}: drop it together with that wheel.`));
     }
-    if (!wheels.length) return;
-    const keySet = this.#keySetOrError();
+    if (!wheels.length) {
+      if (fromFolder) this.cards.prepend(this.#noteCard('Folder', `No .whl files in it (${others.length} other file${others.length === 1 ? '' : 's'}).`));
+      return;
+    }
+    const trust = this.#trust();
     const only = this.getAttribute('project');
     const onlyProject = only ? this.#client.call('normalize_project', only) : null;
-    const reports = await Promise.all(wheels.map((w) => this.#verifyOne(w, sigs.get(`${w.name}.jws`), keySet, { onlyProject })));
+    // Several wheels: the summary on top, then their cards in file order.
+    const summary = wheels.length > 1 ? new BatchSummary(wheels.length, fromFolder ? others.length : 0) : null;
+    const into = summary ? h('div', { class: 'cards', part: 'batch' }) : null;
+    if (summary) this.cards.prepend(h('section', { class: 'batch' }, summary.el, into));
+    const reports = await Promise.all(wheels.map((w) => this.#verifyOne(w, sigs.get(`${w.name}.jws`), trust, { onlyProject, into })
+      .then((r) => { summary?.add(w.name, r); return r; })));
     if (batch !== this.#batchId) return; // a newer drop owns the verdict attribute now
     const done = reports.filter(Boolean);
-    if (done.length > 1) this.live.textContent = `Checked ${done.length} wheels: ${done.map((r) => `${r.file}: ${VERDICTS[r.verdict][0]}`).join('; ')}.`;
+    if (summary) this.live.textContent = summary.finish();
     const worst = done.reduce((a, r) => (a === null || SEVERITY[r.verdict] > SEVERITY[a] ? r.verdict : a), null);
     if (worst) this.setAttribute('verdict', worst);
   }
@@ -278,7 +421,7 @@ export class WheelVerify extends HTMLElement {
   }
 
   /** Verify one wheel into a card (replacing `card` when re-verifying). Resolves with the report, or null. */
-  async #verifyOne(file, droppedSig, keySetPromise, { computeSha256 = this.hasAttribute('pypi-check'), card = null, onlyProject = null } = {}) {
+  async #verifyOne(file, droppedSig, trustPromise, { computeSha256 = this.hasAttribute('pypi-check'), card = null, onlyProject = null, into = null } = {}) {
     const abort = new AbortController();
     const progress = h('progress', { max: '1', value: '0', 'aria-label': `Reading ${file.name}` });
     const progressText = h('span', {}, `Waiting (${fmtBytes(file.size)})`);
@@ -287,6 +430,7 @@ export class WheelVerify extends HTMLElement {
         h('button', { type: 'button', part: 'cancel', 'aria-label': `Cancel checking ${file.name}`, onclick: () => abort.abort() }, 'Cancel')),
       h('div', { class: 'progress' }, progress, progressText));
     if (card) card.replaceWith(fresh);
+    else if (into) into.append(fresh);
     else this.cards.prepend(fresh);
     card = fresh;
     const fail = (text, state) => {
@@ -305,30 +449,48 @@ export class WheelVerify extends HTMLElement {
       if (only && project && project !== only) {
         return fail(`This verifier checks ${only} wheels only; this file is for ${project}. Nothing was checked.`, 'other-project');
       }
-      const keySet = await keySetPromise;
+      const { keyUrl: keySet, keyList } = await trustPromise;
       const detached = [];
       const warnings = [];
       if (droppedSig) {
         if (droppedSig.size > MAX_SIGNATURE) warnings.push(`${droppedSig.name} is larger than ${fmtBytes(MAX_SIGNATURE)}: ignored.`);
         else detached.push({ name: droppedSig.name, text: await droppedSig.text() });
       }
-      if (keySet?.url && project) {
-        const sigUrl = new URL(`releases/${encodeURIComponent(project)}/${encodeURIComponent(file.name)}.jws`, keySet.url);
+      // Signature lookups: the key URL's site, and the site of each key the dependency key
+      // list names for this project (its `key_url`).
+      const sites = new Set();
+      if (keySet?.url && project) sites.add(keySet.url);
+      for (const k of keyList?.keys || []) {
+        if (!project || !k.projects?.includes(project) || !k.key_url) continue;
+        try {
+          sites.add(checkKeyUrl(k.key_url).href);
+        } catch (err) {
+          warnings.push(`The key list names ${k.key_url} for ${project}, which cannot be used: ${err.message}.`);
+        }
+      }
+      for (const site of sites) {
+        const sigUrl = new URL(`releases/${encodeURIComponent(project)}/${encodeURIComponent(file.name)}.jws`, site);
         try {
           const resp = await fetch(sigUrl, { cache: 'no-store', credentials: 'omit', referrerPolicy: 'no-referrer', signal: abort.signal });
-          if (resp.ok) detached.push({ name: sigUrl.href, text: await boundedText(resp, MAX_SIGNATURE, sigUrl.href) });
-          else if (resp.status !== 404) warnings.push(`Signature lookup ${sigUrl.href}: HTTP ${resp.status}.`);
+          if (resp.ok) {
+            const text = await boundedText(resp, MAX_SIGNATURE, sigUrl.href);
+            if (!detached.some((d) => d.text === text)) detached.push({ name: sigUrl.href, text });
+          } else if (resp.status !== 404) warnings.push(`Signature lookup ${sigUrl.href}: HTTP ${resp.status}.`);
         } catch (err) {
           if (abort.signal.aborted) throw { code: 'aborted' };
           warnings.push(`Signature lookup ${sigUrl.href} failed: ${err.message}.`);
         }
       }
       if (keySet?.error) warnings.push('The key URL could not be used, so trust was not checked against it.');
+      if (keyList?.error) warnings.push('The dependency key list could not be used, so trust was not checked against it.');
+      const keySets = [];
+      if (keySet?.url) keySets.push({ source: keySet.url, kind: 'key-url', text: keySet.text });
+      if (keyList?.url) keySets.push({ source: keyList.url, kind: 'key-file', text: keyList.text });
       const input = {
         file_name: file.name,
         now: Math.floor(Date.now() / 1000),
         detached,
-        key_sets: keySet?.url ? [{ source: keySet.url, kind: 'key-url', text: keySet.text }] : [],
+        key_sets: keySets,
         pins: {},
         first_use: loadFirstUse(),
         compute_sha256: computeSha256,
@@ -341,7 +503,7 @@ export class WheelVerify extends HTMLElement {
           progressText.textContent = `${fmtBytes(done)} of ${fmtBytes(total)}`;
         },
       });
-      const rendered = this.#renderReport(file, report, warnings, droppedSig, keySet);
+      const rendered = this.#renderReport(file, report, warnings, droppedSig, keySet, keyList);
       card.replaceWith(rendered);
       this.live.textContent = `${file.name}: ${VERDICTS[report.verdict][0]}. ${report.problems.length ? `${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}.` : ''}`;
       this.dispatchEvent(new CustomEvent('wheel-verified', { detail: report, bubbles: true, composed: true }));
@@ -353,7 +515,7 @@ export class WheelVerify extends HTMLElement {
     }
   }
 
-  #renderReport(file, r, warnings, droppedSig, keySet) {
+  #renderReport(file, r, warnings, droppedSig, keySet, keyList) {
     const [label, explain] = VERDICTS[r.verdict];
     const card = h('article', { class: `card verdict-${r.verdict}`, part: `card card-${r.verdict}`, 'data-verdict': r.verdict },
       h('header', {}, h('span', { class: 'badge', part: 'verdict' }, label), h('span', { class: 'file' }, file.name)),
@@ -375,7 +537,8 @@ export class WheelVerify extends HTMLElement {
       row(s.valid ? 'Signed by' : 'Rejected signature', h('code', {}, s.kid || 'unreadable key'), ` (${where}; ${s.formats.join(' + ')}${s.iat ? `; signed ${day(s.iat)}` : ''})`);
       if (s.fingerprint) row('Fingerprint', h('code', {}, s.fingerprint));
       if (s.trusted_by) {
-        row('Trusted via', `${TRUST_KIND[s.trusted_by.kind] || s.trusted_by.kind}: ${s.trusted_by.source}`,
+        const kind = keyList?.url && s.trusted_by.source === keyList.url ? 'dependency key list' : TRUST_KIND[s.trusted_by.kind] || s.trusted_by.kind;
+        row('Trusted via', `${kind}: ${s.trusted_by.source}`,
           s.retired ? ` (key retired ${day(s.retired)}; signature dated before)` : '');
       }
       if (s.jku) {
@@ -429,7 +592,7 @@ export class WheelVerify extends HTMLElement {
   async #reverify(file, droppedSig, card, computeSha256 = this.hasAttribute('pypi-check')) {
     const batch = ++this.#batchId;
     this.removeAttribute('verdict');
-    const report = await this.#verifyOne(file, droppedSig, this.#keySetOrError(), { computeSha256, card });
+    const report = await this.#verifyOne(file, droppedSig, this.#trust(), { computeSha256, card });
     if (report && batch === this.#batchId) this.setAttribute('verdict', report.verdict);
   }
 

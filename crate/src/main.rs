@@ -554,7 +554,19 @@ fn verify_one(job: &Job, policy: &TrustPolicy, key_urls: &[url::Url], members: b
         }
     }
     if let Ok(wheel) = wheelsig::names::parse_wheel_filename(&name) {
-        for key_url in key_urls {
+        // The key URLs given, then those a key file (a dependency key list) records for the
+        // keys it lists for this project: their sites publish the signatures.
+        let mut sites: Vec<url::Url> = key_urls.to_vec();
+        let recorded = policy.key_sets.iter().filter(|s| s.kind == TrustKind::KeyFile).flat_map(|s| &s.set.keys);
+        for k in recorded.filter(|k| k.projects.as_ref().is_some_and(|p| p.contains(&wheel.project))) {
+            let Some(u) = &k.key_url else { continue };
+            match fetch::check_url(u) {
+                Ok(url) if !sites.contains(&url) => sites.push(url),
+                Ok(_) => {}
+                Err(e) => eprintln!("wheelsig: warning: {name}: the key list's key_url for {} cannot be used: {e}", wheel.project),
+            }
+        }
+        for key_url in &sites {
             let url = fetch::release_url(key_url, &wheel.project, &name)?;
             if let fetch::Fetched::Body(b) = fetch::get(&url, usize::try_from(limit).unwrap_or(usize::MAX))? {
                 add(url.to_string(), b);

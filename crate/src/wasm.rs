@@ -165,7 +165,7 @@ pub fn verify_wheel(read_at: &Function, size: f64, input: JsValue, on_progress: 
     to_js(&verified.report)
 }
 
-/// Parse and check a JWK Set; returns `{keys:[{kid,fingerprint,x,projects,exp}]}`.
+/// Parse and check a JWK Set; returns `{keys:[{kid,fingerprint,x,projects,exp,key_url}]}`.
 #[wasm_bindgen]
 pub fn parse_key_set(text: &str, source: &str) -> Result<JsValue, JsValue> {
     let set = KeySet::parse(text.as_bytes()).map_err(|e| into_error("key-set", format!("{source}: {e}")))?;
@@ -176,6 +176,7 @@ pub fn parse_key_set(text: &str, source: &str) -> Result<JsValue, JsValue> {
         x: String,
         projects: Option<Vec<String>>,
         exp: Option<i64>,
+        key_url: Option<String>,
     }
     #[derive(Serialize)]
     struct Keys {
@@ -184,7 +185,7 @@ pub fn parse_key_set(text: &str, source: &str) -> Result<JsValue, JsValue> {
     let keys = set
         .keys
         .iter()
-        .map(|k| Key { kid: k.key.kid(), fingerprint: k.key.fingerprint(), x: k.key.x(), projects: k.projects.clone(), exp: k.exp })
+        .map(|k| Key { kid: k.key.kid(), fingerprint: k.key.fingerprint(), x: k.key.x(), projects: k.projects.clone(), exp: k.exp, key_url: k.key_url.clone() })
         .collect();
     to_js(&Keys { keys })
 }

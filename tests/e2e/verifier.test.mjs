@@ -188,11 +188,19 @@ test('key-changed: remember a key on first use, then the same project signed by 
 
 test('file picker: several wheels at once, worst verdict on the element', async () => {
   const { page, context } = await openPage(`?key-url=${server.url}/site/keys.json`);
-  await page.locator('wheel-verify input[type="file"]').setInputFiles([W('sampledemo-1.0-py3-none-any.whl'), path.join(work, 'tampered/sampledemo-1.0-py3-none-any.whl'), W('otherdemo-0.1-py3-none-any.whl')]);
+  await page.locator('wheel-verify input#files').setInputFiles([W('sampledemo-1.0-py3-none-any.whl'), path.join(work, 'tampered/sampledemo-1.0-py3-none-any.whl'), W('otherdemo-0.1-py3-none-any.whl')]);
   const r = await waitVerdict(page);
   assert.equal(r.verdict, 'invalid', 'the worst of trusted, invalid, unsigned');
   const verdicts = await page.evaluate(() => [...document.querySelector('wheel-verify').shadowRoot.querySelectorAll('.card[data-verdict]')].map((c) => c.dataset.verdict).sort());
   assert.deepEqual(verdicts, ['invalid', 'trusted', 'unsigned']);
+  // The batch summary: a row per project (worst verdict), one overall line.
+  const summary = await page.evaluate(() => {
+    const el = document.querySelector('wheel-verify').shadowRoot.querySelector('.summary');
+    return { result: el.dataset.result, overall: el.querySelector('.overall').textContent, rows: [...el.querySelectorAll('tbody tr')].map((tr) => [tr.dataset.project, tr.dataset.verdict]) };
+  });
+  assert.equal(summary.result, 'fail');
+  assert.equal(summary.overall, 'Fail: 2 of 3 wheels are not trusted (1 trusted, 1 unsigned, 1 invalid).');
+  assert.deepEqual(summary.rows, [['otherdemo', 'unsigned'], ['sampledemo', 'invalid']]);
   await shot(page, '6-picker-batch');
   await context.close();
 });
@@ -203,7 +211,7 @@ test('cancel: a long verification stops, and the next one still works', async ()
   execFileSync(python, [path.join(repo, 'bench/make_big_wheel.py'), big, '0.4'], { stdio: 'ignore' });
   const file = fs.readdirSync(big).find((f) => f.endsWith('.whl'));
   const { page, context } = await openPage();
-  await page.locator('wheel-verify input[type="file"]').setInputFiles(path.join(big, file));
+  await page.locator('wheel-verify input#files').setInputFiles(path.join(big, file));
   const cancel = page.locator('wheel-verify .card button', { hasText: 'Cancel' });
   await cancel.waitFor();
   await page.waitForFunction(() => (document.querySelector('wheel-verify').shadowRoot.querySelector('progress')?.value || 0) > 0);
