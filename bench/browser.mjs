@@ -28,7 +28,7 @@ try {
         verdict: e.detail.verdict, ms: e.detail.elapsed_ms, mem: e.detail.wasm_memory_bytes, problems: e.detail.problems,
       }), { once: true });
     }));
-    await page.locator('wheel-verify input[type="file"]').setInputFiles(wheel);
+    await page.locator('wheel-verify input#files').setInputFiles(wheel);
     const r = await done;
     if (r.verdict !== 'unsigned') throw new Error(`unexpected verdict ${r.verdict}: ${JSON.stringify(r.problems)}`);
     times.push(r.ms / 1000);

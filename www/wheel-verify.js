@@ -184,17 +184,27 @@ class BatchSummary {
     this.#update();
   }
 
+  #pending = null;
+
   /** One wheel finished: its report, or null when it could not be checked. */
   add(file, report) {
     if (report) this.#reports.push(report);
     else this.#failed += 1;
-    this.#update();
+    const done = this.#reports.length + this.#failed;
+    this.progress.value = done;
+    this.overall.textContent = `Checking ${this.#total} wheels: ${done} done\u2026`;
+    // Rebuilding the table is O(projects): at most a few times a second, and once at the end.
+    if (done === this.#total) {
+      clearTimeout(this.#pending);
+      this.#update();
+    } else {
+      this.#pending ??= setTimeout(() => { this.#pending = null; this.#update(); }, 250);
+    }
   }
 
   #update() {
     const done = this.#reports.length + this.#failed;
-    this.progress.value = done;
-    if (done < this.#total) this.overall.textContent = `Checking ${this.#total} wheels: ${done} done\u2026`;
+    if (done === 0) this.overall.textContent = `Checking ${this.#total} wheels\u2026`;
     // Worst verdict per project; versions and keys as found.
     const rows = new Map();
     for (const r of this.#reports) {
@@ -243,6 +253,10 @@ class BatchSummary {
 export class WheelVerify extends HTMLElement {
   static observedAttributes = ['key-url', 'keys-url', 'project', 'pypi-check'];
   #client = new VerifierClient();
+  // Verifications run on up to this many workers (one wasm instance each); small calls and a
+  // single wheel use the first.
+  #workers = [this.#client];
+  #nextWorker = 0;
   #sets = new Map(); // attribute -> { text: attribute value, promise } for the current URL
   #ui = {}; // attribute -> { input, status, list }
   #batchId = 0;
@@ -407,13 +421,27 @@ export class WheelVerify extends HTMLElement {
     const summary = wheels.length > 1 ? new BatchSummary(wheels.length, fromFolder ? others.length : 0) : null;
     const into = summary ? h('div', { class: 'cards', part: 'batch' }) : null;
     if (summary) this.cards.prepend(h('section', { class: 'batch' }, summary.el, into));
-    const reports = await Promise.all(wheels.map((w) => this.#verifyOne(w, sigs.get(`${w.name}.jws`), trust, { onlyProject, into })
-      .then((r) => { summary?.add(w.name, r); return r; })));
+    const jobs = [];
+    for (const [i, w] of wheels.entries()) {
+      // Yield to the event loop every few cards so a folder of hundreds stays responsive.
+      if (i && i % 16 === 0) await new Promise((resolve) => setTimeout(resolve));
+      jobs.push(this.#verifyOne(w, sigs.get(`${w.name}.jws`), trust, { onlyProject, into }).then((r) => { summary?.add(w.name, r); return r; }));
+    }
+    const reports = await Promise.all(jobs);
     if (batch !== this.#batchId) return; // a newer drop owns the verdict attribute now
     const done = reports.filter(Boolean);
     if (summary) this.live.textContent = summary.finish();
     const worst = done.reduce((a, r) => (a === null || SEVERITY[r.verdict] > SEVERITY[a] ? r.verdict : a), null);
     if (worst) this.setAttribute('verdict', worst);
+  }
+
+  /** The next worker, round robin; more are started (up to the cores, at most 4) as needed. */
+  #worker() {
+    const max = Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1));
+    if (this.#workers.length < max && this.#nextWorker >= this.#workers.length) this.#workers.push(new VerifierClient());
+    const w = this.#workers[this.#nextWorker % this.#workers.length];
+    this.#nextWorker = (this.#nextWorker + 1) % max;
+    return w;
   }
 
   #noteCard(name, text) {
@@ -496,7 +524,7 @@ export class WheelVerify extends HTMLElement {
         compute_sha256: computeSha256,
       };
       progressText.textContent = `Reading ${fmtBytes(file.size)} \u2026`;
-      const report = await this.#client.verify(file, input, {
+      const report = await this.#worker().verify(file, input, {
         signal: abort.signal,
         onProgress: (done, total) => {
           progress.value = total ? done / total : 0;
@@ -569,9 +597,14 @@ export class WheelVerify extends HTMLElement {
     }
     if (actions.childElementCount) card.append(actions);
     if (r.members?.length) {
-      card.append(h('details', { part: 'members' }, h('summary', {}, `Members (${r.members.length})`),
-        h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Path'), h('th', { scope: 'col' }, 'Size'), h('th', { scope: 'col' }, 'Status'))),
-          h('tbody', {}, r.members.map((m) => h('tr', {}, h('td', {}, h('code', {}, m.path)), h('td', { class: 'num' }, m.size), h('td', { class: `st-${m.status}` }, m.status)))))));
+      // Built when first opened: a wheel can have tens of thousands of members.
+      const details = h('details', { part: 'members' }, h('summary', {}, `Members (${r.members.length})`));
+      details.addEventListener('toggle', () => {
+        if (!details.open || details.querySelector('table')) return;
+        details.append(h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Path'), h('th', { scope: 'col' }, 'Size'), h('th', { scope: 'col' }, 'Status'))),
+          h('tbody', {}, r.members.map((m) => h('tr', {}, h('td', {}, h('code', {}, m.path)), h('td', { class: 'num' }, m.size), h('td', { class: `st-${m.status}` }, m.status))))));
+      });
+      card.append(details);
     }
     return card;
   }

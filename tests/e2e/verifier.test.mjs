@@ -153,6 +153,11 @@ test('invalid: a member changed after signing names the member and the digest mi
   assert.equal(r.badge, 'Invalid');
   assert.ok(r.problems.some((p) => p.startsWith('record-hash-mismatch sampledemo/core.py')), r.problems.join('\n'));
   assert.ok(r.problems.some((p) => p.startsWith('sig-file-digest-mismatch')), 'the published signature is for the genuine file');
+  // The members table, built when opened, marks the changed member.
+  await page.locator('wheel-verify .card[data-verdict] details[part="members"] summary').click();
+  const rows = await page.locator('wheel-verify .card[data-verdict] details[part="members"] tbody tr').allTextContents();
+  assert.ok(rows.some((t) => t.startsWith('sampledemo/core.py') && t.endsWith('mismatch')), rows.join('\n'));
+  assert.ok(rows.some((t) => t.startsWith('sampledemo/__init__.py') && t.endsWith('ok')), rows.join('\n'));
   await shot(page, '3-invalid-tampered');
   await context.close();
 });
