@@ -5,7 +5,7 @@
 #   BENCH_RUNS=5 npm run bench      # more repetitions (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scale=${BENCH_SCALE:-1.0}
+scale=${BENCH_SCALE:-1.15}
 out=bench/out/scale-$scale
 py=python3
 [ -x .venv/bin/python ] && py=.venv/bin/python

@@ -879,24 +879,85 @@ fn read_descriptor<R: BufRead>(s: &mut Stream<R>, e: &Entry, zip64: bool, proble
 fn read_data<R: BufRead>(
     s: &mut Stream<R>,
     e: &Entry,
-    mut hasher: Option<Hasher>,
+    hasher: Option<Hasher>,
     mut copy: Option<&mut Vec<u8>>,
     problems: &mut Vec<Problem>,
 ) -> Result<MemberData, Fatal> {
-    let declared = e.uncompressed_size;
+    #[cfg(not(target_arch = "wasm32"))]
+    if copy.is_none() && e.uncompressed_size >= PIPELINE_MIN && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1) {
+        let (inflated, crc, hasher) = read_data_pipelined(s, e, hasher)?;
+        return Ok(finish_member(e, inflated, crc, hasher, problems));
+    }
     let mut crc = crc32fast::Hasher::new();
+    let mut hasher = hasher;
+    let inflated = inflate_member(s, e, &mut |out: &[u8]| {
+        crc.update(out);
+        if let Some(h) = &mut hasher {
+            h.update(out);
+        }
+        if let Some(c) = &mut copy {
+            c.extend_from_slice(out);
+        }
+    })?;
+    Ok(finish_member(e, inflated, crc.finalize(), hasher, problems))
+}
+
+/// Members at least this large are hashed on a second thread while this one inflates.
+#[cfg(not(target_arch = "wasm32"))]
+const PIPELINE_MIN: u64 = 16 << 20;
+
+/// Inflate on this thread; CRC-32 and the RECORD digest on another, fed through a bounded
+/// channel of reused buffers (at most 8 chunks in flight: memory stays bounded).
+#[cfg(not(target_arch = "wasm32"))]
+fn read_data_pipelined<R: BufRead>(s: &mut Stream<R>, e: &Entry, hasher: Option<Hasher>) -> Result<(Inflated, u32, Option<Hasher>), Fatal> {
+    use std::sync::mpsc::sync_channel;
+    std::thread::scope(|scope| {
+        let (full, filled) = sync_channel::<Vec<u8>>(8);
+        let (give_back, spare) = sync_channel::<Vec<u8>>(10);
+        let worker = scope.spawn(move || {
+            let mut crc = crc32fast::Hasher::new();
+            let mut hasher = hasher;
+            for buf in filled {
+                crc.update(&buf);
+                if let Some(h) = &mut hasher {
+                    h.update(&buf);
+                }
+                let _ = give_back.try_send(buf);
+            }
+            (crc.finalize(), hasher)
+        });
+        let inflated = inflate_member(s, e, &mut |out: &[u8]| {
+            let mut buf = spare.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+            buf.clear();
+            buf.extend_from_slice(out);
+            // The worker only stops when this sender is dropped, so a send cannot fail.
+            let _ = full.send(buf);
+        });
+        drop(full);
+        let (crc, hasher) = worker.join().map_err(|_| Fatal::Io(io::Error::other("the hashing thread failed")))?;
+        Ok((inflated?, crc, hasher))
+    })
+}
+
+/// What inflating one member produced, before its checks.
+struct Inflated {
+    produced: u64,
+    over: bool,
+    problem: Option<Problem>,
+}
+
+/// Stream one member's data through inflate (or copy it, when stored), passing at most the
+/// declared size of content to `feed`.
+fn inflate_member<R: BufRead>(s: &mut Stream<R>, e: &Entry, feed: &mut dyn FnMut(&[u8])) -> Result<Inflated, Fatal> {
+    let declared = e.uncompressed_size;
     let mut produced: u64 = 0;
     let mut over = false;
     let mut emit = |out: &[u8], produced: &mut u64, over: &mut bool| {
         let room = declared.saturating_sub(*produced);
         let keep = out.len().min(usize::try_from(room).unwrap_or(usize::MAX));
         *over |= keep < out.len();
-        crc.update(&out[..keep]);
-        if let Some(h) = &mut hasher {
-            h.update(&out[..keep]);
-        }
-        if let Some(c) = &mut copy {
-            c.extend_from_slice(&out[..keep]);
+        if keep > 0 {
+            feed(&out[..keep]);
         }
         *produced += keep as u64;
     };
@@ -965,6 +1026,13 @@ fn read_data<R: BufRead>(
             }
         }
     }
+    Ok(Inflated { produced, over, problem })
+}
+
+/// The member's checks: inflate problems, the declared size, then the CRC-32.
+fn finish_member(e: &Entry, inflated: Inflated, crc: u32, hasher: Option<Hasher>, problems: &mut Vec<Problem>) -> MemberData {
+    let Inflated { produced, over, problem } = inflated;
+    let declared = e.uncompressed_size;
     let mut intact = problem.is_none();
     if let Some(p) = problem {
         problems.push(p);
@@ -972,14 +1040,11 @@ fn read_data<R: BufRead>(
         let got = if over { format!("more than {declared}") } else { produced.to_string() };
         problems.push(Problem::at(Code::ZipSizeMismatch, e.name.clone(), format!("content is {got} bytes, the headers declare {declared}")));
         intact = false;
-    } else {
-        let actual = crc.finalize();
-        if actual != e.crc32 {
-            problems.push(Problem::at(Code::ZipCrcMismatch, e.name.clone(), format!("CRC-32 is {actual:08x}, the headers declare {:08x}", e.crc32)));
-            intact = false;
-        }
+    } else if crc != e.crc32 {
+        problems.push(Problem::at(Code::ZipCrcMismatch, e.name.clone(), format!("CRC-32 is {crc:08x}, the headers declare {:08x}", e.crc32)));
+        intact = false;
     }
-    Ok(MemberData { size: produced, digest: if intact { hasher.map(Hasher::finish) } else { None }, intact })
+    MemberData { size: produced, digest: if intact { hasher.map(Hasher::finish) } else { None }, intact }
 }
 
 /// Read one small member fully into memory (RECORD, RECORD.jws), bounded by `max`; `code`
