@@ -5,6 +5,10 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Read, Seek, SeekFrom};
+#[cfg(not(target_arch = "wasm32"))]
+use std::sync::atomic::{AtomicUsize, Ordering};
+#[cfg(not(target_arch = "wasm32"))]
+use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
 
@@ -431,6 +435,14 @@ impl Verification<'_> {
 #[cfg(not(target_arch = "wasm32"))]
 type ScanOutput = (Vec<Option<MemberData>>, Option<[u8; 32]>);
 
+/// One range's outcome, its members' results and its problems.
+#[cfg(not(target_arch = "wasm32"))]
+type RangeOutput = (Result<(), Fatal>, Vec<Option<MemberData>>, Vec<Problem>);
+
+/// Ranges per thread in [`scan_parallel`]'s queue.
+#[cfg(not(target_arch = "wasm32"))]
+const RANGES_PER_THREAD: usize = 4;
+
 /// Scan contiguous ranges of members on separate threads, each through its own reader, plus
 /// one thread hashing the whole file when a detached signature needs its digest. Results
 /// and problems are merged in archive order, so the report is the same as a sequential scan.
@@ -443,7 +455,11 @@ fn scan_parallel(
     need_digest: bool,
     problems: &mut Vec<Problem>,
 ) -> Result<ScanOutput, Fatal> {
-    let ranges = zip::split_ranges(dir, threads);
+    let ranges = zip::split_ranges(dir, threads * RANGES_PER_THREAD);
+    // More ranges than threads, taken from a shared queue: a thread that drew a huge member is
+    // not left holding a fixed half of the archive.
+    let next = AtomicUsize::new(0);
+    let done: Vec<Mutex<Option<RangeOutput>>> = ranges.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|scope| {
         let digest = need_digest.then(|| {
             scope.spawn(move || -> Result<[u8; 32], Fatal> {
@@ -461,10 +477,11 @@ fn scan_parallel(
                 Ok(h.finalize().into())
             })
         });
-        let workers: Vec<_> = ranges
-            .into_iter()
-            .map(|range| {
-                scope.spawn(move || {
+        let workers: Vec<_> = (0..threads.min(ranges.len()).max(1))
+            .map(|_| {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(range) = ranges.get(i).cloned() else { break };
                     let mut probs = Vec::new();
                     let mut noop = |_: u64, _: u64| {};
                     let mut sink = Sink { dir, wanted, results: vec![None; dir.entries.len()], total: dir.file_size, progress: &mut noop };
@@ -473,14 +490,24 @@ fn scan_parallel(
                         r.seek(SeekFrom::Start(dir.entries.get(range.start).map_or(0, |e| e.local_offset)))?;
                         zip::scan(r, dir, range, false, &mut sink, &mut probs)
                     })();
-                    (outcome, std::mem::take(&mut sink.results), probs)
+                    if let Ok(mut slot) = done[i].lock() {
+                        *slot = Some((outcome.map(|_| ()), std::mem::take(&mut sink.results), probs));
+                    }
                 })
             })
             .collect();
+        for w in workers {
+            w.join().map_err(|_| Fatal::Io(io::Error::other("a verification thread panicked")))?;
+        }
+        // Merge in archive order, so the report is the same as a sequential scan's.
         let mut results: Vec<Option<MemberData>> = vec![None; dir.entries.len()];
         let mut first_fatal = None;
-        for w in workers {
-            let (outcome, part, probs) = w.join().map_err(|_| Fatal::Io(io::Error::other("a verification thread panicked")))?;
+        for slot in &done {
+            let (outcome, part, probs) = slot
+                .lock()
+                .ok()
+                .and_then(|mut g| g.take())
+                .ok_or_else(|| Fatal::Io(io::Error::other("a verification thread stopped early")))?;
             problems.extend(probs);
             if let Err(f) = outcome {
                 first_fatal.get_or_insert(f);
