@@ -64,7 +64,8 @@ pub enum SiteAction {
     RetireKey {
         /// The site directory
         dir: PathBuf,
-        /// Key id (kid)
+        /// Key id (kid); may start with '-', as base64url can
+        #[arg(allow_hyphen_values = true)]
         kid: String,
         /// Retirement time (YYYY-MM-DD, RFC 3339 UTC or Unix seconds) [default: now]
         #[arg(long, value_name = "WHEN")]
@@ -74,7 +75,8 @@ pub enum SiteAction {
     RemoveKey {
         /// The site directory
         dir: PathBuf,
-        /// Key id (kid)
+        /// Key id (kid); may start with '-', as base64url can
+        #[arg(allow_hyphen_values = true)]
         kid: String,
     },
     /// Sign wheels into releases/<project>/<wheel>.jws with a key the site lists
