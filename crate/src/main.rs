@@ -423,9 +423,7 @@ fn verify_all(jobs: &[Job], policy: &TrustPolicy, key_urls: &[url::Url], members
 }
 
 fn lock_cmd(trust: &TrustArgs, out: &Path, policy: wheelsig::lock::LockPolicy, wheels: &[PathBuf]) -> Result<ExitCode, Failure> {
-    if trust.tofu {
-        return Err(Failure("--tofu does not apply to lock: name the key URLs or key files to lock against".into()));
-    }
+    // With --tofu, keys remembered on first use count as trust sources; lock never adds to the store.
     let (trust_policy, key_urls, _) = trust_policy(trust)?;
     let jobs: Vec<Job> = wheels.iter().map(|w| Job { path: w.clone(), sig: None }).collect();
     let (reports, any_error) = verify_all(&jobs, &trust_policy, &key_urls, false);
