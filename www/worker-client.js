@@ -37,6 +37,11 @@ export class VerifierClient {
     return this.#enqueue({ type: 'verify', file, input }, onProgress, signal);
   }
 
+  /** Sign `file` (a File): `{privateJwk, iat, keyUrl, embed}` → `{jws, embedded: Blob|null}`. */
+  sign(file, options) {
+    return this.#enqueue({ type: 'sign', file, ...options });
+  }
+
   /** Call one of the wasm's small exports (parse_key_set, parse_wheel_filename, …). */
   call(fn, ...args) {
     return this.#enqueue({ type: 'call', fn, args });

@@ -4,7 +4,7 @@
 import init, * as wasm from './pkg/wheelsig.js';
 
 const ready = init();
-const CALLS = new Set(['parse_key_set', 'parse_wheel_filename', 'normalize_project', 'version']);
+const CALLS = new Set(['parse_key_set', 'parse_wheel_filename', 'normalize_project', 'version', 'generate_key', 'read_private_key']);
 
 self.onmessage = async (event) => {
   const { id, type } = event.data;
@@ -12,6 +12,8 @@ self.onmessage = async (event) => {
     const exports = await ready;
     if (type === 'verify') {
       self.postMessage({ id, type: 'result', value: verify(id, event.data, exports) });
+    } else if (type === 'sign') {
+      self.postMessage({ id, type: 'result', value: sign(event.data) });
     } else if (type === 'call' && CALLS.has(event.data.fn)) {
       self.postMessage({ id, type: 'result', value: wasm[event.data.fn](...event.data.args) });
     } else {
@@ -22,6 +24,20 @@ self.onmessage = async (event) => {
     self.postMessage({ id, type: 'error', error: e });
   }
 };
+
+/** Sign `file` with a private JWK: the detached `.jws` text, and optionally a signed copy (a Blob). */
+function sign({ file, privateJwk, iat, keyUrl, embed }) {
+  const reader = new FileReaderSync();
+  const readAt = (offset, length) => new Uint8Array(reader.readAsArrayBuffer(file.slice(offset, offset + length)));
+  const jws = wasm.sign_detached(readAt, file.size, file.name, privateJwk, iat, keyUrl ?? undefined);
+  let embedded = null;
+  if (embed) {
+    const chunks = [];
+    wasm.sign_embedded(readAt, file.size, file.name, privateJwk, iat, keyUrl ?? undefined, (chunk) => chunks.push(chunk));
+    embedded = new Blob(chunks, { type: 'application/zip' });
+  }
+  return { jws, embedded };
+}
 
 function verify(id, { file, input }, exports) {
   const reader = new FileReaderSync();

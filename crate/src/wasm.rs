@@ -211,6 +211,14 @@ pub fn generate_key() -> Result<JsValue, JsValue> {
     key_info(&key)
 }
 
+/// Read a private JWK (as `wheelsig keygen` or `generate_key` wrote it); returns the same
+/// `{private_jwk, public_jwk, kid, fingerprint}`; throws `{code: "key", message}`.
+#[wasm_bindgen]
+pub fn read_private_key(private_jwk: &str) -> Result<JsValue, JsValue> {
+    let key = PrivateKey::from_jwk_text(private_jwk.as_bytes()).map_err(|e| into_error("key", e))?;
+    key_info(&key)
+}
+
 fn key_info(key: &PrivateKey) -> Result<JsValue, JsValue> {
     #[derive(Serialize)]
     struct Info {
