@@ -171,3 +171,25 @@ test('malformed key list: a clear error, the wheels still checked, the key URL s
   await page.screenshot({ path: path.join(shots, 'deps-3-broken-list.png'), fullPage: true });
   await context.close();
 });
+
+test('a folder dropped from the desktop (a real drag through the browser, nested folders walked)', async () => {
+  const nested = path.join(work, 'nested');
+  fs.mkdirSync(path.join(nested, 'more'), { recursive: true });
+  fs.copyFileSync(wheel('good', 'alpha', '2.0'), path.join(nested, 'alpha-2.0-py3-none-any.whl'));
+  fs.copyFileSync(wheel('good', 'gamma', '1.1'), path.join(nested, 'more', 'gamma-1.1-py3-none-any.whl'));
+  fs.writeFileSync(path.join(nested, 'more', 'notes.txt'), 'not a wheel\n');
+  const { page, context, errors } = await open(`?keys-url=${encodeURIComponent(listUrl)}`);
+  const box = await page.evaluate(() => {
+    const r = document.querySelector('wheel-verify').shadowRoot.querySelector('.drop').getBoundingClientRect();
+    return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+  });
+  // Chromium's own drag and drop (not a synthetic event): the drop carries a directory entry.
+  const cdp = await context.newCDPSession(page);
+  const data = { items: [], files: [nested], dragOperationsMask: 1 };
+  for (const type of ['dragEnter', 'dragOver', 'drop']) await cdp.send('Input.dispatchDragEvent', { type, x: box.x, y: box.y, data });
+  await page.waitForFunction(() => document.querySelector('wheel-verify').hasAttribute('verdict'), null, { timeout: 60_000 });
+  const overall = await page.evaluate(() => document.querySelector('wheel-verify').shadowRoot.querySelector('.summary .overall').textContent);
+  assert.equal(overall, 'Pass: all 2 wheels are trusted. 1 other file in the folder ignored.');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
