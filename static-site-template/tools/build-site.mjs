@@ -62,11 +62,13 @@ function readReleases(site) {
   if (!fs.existsSync(root)) return out;
   const byName = (a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name));
   for (const p of fs.readdirSync(root, { withFileTypes: true }).sort(byName)) {
+    if (p.isSymbolicLink()) throw new UsageError(`${path.join(root, p.name)}: a symbolic link; releases/ may hold only folders and files`);
     if (!p.isDirectory()) {
       if (p.name !== 'README.md') throw new UsageError(`${path.join(root, p.name)}: expected only project directories in releases/`);
       continue;
     }
     for (const f of fs.readdirSync(path.join(root, p.name), { withFileTypes: true }).sort(byName)) {
+      if (!f.isFile()) throw new UsageError(`${path.join(root, p.name, f.name)}: not a regular file (a link or a folder); releases/<project>/ may hold only signature files`);
       if (out.length >= LIMITS.releases) throw new UsageError(`${root}: more than ${LIMITS.releases} files`);
       const bytes = readLimited(path.join(root, p.name, f.name), LIMITS.signature, 'signature');
       out.push({ path: `releases/${p.name}/${f.name}`, bytes });
@@ -103,7 +105,11 @@ async function main() {
   write(path.join(out, 'keys.json'), keys);
   write(path.join(out, '.nojekyll'), '');
   for (const r of releases) write(path.join(out, r.path), r.bytes);
-  for (const rel of WIDGET) write(path.join(out, 'wheelsig', rel), fs.readFileSync(path.join(site, 'wheelsig', rel)));
+  for (const rel of WIDGET) {
+    const from = path.join(site, 'wheelsig', rel);
+    if (fs.lstatSync(from).isSymbolicLink()) throw new UsageError(`${from}: a symbolic link; the widget files must be regular files`);
+    write(path.join(out, 'wheelsig', rel), fs.readFileSync(from));
+  }
   const s = (n) => (n === 1 ? '' : 's');
   console.error(`built ${site} -> ${out}: ${built.keys} key${s(built.keys)}, ${built.releases.length} release${s(built.releases.length)}`);
   return 0;

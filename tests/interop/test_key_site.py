@@ -221,3 +221,19 @@ def test_packaged_template_builds_as_committed(tmp_path):
     page = (out / "_site" / "index.html").read_text()
     assert "<h1>Your Name</h1>" in page and "No keys are listed yet." in page
     assert (out / "_site" / "wheelsig" / "pkg" / "wheelsig_bg.wasm").exists()
+
+
+@pytest.mark.parametrize("where", ["releases/demo/evil.whl.jws", "releases/evil"])
+def test_links_under_releases_are_refused_by_both_builders(tmp_path, site, where):
+    """A link in releases/ would publish whatever it points at (a runner's files, a key)."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for publishing\n")
+    link = site.dir / where
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(secret)
+    native = site.build()
+    node = subprocess.run(["node", site.dir / "tools" / "build-site.mjs", "--out", tmp_path / "n"], capture_output=True, text=True, timeout=120)
+    assert native.returncode == 2 and node.returncode == 2, (native.stderr, node.stderr)
+    for p in (native, node):
+        assert str(link) in p.stderr and ("symbolic link" in p.stderr or "not a regular file" in p.stderr), p.stderr
+    assert not list(site.out.rglob("*")) and not (tmp_path / "n").exists()

@@ -259,7 +259,11 @@ fn read_releases(dir: &Path) -> Result<Vec<SourceFile>, Failure> {
     projects.sort_by_key(std::fs::DirEntry::file_name);
     for p in projects {
         let pname = p.file_name().to_string_lossy().into_owned();
-        if !p.file_type().map_err(io_err(&p.path()))?.is_dir() {
+        let kind = p.file_type().map_err(io_err(&p.path()))?;
+        if kind.is_symlink() {
+            return Err(Failure(format!("{}: a symbolic link; releases/ may hold only folders and files", p.path().display())));
+        }
+        if !kind.is_dir() {
             if pname != "README.md" {
                 return Err(Failure(format!("{}: expected only project directories in releases/", p.path().display())));
             }
@@ -268,6 +272,9 @@ fn read_releases(dir: &Path) -> Result<Vec<SourceFile>, Failure> {
         let mut files: Vec<_> = std::fs::read_dir(p.path()).map_err(io_err(&p.path()))?.collect::<Result<_, _>>().map_err(io_err(&p.path()))?;
         files.sort_by_key(std::fs::DirEntry::file_name);
         for f in files {
+            if !f.file_type().map_err(io_err(&f.path()))?.is_file() {
+                return Err(Failure(format!("{}: not a regular file (a link or a folder); releases/<project>/ may hold only signature files", f.path().display())));
+            }
             let fname = f.file_name().to_str().map(str::to_string).ok_or_else(|| format!("{}: file name is not UTF-8", f.path().display()))?;
             if out.len() >= site::MAX_RELEASES {
                 return Err(Failure(format!("{}: more than {} files", root.display(), site::MAX_RELEASES)));
@@ -304,6 +311,9 @@ fn build(dir: &Path, out: &Path) -> Result<ExitCode, Failure> {
     let mut missing = Vec::new();
     for rel in WIDGET {
         let from = widget.join(rel);
+        if std::fs::symlink_metadata(&from).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(Failure(format!("{}: a symbolic link; the widget files must be regular files", from.display())));
+        }
         if from.is_file() {
             let to = out.join("wheelsig").join(rel);
             write(&to, &std::fs::read(&from).map_err(io_err(&from))?)?;
