@@ -25,6 +25,7 @@ const MAX_KEY_SET = 1 << 20; // SPEC.md: a JWK Set is at most 1 MiB
 const MAX_SIGNATURE = 1 << 20;
 const MAX_FOLDER_FILES = 10_000; // files read from one dropped folder tree
 const MAX_FOLDER_DEPTH = 16;
+const MAX_BATCH = 5_000; // wheels checked from one drop or folder
 // The two JWK Sets the element can fetch: a publisher's key URL and a dependency key list.
 const SOURCES = {
   'key-url': { label: 'Publisher key URL (a JWK Set)', placeholder: 'https://publisher.github.io/keys/keys.json', button: 'Use key URL', noun: 'key URL' },
@@ -402,7 +403,9 @@ export class WheelVerify extends HTMLElement {
     if (!files.length) return;
     const batch = ++this.#batchId;
     this.removeAttribute('verdict');
-    const wheels = files.filter((f) => f.name.endsWith('.whl'));
+    const found = files.filter((f) => f.name.endsWith('.whl'));
+    const wheels = found.slice(0, MAX_BATCH);
+    if (found.length > MAX_BATCH) this.cards.prepend(this.#noteCard(`${found.length} wheels`, `Only the first ${MAX_BATCH} are checked; split the folder to check the rest.`));
     const sigs = new Map(files.filter((f) => f.name.endsWith('.jws')).map((f) => [f.name, f]));
     const others = files.filter((f) => !f.name.endsWith('.whl') && !f.name.endsWith('.jws'));
     // A folder holds all sorts of files: count them instead of a card each.
