@@ -16,6 +16,13 @@ use crate::report::{Carrier, Code, Problem, SigFormat};
 /// fully specified `Ed25519`; both mean Ed25519 here.
 const RFC_ALGS: [&str; 2] = ["EdDSA", "Ed25519"];
 
+/// Most signature entries accepted in one document (RFC 7515 `signatures` plus legacy
+/// `recipients`). A release is signed by one key, two while keys rotate, and an embedded
+/// `RECORD.jws` carries each key twice (RFC 7515 + wheel 0.31); 16 leaves room for several
+/// co-signers. Each entry costs an Ed25519 verification (tens of microseconds natively, far
+/// more in wasm), so a document with thousands of entries is refused before any is checked.
+pub const MAX_SIGNATURES: usize = 16;
+
 /// The claims a signature makes, read from its payload.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Payload {
@@ -28,6 +35,9 @@ pub struct Payload {
     /// Detached: hex SHA-256 of the whole wheel.
     pub file_sha256: Option<String>,
 }
+
+/// What an unverified entry claims: its format, `alg`, header key and (acceptable) `jku`.
+pub type Claimed = (SigFormat, Option<String>, Option<PublicKey>, Option<String>);
 
 /// One signature as parsed, not yet verified.
 #[derive(Debug, Clone)]
@@ -128,6 +138,10 @@ pub fn parse(bytes: &[u8], path: &Option<String>) -> Result<ParsedJws, Problem> 
     if general && flattened {
         return Err(problem(Code::SigMalformed, path, "both general (`signatures`) and flattened (`protected`) members"));
     }
+    let entries = top.get("signatures").and_then(Value::as_array).map_or(0, Vec::len) + top.get("recipients").and_then(Value::as_array).map_or(0, Vec::len);
+    if entries > MAX_SIGNATURES {
+        return Err(problem(Code::SigTooMany, path, format!("{entries} signature entries; at most {MAX_SIGNATURES} are accepted in one document")));
+    }
     if general {
         only_members(top, &["payload", "signatures", "recipients"], "signature", path)?;
         let list = top
@@ -213,6 +227,19 @@ impl ParsedJws {
         &self.payload
     }
 
+    /// What each entry claims (format, `alg`, header key, `jku`), without verifying any: for
+    /// listing the entries of a document whose payload does not describe the wheel.
+    pub fn describe(&self, path: &Option<String>) -> Vec<Claimed> {
+        self.sigs
+            .iter()
+            .map(|s| {
+                let alg = s.protected.get("alg").and_then(Value::as_str).map(str::to_string);
+                let jku = s.protected.get("jku").and_then(Value::as_str).filter(|j| crate::urls::check_jku(j).is_ok()).map(str::to_string);
+                (s.format, alg, header_key(s, path).ok(), jku)
+            })
+            .collect()
+    }
+
     /// Verify every signature cryptographically. Trust is not decided here.
     pub fn check(&self, path: &Option<String>) -> Vec<SignatureOutcome> {
         self.sigs.iter().map(|s| self.check_one(s, path)).collect()
@@ -220,7 +247,7 @@ impl ParsedJws {
 
     fn check_one(&self, s: &RawSignature, path: &Option<String>) -> SignatureOutcome {
         let alg = s.protected.get("alg").and_then(Value::as_str).map(str::to_string);
-        let jku = s.protected.get("jku").and_then(Value::as_str).map(str::to_string);
+        let jku = s.protected.get("jku").and_then(Value::as_str).filter(|j| crate::urls::check_jku(j).is_ok()).map(str::to_string);
         let key = header_key(s, path);
         let mut out = SignatureOutcome {
             format: s.format,
@@ -253,6 +280,11 @@ impl ParsedJws {
             }
             if s.unprotected.as_ref().is_some_and(|u| u.contains_key("alg") || u.contains_key("jwk")) {
                 return Err(problem(Code::SigMalformed, path, "`alg` and `jwk` must be in the protected header"));
+            }
+            match s.protected.get("jku").or_else(|| s.unprotected.as_ref().and_then(|u| u.get("jku"))) {
+                None => {}
+                Some(Value::String(j)) => crate::urls::check_jku(j).map_err(|e| problem(Code::SigBadJku, path, format!("key URL hint refused: {e}")))?,
+                Some(_) => return Err(problem(Code::SigBadJku, path, "`jku` is not a string")),
             }
             let key = key?;
             if let Some(stated) = s.protected.get("kid") {

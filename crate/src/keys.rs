@@ -390,7 +390,13 @@ impl KeySet {
             };
             let key_url = match obj.get("key_url") {
                 None => None,
-                Some(u) => Some(u.as_str().ok_or_else(|| member("`key_url` is not a string".into()))?.to_string()),
+                Some(u) => {
+                    let u = u.as_str().ok_or_else(|| member("`key_url` is not a string".into()))?;
+                    if u.len() > crate::urls::MAX_URL_BYTES || !u.chars().all(|c| c.is_ascii_graphic()) {
+                        return Err(member(format!("`key_url` must be a URL of printable ASCII, at most {} bytes", crate::urls::MAX_URL_BYTES)));
+                    }
+                    Some(u.to_string())
+                }
             };
             if out.iter().any(|l: &ListedKey| l.key == key) {
                 return Err(member(format!("key {} is listed twice", key.kid())));

@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod display;
 pub mod encoding;
 pub mod jws;
 pub mod keys;
@@ -15,7 +16,11 @@ pub mod sign;
 pub mod site;
 pub mod time;
 pub mod trust;
+pub mod urls;
 pub mod verify;
 #[cfg(feature = "wasm")]
 pub mod wasm;
+/// `<dist-info>/WHEEL` parsing, and the binding of the file name's build and compatibility
+/// tags to it.
+pub mod wheel_file;
 pub mod zip;

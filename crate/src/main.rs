@@ -13,12 +13,14 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use cli::{fetch, output, store};
+use wheelsig::display::escape;
 use wheelsig::keys::{KeySet, ListedKey, PrivateKey, Private, PublicKey};
 use wheelsig::names::normalize_project;
-use wheelsig::report::{Requirement, TrustKind, Verdict};
+use wheelsig::report::{Requirement, Verdict};
+use wheelsig::trust::{TrustBuilder, TrustPolicy};
+use wheelsig::urls::Loopback;
+use wheelsig::verify::{verify_wheel_parallel, DetachedSignature, ReadSeekSend, VerifyInput};
 use wheelsig::{sign, time};
-use wheelsig::trust::{FirstUse, KeySource, TrustPolicy};
-use wheelsig::verify::{verify_wheel, verify_wheel_parallel, DetachedSignature, FileDigest, ReadSeekSend, VerifyInput};
 
 /// Verify and sign Python wheels: strict archive and RECORD checks, Ed25519 JWS signatures,
 /// keys published at a key URL.
@@ -144,6 +146,10 @@ struct TrustArgs {
     /// Trust store file [default: $WHEELSIG_TRUST_STORE or $XDG_CONFIG_HOME/wheelsig/trust.json]
     #[arg(long, value_name = "FILE")]
     trust_store: Option<PathBuf>,
+    /// Testing only: let a key list's per-key key_url be plain http on loopback (otherwise a
+    /// committed list could make CI probe local services)
+    #[arg(long)]
+    allow_loopback_in_lists: bool,
 }
 
 #[derive(Args)]
@@ -196,7 +202,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(Failure(msg)) => {
-            eprintln!("wheelsig: error: {msg}");
+            eprintln!("wheelsig: error: {}", escape(&msg));
             ExitCode::from(2)
         }
     }
@@ -238,7 +244,7 @@ fn keygen(out: &Path, force: bool) -> Result<ExitCode, Failure> {
     print!("{}", serde_json::to_string_pretty(&listed.to_jwk())? + "\n");
     eprintln!("wheelsig: private key written to {} (mode 0600): keep it secret, back it up", out.display());
     eprintln!("wheelsig: key id {}  fingerprint {}", key.public().kid(), key.public().fingerprint());
-    eprintln!("wheelsig: next: wheelsig jwks {} --projects <your projects> > keys.json", out.display());
+    eprintln!("wheelsig: next: wheelsig site add-key <site dir> --key {} (or: wheelsig jwks {} --projects <your projects> > keys.json)", out.display(), out.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -277,41 +283,46 @@ fn file_name(path: &Path) -> Result<String, Failure> {
         .ok_or_else(|| Failure(format!("{}: file name is not valid UTF-8", path.display())))
 }
 
-/// Write `path` atomically via a temporary file in the same directory.
-fn replace_file(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> Result<(), Failure>) -> Result<(), Failure> {
+/// Write `path` atomically: a new temporary file with a random name, created with O_EXCL in
+/// the same directory (so a planted symlink or file is never followed or reused), given the
+/// original file's permissions, synced, then renamed over `path`.
+pub(crate) fn replace_file(path: &Path, write: impl FnOnce(&mut BufWriter<&mut File>) -> Result<(), Failure>) -> Result<(), Failure> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".{}.wheelsig-{}.tmp", file_name(path)?, std::process::id()));
-    let result = (|| {
-        let mut w = BufWriter::new(File::create(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?);
-        write(&mut w)?;
-        w.into_inner().map_err(|e| e.to_string())?.sync_all()?;
-        std::fs::rename(&tmp, path).map_err(|e| Failure(format!("{}: {e}", path.display())))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    let prefix = format!(".{}.", file_name(path)?);
+    let mut tmp = tempfile::Builder::new().prefix(&prefix).suffix(".wheelsig.tmp").tempfile_in(dir).map_err(|e| format!("{}: cannot create a temporary file: {e}", dir.display()))?;
+    match std::fs::metadata(path) {
+        Ok(meta) => tmp.as_file().set_permissions(meta.permissions()).map_err(|e| format!("{}: {e}", path.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Failure(format!("{}: {e}", path.display()))),
     }
-    result
+    {
+        let mut w = BufWriter::new(tmp.as_file_mut());
+        write(&mut w)?;
+        w.flush()?;
+    }
+    tmp.as_file().sync_all()?;
+    // On error the temporary file is removed when `tmp` drops.
+    tmp.persist(path).map_err(|e| Failure(format!("{}: {}", path.display(), e.error)))?;
+    Ok(())
 }
 
 fn sign_cmd(key: &Path, embed: bool, key_url: Option<&str>, out_dir: Option<&Path>, wheels: &[PathBuf]) -> Result<ExitCode, Failure> {
     let key = PrivateKey::from_jwk_text(&read_limited(key, 64 * 1024, "key file")?).map_err(|e| format!("{}: {e}", key.display()))?;
     if let Some(u) = key_url {
-        fetch::check_url(u)?;
+        wheelsig::urls::check_jku(u).map_err(|e| format!("--key-url: {e}"))?;
     }
     if embed && out_dir.is_some() {
         return Err(Failure("--out-dir applies to detached signatures, not --embed".into()));
     }
     for path in wheels {
         let name = file_name(path)?;
-        let input = VerifyInput { file_name: name.clone(), file_digest: FileDigest::Compute, ..VerifyInput::default() };
         let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let verified = verify_wheel(&file, &input, &mut |_, _| {})?;
         if embed {
-            replace_file(path, |w| sign::embed(&file, &verified, &key, now(), key_url, w).map_err(Failure::from))
+            replace_file(path, |w| sign::verify_and_embed(&file, &name, &key, now(), key_url, w).map_err(Failure::from))
                 .map_err(|Failure(m)| Failure(format!("{}: {m}", path.display())))?;
             eprintln!("signed {} (embedded RECORD.jws, key {})", path.display(), key.public().kid());
         } else {
-            let doc = sign::detached(&verified, &key, now(), key_url).map_err(|e| format!("{}: {e}", path.display()))?;
+            let doc = sign::verify_and_sign_detached(&file, &name, &key, now(), key_url).map_err(|e| format!("{}: {e}", path.display()))?;
             let dir = match out_dir {
                 Some(d) => {
                     std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
@@ -320,7 +331,7 @@ fn sign_cmd(key: &Path, embed: bool, key_url: Option<&str>, out_dir: Option<&Pat
                 None => path.parent().unwrap_or(Path::new(".")).to_path_buf(),
             };
             let out = dir.join(format!("{name}.jws"));
-            std::fs::write(&out, doc).map_err(|e| format!("{}: {e}", out.display()))?;
+            replace_file(&out, |w| w.write_all(doc.as_bytes()).map_err(Failure::from)).map_err(|Failure(m)| Failure(format!("{}: {m}", out.display())))?;
             eprintln!("signed {} -> {} (key {})", path.display(), out.display(), key.public().kid());
         }
     }
@@ -345,17 +356,10 @@ fn unsign_cmd(wheels: &[PathBuf]) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn parse_pins(policy: &mut TrustPolicy, args: &TrustArgs) -> Result<(), Failure> {
-    let mut add = |project: &str, kid: &str, at: &str| -> Result<(), Failure> {
-        if !wheelsig::names::is_valid_project(project) || kid.is_empty() || !kid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            return Err(Failure(format!("{at}: expected `project kid` with a valid project name and a base64url key id")));
-        }
-        policy.pin(project, kid);
-        Ok(())
-    };
+fn parse_pins(b: &mut TrustBuilder, args: &TrustArgs) -> Result<(), Failure> {
     for p in &args.pin {
-        let (project, kid) = p.split_once('=').ok_or_else(|| format!("--pin {p:?}: expected PROJECT=KID"))?;
-        add(project.trim(), kid.trim(), &format!("--pin {p:?}"))?;
+        let (project, kid) = p.split_once('=').ok_or_else(|| format!("--pin {:?}: expected PROJECT=KID", escape(p)))?;
+        b.pin(project.trim(), kid.trim()).map_err(|e| format!("--pin {:?}: {e}", escape(p)))?;
     }
     for file in &args.pins {
         let text = String::from_utf8(read_limited(file, 4 << 20, "pins file")?).map_err(|_| format!("{}: not UTF-8", file.display()))?;
@@ -364,12 +368,11 @@ fn parse_pins(policy: &mut TrustPolicy, args: &TrustArgs) -> Result<(), Failure>
             if line.is_empty() {
                 continue;
             }
-            let fields: Vec<&str> = line.split_whitespace().collect();
             let at = format!("{}:{}", file.display(), i + 1);
-            match fields.as_slice() {
-                [project, kid] => add(project, kid, &at)?,
+            match line.split_whitespace().collect::<Vec<_>>().as_slice() {
+                [project, kid] => b.pin(project, kid).map_err(|e| format!("{at}: expected `project kid`: {e}"))?,
                 _ => return Err(Failure(format!("{at}: expected `project kid`"))),
-            }
+            };
         }
     }
     Ok(())
@@ -379,42 +382,41 @@ fn parse_pins(policy: &mut TrustPolicy, args: &TrustArgs) -> Result<(), Failure>
 type FirstUseStore = Option<(PathBuf, store::Store)>;
 
 /// The trust policy the arguments name (key URLs fetched), and the first-use store if `--tofu`.
-fn trust_policy(args: &TrustArgs) -> Result<(TrustPolicy, Vec<url::Url>, FirstUseStore), Failure> {
-    let mut policy = TrustPolicy::default();
+fn trust_policy(args: &TrustArgs) -> Result<(TrustPolicy, FirstUseStore), Failure> {
+    let mut b = TrustBuilder::new();
     for path in &args.jwks {
         let bytes = read_limited(path, wheelsig::limits::MAX_KEY_SET_BYTES as u64, "JWK Set")?;
-        let set = KeySet::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-        policy.key_sets.push(KeySource { kind: TrustKind::KeyFile, source: path.display().to_string(), set });
+        b.key_file(&path.display().to_string(), &bytes)?;
     }
-    let mut key_urls = Vec::new();
     for u in &args.key_url {
-        let url = fetch::check_url(u)?;
+        let url = wheelsig::urls::check_key_url(u, Loopback::Allow).map_err(|e| format!("--key-url: {e}"))?;
         let bytes = fetch::key_set(&url)?;
-        let set = KeySet::parse(&bytes).map_err(|e| format!("{url}: {e}"))?;
-        policy.key_sets.push(KeySource { kind: TrustKind::KeyUrl, source: url.to_string(), set });
-        key_urls.push(url);
+        b.key_url(url.as_str(), &bytes)?;
     }
-    parse_pins(&mut policy, args)?;
+    parse_pins(&mut b, args)?;
+    b.loopback_in_lists(if args.allow_loopback_in_lists { Loopback::Allow } else { Loopback::Deny });
     let tofu = if args.tofu {
         let path = store::path(args.trust_store.as_deref())?;
         let s = store::load(&path)?;
-        policy.first_use = s.projects.clone();
+        for (project, entry) in &s.projects {
+            b.first_use(project, entry.clone()).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
         Some((path, s))
     } else {
         None
     };
-    Ok((policy, key_urls, tofu))
+    Ok((b.build(), tofu))
 }
 
 /// Verify every wheel; I/O failures are printed and counted, not fatal to the others.
-fn verify_all(jobs: &[Job], policy: &TrustPolicy, key_urls: &[url::Url], members: bool) -> (Vec<wheelsig::report::Report>, bool) {
+fn verify_all(jobs: &[Job], policy: &TrustPolicy, members: bool) -> (Vec<wheelsig::report::Report>, bool) {
     let mut any_error = false;
     let mut reports = Vec::new();
-    for (job, r) in jobs.iter().zip(run_parallel(jobs, policy, key_urls, members)) {
+    for (job, r) in jobs.iter().zip(run_parallel(jobs, policy, members)) {
         match r {
             Ok(rep) => reports.push(rep),
             Err(Failure(m)) => {
-                eprintln!("wheelsig: error: {}: {m}", job.path.display());
+                eprintln!("wheelsig: error: {}: {}", job.path.display(), escape(&m));
                 any_error = true;
             }
         }
@@ -424,9 +426,9 @@ fn verify_all(jobs: &[Job], policy: &TrustPolicy, key_urls: &[url::Url], members
 
 fn lock_cmd(trust: &TrustArgs, out: &Path, policy: wheelsig::lock::LockPolicy, wheels: &[PathBuf]) -> Result<ExitCode, Failure> {
     // With --tofu, keys remembered on first use count as trust sources; lock never adds to the store.
-    let (trust_policy, key_urls, _) = trust_policy(trust)?;
+    let (trust_policy, _) = trust_policy(trust)?;
     let jobs: Vec<Job> = wheels.iter().map(|w| Job { path: w.clone(), sig: None }).collect();
-    let (reports, any_error) = verify_all(&jobs, &trust_policy, &key_urls, false);
+    let (reports, any_error) = verify_all(&jobs, &trust_policy, false);
     if any_error {
         return Ok(ExitCode::from(2));
     }
@@ -439,7 +441,7 @@ fn lock_cmd(trust: &TrustArgs, out: &Path, policy: wheelsig::lock::LockPolicy, w
         }
         Err(problems) => {
             for p in &problems {
-                eprintln!("wheelsig: not locked: {p}");
+                eprintln!("wheelsig: not locked: {}", escape(&p.to_string()));
             }
             eprintln!("wheelsig: {} not written: {} problem{}", out.display(), problems.len(), if problems.len() == 1 { "" } else { "s" });
             Ok(ExitCode::from(1))
@@ -451,11 +453,7 @@ fn verify_cmd(args: &VerifyArgs) -> Result<ExitCode, Failure> {
     if args.sig.is_some() && args.wheels.len() != 1 {
         return Err(Failure("--sig applies to a single wheel; for several, put <wheel>.jws next to each".into()));
     }
-    let (policy, key_urls, tofu) = trust_policy(&args.trust)?;
-    let (store_path, mut tofu_store) = match tofu {
-        Some((p, s)) => (Some(p), Some(s)),
-        None => (None, None),
-    };
+    let (policy, tofu) = trust_policy(&args.trust)?;
     let requirement = if args.require_trusted {
         Requirement::Trusted
     } else if args.require_signed {
@@ -465,29 +463,32 @@ fn verify_cmd(args: &VerifyArgs) -> Result<ExitCode, Failure> {
     };
 
     let jobs: Vec<Job> = args.wheels.iter().map(|w| Job { path: w.clone(), sig: args.sig.clone() }).collect();
-    let (reports, any_error) = verify_all(&jobs, &policy, &key_urls, args.members);
+    let (mut reports, any_error) = verify_all(&jobs, &policy, args.members);
+    // First use over the whole batch: one key per project is remembered; two keys for one
+    // project are `key-changed` and nothing is remembered for it.
+    let remember = match &tofu {
+        Some(_) => wheelsig::trust::settle_first_use(&mut reports, &time::format(now())),
+        None => Vec::new(),
+    };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({"wheels": reports}))?);
     } else {
         let mut out = std::io::stdout().lock();
+        let hint = if tofu.is_some() { output::Hint::FirstUse } else { output::Hint::Sources };
         for r in &reports {
-            output::human(&mut out, r, args.members)?;
+            output::human(&mut out, r, args.members, hint)?;
         }
     }
     for r in reports.iter().filter(|r| r.verdict == Verdict::KeyChanged) {
-        output::key_changed_banner(r);
+        output::key_changed_banner(r, r.project.as_ref().is_some_and(|p| policy.first_use().contains_key(p)));
     }
-    if let (Some(store), Some(path)) = (&mut tofu_store, &store_path) {
-        let mut changed = false;
-        for r in reports.iter().filter(|r| r.verdict == Verdict::Signed) {
-            let (Some(project), Some(sig)) = (&r.project, r.signatures.iter().find(|s| s.valid)) else { continue };
-            let Some(kid) = &sig.kid else { continue };
-            store.projects.insert(project.clone(), FirstUse { kid: kid.clone(), jwk: sig.jwk.clone(), first_seen: Some(time::format(now())), key_url: sig.jku.clone() });
-            eprintln!("wheelsig: remembered key {kid} for {project} (trust on first use, {})", path.display());
-            changed = true;
+    if let Some((path, mut store)) = tofu {
+        for m in &remember {
+            eprintln!("wheelsig: remembered key {} for {} (trust on first use, {})", m.entry.kid, m.project, path.display());
+            store.projects.insert(m.project.clone(), m.entry.clone());
         }
-        if changed {
-            store::save(path, store)?;
+        if !remember.is_empty() {
+            store::save(&path, &store)?;
         }
     }
     let failed = reports.iter().any(|r| !requirement.accepts(r.verdict));
@@ -506,7 +507,7 @@ struct Job {
 }
 
 /// Verify wheels on all cores: each worker takes the next job until none are left.
-fn run_parallel(jobs: &[Job], policy: &TrustPolicy, key_urls: &[url::Url], members: bool) -> Vec<Result<wheelsig::report::Report, Failure>> {
+fn run_parallel(jobs: &[Job], policy: &TrustPolicy, members: bool) -> Vec<Result<wheelsig::report::Report, Failure>> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
     let next = AtomicUsize::new(0);
@@ -520,7 +521,7 @@ fn run_parallel(jobs: &[Job], policy: &TrustPolicy, key_urls: &[url::Url], membe
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(job) = jobs.get(i) else { break };
-                let r = verify_one(job, policy, key_urls, members, per_wheel);
+                let r = verify_one(job, policy, members, per_wheel);
                 if let Ok(mut slot) = slots[i].lock() {
                     *slot = Some(r);
                 }
@@ -533,7 +534,7 @@ fn run_parallel(jobs: &[Job], policy: &TrustPolicy, key_urls: &[url::Url], membe
         .collect()
 }
 
-fn verify_one(job: &Job, policy: &TrustPolicy, key_urls: &[url::Url], members: bool, threads: usize) -> Result<wheelsig::report::Report, Failure> {
+fn verify_one(job: &Job, policy: &TrustPolicy, members: bool, threads: usize) -> Result<wheelsig::report::Report, Failure> {
     let name = file_name(&job.path)?;
     let limit = wheelsig::limits::Limits::default().max_signature_size;
     let mut detached: Vec<DetachedSignature> = Vec::new();
@@ -552,26 +553,18 @@ fn verify_one(job: &Job, policy: &TrustPolicy, key_urls: &[url::Url], members: b
         }
     }
     if let Ok(wheel) = wheelsig::names::parse_wheel_filename(&name) {
-        // The key URLs given, then those a key file (a dependency key list) records for the
-        // keys it lists for this project: their sites publish the signatures.
-        let mut sites: Vec<url::Url> = key_urls.to_vec();
-        let recorded = policy.key_sets.iter().filter(|s| s.kind == TrustKind::KeyFile).flat_map(|s| &s.set.keys);
-        for k in recorded.filter(|k| k.projects.as_ref().is_some_and(|p| p.contains(&wheel.project))) {
-            let Some(u) = &k.key_url else { continue };
-            match fetch::check_url(u) {
-                Ok(url) if !sites.contains(&url) => sites.push(url),
-                Ok(_) => {}
-                Err(e) => eprintln!("wheelsig: warning: {name}: the key list's key_url for {} cannot be used: {e}", wheel.project),
-            }
+        // Only sites whose key sets cover this project are asked (the core decides which).
+        let (urls, warnings) = policy.signature_urls(&wheel.project, &name);
+        for w in warnings {
+            eprintln!("wheelsig: warning: {}: {}", escape(&name), escape(&w));
         }
-        for key_url in &sites {
-            let url = fetch::release_url(key_url, &wheel.project, &name)?;
-            if let fetch::Fetched::Body(b) = fetch::get(&url, usize::try_from(limit).unwrap_or(usize::MAX))? {
+        for url in &urls {
+            if let fetch::Fetched::Body(b) = fetch::get(url, usize::try_from(limit).unwrap_or(usize::MAX))? {
                 add(url.to_string(), b);
             }
         }
     }
-    let input = VerifyInput { file_name: name, detached, trust: policy.clone(), ..VerifyInput::default() };
+    let input = VerifyInput { file_name: name, detached, trust: policy.clone(), now: Some(now()), ..VerifyInput::default() };
     // Open once: every thread reads this same file (positional reads on one handle), so a
     // file swapped on disk mid-verification cannot give threads different bytes.
     let file = std::sync::Arc::new(File::open(&job.path).map_err(|e| format!("{e}"))?);
@@ -623,10 +616,11 @@ fn trust_cmd(action: TrustAction, flag: Option<&Path>) -> Result<ExitCode, Failu
             }
             for (project, e) in &s.projects {
                 println!(
-                    "{project}\t{}\t{}\t{}",
-                    e.kid,
-                    e.first_seen.as_deref().unwrap_or("-"),
-                    e.key_url.as_deref().unwrap_or("-")
+                    "{}\t{}\t{}\t{}",
+                    escape(project),
+                    escape(&e.kid),
+                    escape(e.first_seen.as_deref().unwrap_or("-")),
+                    escape(e.key_url.as_deref().unwrap_or("-"))
                 );
             }
         }

@@ -88,6 +88,9 @@ pub fn parse_wheel_filename(file_name: &str) -> Result<WheelName, String> {
         if t.is_empty() || !t.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_')) {
             return Err(format!("tag {t:?} is not valid"));
         }
+        if t.split('.').any(str::is_empty) {
+            return Err(format!("tag {t:?} has an empty component"));
+        }
     }
     Ok(WheelName {
         distribution: dist.to_string(),
@@ -100,7 +103,7 @@ pub fn parse_wheel_filename(file_name: &str) -> Result<WheelName, String> {
     })
 }
 
-/// Check an archive member name (STRICTNESS rule 4). `utf8_flag` is general-purpose bit 11.
+/// Check an archive member name (docs/STRICTNESS.md rule 4). `utf8_flag` is general-purpose bit 11.
 /// Returns the name as a string, or why it is rejected.
 pub fn check_member_name(raw: &[u8], utf8_flag: bool) -> Result<String, String> {
     if !utf8_flag && !raw.is_ascii() {
@@ -168,6 +171,8 @@ mod tests {
         assert!(parse_wheel_filename("demo-1.0-x-py3-none-any.whl").is_err(), "build tag must start with digit");
         assert!(parse_wheel_filename("-1.0-py3-none-any.whl").is_err());
         assert!(parse_wheel_filename("de mo-1.0-py3-none-any.whl").is_err());
+        assert!(parse_wheel_filename("demo-1.0-py3.-none-any.whl").is_err(), "empty tag component");
+        assert!(parse_wheel_filename("demo-1.0-py2..py3-none-any.whl").is_err(), "empty tag component");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! RECORD parsing (PEP 376 / 427), strictly (STRICTNESS rule 6).
+//! RECORD parsing (PEP 376 / 427), strictly (docs/STRICTNESS.md rule 6).
 
 use crate::encoding::b64url_decode;
 use crate::names::check_member_name;

@@ -39,6 +39,7 @@ pub enum Code {
     ZipBadName,
     ZipDuplicateName,
     ZipNameCollision,
+    ZipEntryComment,
     LimitEntries,
     LimitCentralDirectory,
     LimitNameLength,
@@ -46,6 +47,7 @@ pub enum Code {
     LimitTotalSize,
     LimitRecordSize,
     LimitSignatureSize,
+    LimitCompressionRatio,
     WheelBadFilename,
     WheelNoDistInfo,
     WheelMultipleDistInfo,
@@ -54,6 +56,8 @@ pub enum Code {
     WheelMissingRecord,
     WheelMissingWheel,
     WheelMissingMetadata,
+    WheelBadWheelFile,
+    WheelTagMismatch,
     RecordEncoding,
     RecordSyntax,
     RecordDuplicate,
@@ -80,6 +84,8 @@ pub enum Code {
     SigPayloadMismatch,
     SigWrongFile,
     SigFileDigestMismatch,
+    SigBadJku,
+    SigTooMany,
     TrustKeyNotListed,
     TrustProjectScope,
     TrustKeyRetired,
@@ -245,6 +251,9 @@ pub enum TrustKind {
     Pin,
     /// The trust-on-first-use store.
     FirstUse,
+    /// A key URL the user chose on first use for one project (the browser's explicit
+    /// "trust keys from this key URL for this project").
+    ChosenKeyUrl,
 }
 
 /// Signature serialization format.

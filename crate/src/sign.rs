@@ -28,6 +28,8 @@ pub enum SignError {
     NotLast(String),
     /// An offset or count no longer fits the archive's 32-bit fields.
     TooLarge(&'static str),
+    /// The key URL to record as the `jku` hint is one verifiers would refuse.
+    BadKeyUrl(String),
     /// Reading or writing failed.
     Io(io::Error),
 }
@@ -46,6 +48,7 @@ impl fmt::Display for SignError {
             SignError::NotSigned => f.write_str("not signed: no RECORD.jws in the archive"),
             SignError::NotLast(p) => write!(f, "{p} is not the last entry; it was not added by `wheelsig sign --embed` and cannot be removed byte-exactly"),
             SignError::TooLarge(what) => write!(f, "{what} does not fit the archive's 32-bit field and the archive has no ZIP64 end record"),
+            SignError::BadKeyUrl(e) => write!(f, "key URL hint: {e}"),
             SignError::Io(e) => write!(f, "{e}"),
         }
     }
@@ -59,6 +62,40 @@ impl From<io::Error> for SignError {
     }
 }
 
+impl From<crate::verify::VerifyError> for SignError {
+    fn from(e: crate::verify::VerifyError) -> Self {
+        match e {
+            crate::verify::VerifyError::Io(e) => SignError::Io(e),
+        }
+    }
+}
+
+fn check_hint(jku: Option<&str>) -> Result<(), SignError> {
+    match jku {
+        Some(u) => crate::urls::check_jku(u).map_err(|e| SignError::BadKeyUrl(e.to_string())),
+        None => Ok(()),
+    }
+}
+
+/// Verify the wheel read from `reader` (integrity only: trust does not block signing), then
+/// sign it: the detached `.jws` document. The one entry point every edge (CLI, site
+/// publisher, key tool) uses, so nothing signs a wheel that verifiers would call `invalid`.
+pub fn verify_and_sign_detached<R: Read + Seek>(reader: R, file_name: &str, key: &PrivateKey, iat: i64, jku: Option<&str>) -> Result<String, SignError> {
+    check_hint(jku)?;
+    let input = crate::verify::VerifyInput { file_name: file_name.to_string(), file_digest: crate::verify::FileDigest::Compute, ..Default::default() };
+    let verified = crate::verify::verify_wheel(reader, &input, &mut |_, _| {})?;
+    detached(&verified, key, iat, jku)
+}
+
+/// Verify the wheel read from `reader`, then write a copy with `<dist-info>/RECORD.jws`
+/// appended to `out` (what `wheelsig sign --embed` writes).
+pub fn verify_and_embed<R: Read + Seek, W: Write>(mut reader: R, file_name: &str, key: &PrivateKey, iat: i64, jku: Option<&str>, out: W) -> Result<(), SignError> {
+    check_hint(jku)?;
+    let input = crate::verify::VerifyInput { file_name: file_name.to_string(), ..Default::default() };
+    let verified = crate::verify::verify_wheel(&mut reader, &input, &mut |_, _| {})?;
+    embed(&mut reader, &verified, key, iat, jku, out)
+}
+
 /// The integrity checks must have passed. Trust problems do not block signing.
 fn require_intact(v: &Verified) -> Result<(&Directory, [u8; 32]), SignError> {
     let integrity: Vec<Problem> = v.report.problems.iter().filter(|p| !p.code.is_trust()).cloned().collect();
@@ -70,7 +107,7 @@ fn require_intact(v: &Verified) -> Result<(&Directory, [u8; 32]), SignError> {
 
 /// Build a detached signature for a verified wheel. `verified` must have been produced with
 /// [`crate::verify::FileDigest::Compute`].
-pub fn detached(v: &Verified, key: &PrivateKey, iat: i64, jku: Option<&str>) -> Result<String, SignError> {
+fn detached(v: &Verified, key: &PrivateKey, iat: i64, jku: Option<&str>) -> Result<String, SignError> {
     let (_, record) = require_intact(v)?;
     let file_sha256 = v.report.sha256.clone().ok_or(SignError::TooLarge("file digest (not computed)"))?;
     let payload = Payload { hash: jws::record_hash_claim(&record), iat: Some(iat), filename: Some(v.report.file.clone()), file_sha256: Some(file_sha256) };
@@ -86,7 +123,7 @@ fn dist_info(dir: &Directory) -> Option<String> {
 }
 
 /// Write a copy of the wheel with `<dist-info>/RECORD.jws` appended as its last entry.
-pub fn embed<R: Read + Seek, W: Write>(mut reader: R, v: &Verified, key: &PrivateKey, iat: i64, jku: Option<&str>, mut out: W) -> Result<(), SignError> {
+fn embed<R: Read + Seek, W: Write>(mut reader: R, v: &Verified, key: &PrivateKey, iat: i64, jku: Option<&str>, mut out: W) -> Result<(), SignError> {
     let (dir, record) = require_intact(v)?;
     let d = dist_info(dir).ok_or_else(|| SignError::Invalid(v.report.problems.clone()))?;
     let name = format!("{d}/RECORD.jws");

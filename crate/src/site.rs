@@ -173,7 +173,8 @@ pub struct Site {
 /// `version` is printed in the page footer.
 pub fn build(config: &[u8], keys: &[u8], signatures: &[SourceFile], version: &str) -> Result<Site, Vec<SiteProblem>> {
     let mut problems = Vec::new();
-    let mut complain = |path: &str, message: String| problems.push(SiteProblem { path: path.to_string(), message });
+    // Messages quote signer-controlled fields (payload file names): escaped once, here.
+    let mut complain = |path: &str, message: String| problems.push(SiteProblem { path: crate::display::escape(path).into_owned(), message: crate::display::escape(&message).into_owned() });
     let config = Config::parse(config).map_err(|e| complain("site.json", e)).ok();
     let keys = KeySet::parse(keys).map_err(|e| complain("keys.json", e.to_string())).ok();
     if signatures.len() > MAX_RELEASES {
@@ -236,12 +237,19 @@ fn check_release(config: &Config, keys: &KeySet, sig: &SourceFile) -> Result<Rel
         _ => return Err("not a detached signature: the payload must bind `filename` and `file_sha256`".into()),
     }
     let sha256 = payload.file_sha256.clone().unwrap_or_default();
-    let mut outcomes = parsed.check(&at).into_iter().filter(|o| o.format != SigFormat::Legacy);
-    let outcome = outcomes.next().ok_or("no RFC 7515 signature")?;
-    if outcomes.next().is_some() {
-        return Err("more than one signature: publish one signature per file".into());
+    // The same rule as every verifier: each entry present must verify, or visitors get
+    // `invalid`; and one key per file (its RFC 7515 entry, plus a legacy twin if any).
+    let mut checked_keys: Vec<crate::jws::CheckedSignature> = Vec::new();
+    for outcome in parsed.check(&at) {
+        let c = outcome.result.map_err(|p| format!("{}: {} (every signature entry must verify, or verifiers call the wheel invalid)", p.code, p.message))?;
+        if !checked_keys.iter().any(|k| k.key == c.key) {
+            checked_keys.push(c);
+        }
     }
-    let checked = outcome.result.map_err(|p| p.message)?;
+    if checked_keys.len() > 1 {
+        return Err("signed by more than one key: publish one signature per file".into());
+    }
+    let checked = checked_keys.into_iter().find(|c| c.format != SigFormat::Legacy).ok_or("no RFC 7515 signature")?;
     let kid = checked.key.kid();
     let listed: &ListedKey = keys.keys.iter().find(|k| k.key == checked.key).ok_or_else(|| {
         format!("signed by key {kid}, which keys.json does not list (revoked?): sign the release again with a listed key, or delete this file")
@@ -442,6 +450,22 @@ mod tests {
 
     fn problems(keys_json: &[u8], sigs: &[SourceFile]) -> Vec<String> {
         build(&config(), keys_json, sigs, "test").err().unwrap_or_default().iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn a_bad_legacy_entry_fails_the_build_as_it_fails_verifiers() {
+        let payload = Payload { hash: "sha256=AAAA".into(), iat: Some(1_750_000_000), filename: Some(F.into()), file_sha256: Some(SHA.into()) };
+        let doc = sign(&key(1), &payload, None, Compat::WithLegacy);
+        let mut v: Value = serde_json::from_str(&doc).unwrap();
+        let good = build(&config(), &keys(&[(1, None, None)]), &[release(P, v.to_string().into_bytes())], "t");
+        assert!(good.is_ok(), "an intact legacy twin is fine: {:?}", good.err());
+        // Flip the legacy entry's signature: verifiers say sig-bad-signature, so must the build.
+        let s = v["recipients"][0]["signature"].as_str().unwrap().to_string();
+        let mut raw = crate::encoding::b64url_decode(&s).unwrap();
+        raw[3] ^= 1;
+        v["recipients"][0]["signature"] = Value::String(crate::encoding::b64url(&raw));
+        let p = problems(&keys(&[(1, None, None)]), &[release(P, v.to_string().into_bytes())]);
+        assert!(p.len() == 1 && p[0].contains("sig-bad-signature"), "{p:?}");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::limits::Limits;
 use crate::names::{normalize_project, parse_wheel_filename, WheelName};
 use crate::record::{parse_record, HashAlg, Record};
 use crate::report::{Carrier, Code, Member, MemberStatus, Problem, Report, SignatureReport, Verdict};
-use crate::trust::{decide, TrustPolicy, ValidSignature};
+use crate::trust::{TrustPolicy, ValidSignature};
 use crate::zip::{self, Directory, Fatal, MemberData, ScanSink};
 
 /// A detached signature to check against the wheel.
@@ -54,6 +54,9 @@ pub struct VerifyInput {
     pub limits: Limits,
     /// Whether to compute the whole-file digest.
     pub file_digest: FileDigest,
+    /// The current time (Unix seconds), when known: a retired key's signature that claims a
+    /// signing time after it is refused. The core never reads the clock itself.
+    pub now: Option<i64>,
 }
 
 /// Verification could not be carried out (as opposed to finding problems, which is an
@@ -183,6 +186,26 @@ impl Verification<'_> {
                 },
             }
         }
+        // docs/STRICTNESS.md rule 9: the file name's build tag and compatibility tags are the
+        // ones WHEEL lists (RECORD covers WHEEL, so a signature binds them; it does not cover
+        // the file name). A missing WHEEL is already `wheel-missing-wheel`.
+        if let Some(d) = &dist_info {
+            let wheel_path = format!("{d}/WHEEL");
+            if let Some(&i) = by_name.get(wheel_path.as_str()) {
+                match zip::read_member(r, &dir.entries[i], crate::limits::MAX_WHEEL_FILE, Code::WheelBadWheelFile) {
+                    Ok(bytes) => match crate::wheel_file::parse_wheel_file(&bytes) {
+                        Err(why) => self.problems.push(Problem::at(Code::WheelBadWheelFile, wheel_path.clone(), why)),
+                        Ok(wheel) => {
+                            for why in self.name.as_ref().map(|n| crate::wheel_file::compare(n, &wheel)).unwrap_or_default() {
+                                self.problems.push(Problem::at(Code::WheelTagMismatch, wheel_path.clone(), why));
+                            }
+                        }
+                    },
+                    Err(Fatal::Problem(p)) => self.problems.push(p),
+                    Err(e) => return Err(e),
+                }
+            }
+        }
         let mut embedded: Option<Vec<u8>> = None;
         if let Some(&i) = by_name.get(jws_path.as_str()).filter(|_| dist_info.is_some()) {
             match zip::read_member(r, &dir.entries[i], limits.max_signature_size, Code::LimitSignatureSize) {
@@ -269,7 +292,7 @@ impl Verification<'_> {
         Ok(Some(dir))
     }
 
-    /// STRICTNESS rule 5: exactly one `.dist-info` matching the file name; `.data` only as
+    /// docs/STRICTNESS.md rule 5: exactly one `.dist-info` matching the file name; `.data` only as
     /// `<same>.data/<scheme>/…`; WHEEL and METADATA present. Returns the dist-info directory.
     fn check_layout(&mut self, dir: &Directory) -> Option<String> {
         let mut dist_infos: Vec<&str> = dir
@@ -340,7 +363,7 @@ impl Verification<'_> {
         };
         // The payload must describe this wheel before any signature on it counts.
         let payload = doc.payload().clone();
-        let mut payload_problem = None;
+        let mut payload_problem: Option<Problem> = None;
         let claim = self.record_sha256.map(|d| jws::record_hash_claim(&d));
         if claim.as_deref() != Some(payload.hash.as_str()) {
             payload_problem = Some(Problem { code: Code::SigPayloadMismatch, path: member.clone(), message: format!("signature covers RECORD {}, this wheel's RECORD is {}", payload.hash, claim.as_deref().unwrap_or("unreadable")) });
@@ -358,6 +381,25 @@ impl Verification<'_> {
             }
         } else if payload.file_sha256.is_some() {
             payload_problem = Some(Problem { code: Code::SigMalformed, path: member.clone(), message: "an embedded signature cannot bind the whole file's digest".into() });
+        }
+        if payload_problem.is_some() {
+            // The payload does not describe this wheel: no entry can count, so none is checked
+            // cryptographically (bounded work for hostile documents). Each is listed unverified.
+            for (format, alg, key, jku) in doc.describe(&member) {
+                let mut rep = blank_report(carrier, source.clone(), &member);
+                rep.format = format;
+                rep.alg = alg;
+                rep.kid = key.map(|k| k.kid());
+                rep.fingerprint = key.map(|k| k.fingerprint());
+                rep.jwk = key.map(|k| k.jwk());
+                rep.jku = jku;
+                rep.iat = payload.iat;
+                self.signatures.push(rep);
+            }
+            if let Some(p) = payload_problem {
+                self.problems.push(p);
+            }
+            return;
         }
         for outcome in doc.check(&member) {
             let SignatureOutcome { format, alg, key, jku, result } = outcome;
@@ -377,21 +419,15 @@ impl Verification<'_> {
             };
             match result {
                 Err(p) => self.problems.push(p),
-                Ok(checked) => match &payload_problem {
-                    Some(_) => {}
-                    None => {
-                        rep.valid = true;
-                        // Same key signing twice (RFC 7515 + legacy) counts once for trust.
-                        if !self.valid.iter().any(|(_, c, _)| c.key == checked.key) {
-                            self.valid.push((self.signatures.len(), checked, payload.iat));
-                        }
+                Ok(checked) => {
+                    rep.valid = true;
+                    // Same key signing twice (RFC 7515 + legacy) counts once for trust.
+                    if !self.valid.iter().any(|(_, c, _)| c.key == checked.key) {
+                        self.valid.push((self.signatures.len(), checked, payload.iat));
                     }
-                },
+                }
             }
             self.signatures.push(rep);
-        }
-        if let Some(p) = payload_problem {
-            self.problems.push(p);
         }
     }
 
@@ -401,7 +437,7 @@ impl Verification<'_> {
             Verdict::Invalid
         } else if let Some(name) = &self.name {
             let sigs: Vec<ValidSignature<'_>> = self.valid.iter().map(|(_, c, iat)| ValidSignature { key: &c.key, iat: *iat }).collect();
-            let decision = decide(&self.input.trust, &name.project, &sigs);
+            let decision = self.input.trust.decide(&name.project, &sigs, self.input.now);
             for ((idx, checked, _), acc) in self.valid.iter().zip(decision.accepted) {
                 if let Some((by, retired)) = acc {
                     for s in self.signatures.iter_mut().skip(*idx).filter(|s| s.kid.as_deref() == Some(checked.key.kid().as_str())) {

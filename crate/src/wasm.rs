@@ -9,23 +9,27 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use crate::keys::{KeySet, PrivateKey};
-use crate::report::TrustKind;
-use crate::trust::{FirstUse, KeySource, TrustPolicy};
+use crate::trust::{FirstUse, TrustBuilder, TrustPolicy};
+use crate::urls::Loopback;
 use crate::verify::{verify_wheel as core_verify, DetachedSignature, FileDigest, VerifyInput};
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
     value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| into_error("internal", e))
 }
 
+/// A JS `Error` whose `code` property names what went wrong (`input`, `key-set`, `key-url`,
+/// `io`, `sign`, `key`, `site`, …), so callers can branch without parsing messages.
 fn into_error(code: &str, e: impl std::fmt::Display) -> JsValue {
-    #[derive(Serialize)]
-    struct Error<'a> {
-        code: &'a str,
-        message: String,
-    }
-    Error { code, message: e.to_string() }
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or_else(|_| JsValue::from_str(code))
+    let err = js_sys::Error::new(&e.to_string());
+    let _ = js_sys::Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str(code));
+    err.into()
+}
+
+/// Install the panic hook once, so a bug shows as a readable error in the console instead of
+/// `unreachable executed`. Called by every export.
+fn hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| std::panic::set_hook(Box::new(console_error_panic_hook::hook)));
 }
 
 /// A `Read + Seek` over a synchronous `readAt(offset, length) -> Uint8Array` callback
@@ -44,8 +48,12 @@ struct JsReader<'a> {
 const READ_AHEAD: u64 = 4 << 20;
 
 impl<'a> JsReader<'a> {
-    fn new(read_at: &'a Function, size: f64) -> Self {
-        JsReader { read_at, size: size as u64, pos: 0, window: Vec::new(), window_start: 0 }
+    fn new(read_at: &'a Function, size: f64) -> Result<Self, JsValue> {
+        // File sizes are whole numbers below 2^53; anything else is a caller bug, not a wheel.
+        if !(size.is_finite() && size >= 0.0 && size.fract() == 0.0 && size < 9_007_199_254_740_992.0) {
+            return Err(into_error("input", format!("size {size} is not a file size")));
+        }
+        Ok(JsReader { read_at, size: size as u64, pos: 0, window: Vec::new(), window_start: 0 })
     }
 
     fn fill(&mut self) -> io::Result<()> {
@@ -96,23 +104,42 @@ impl Seek for JsReader<'_> {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Named {
-    #[serde(alias = "source")]
     name: String,
     text: String,
 }
 
-#[derive(Deserialize)]
-struct KeySetInput {
-    source: String,
-    #[serde(default)]
-    kind: Option<String>,
-    text: String,
+/// The kinds of key set the page can pass: typed, no fallback.
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+enum KeySetKind {
+    /// Fetched from a key URL the page or embedder configured.
+    KeyUrl,
+    /// A file or a dependency key list.
+    KeyFile,
+    /// A key URL the user chose on first use for `project` only.
+    ChosenKeyUrl,
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeySetInput {
+    source: String,
+    kind: KeySetKind,
+    text: String,
+    #[serde(default)]
+    project: Option<String>,
+}
+
+/// The verification input (docs/SPEC.md, "wasm API"). Unknown fields are errors: a misspelled
+/// field must not silently drop trust.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Input {
     file_name: String,
+    #[serde(default)]
+    now: Option<f64>,
     #[serde(default)]
     detached: Vec<Named>,
     #[serde(default)]
@@ -123,31 +150,53 @@ struct Input {
     first_use: BTreeMap<String, FirstUse>,
     #[serde(default)]
     compute_sha256: bool,
+    #[serde(default)]
+    allow_loopback_in_lists: bool,
 }
 
+fn read_input(input: JsValue) -> Result<Input, JsValue> {
+    serde_wasm_bindgen::from_value(input).map_err(|e| into_error("input", format!("verification input: {e}")))
+}
+
+/// The trust policy, through the core's validating builder (the CLI uses the same one).
 fn policy(input: &Input) -> Result<TrustPolicy, JsValue> {
-    let mut p = TrustPolicy::default();
+    let mut b = TrustBuilder::new();
+    let bad = |e: crate::trust::TrustError| into_error("key-set", e);
     for ks in &input.key_sets {
-        let set = KeySet::parse(ks.text.as_bytes()).map_err(|e| into_error("key-set", format!("{}: {e}", ks.source)))?;
-        let kind = if ks.kind.as_deref() == Some("key-file") { TrustKind::KeyFile } else { TrustKind::KeyUrl };
-        p.key_sets.push(KeySource { kind, source: ks.source.clone(), set });
+        match (ks.kind, &ks.project) {
+            (KeySetKind::KeyUrl, None) => b.key_url(&ks.source, ks.text.as_bytes()).map_err(bad)?,
+            (KeySetKind::KeyFile, None) => b.key_file(&ks.source, ks.text.as_bytes()).map_err(bad)?,
+            (KeySetKind::ChosenKeyUrl, Some(p)) => b.chosen_key_url(p, &ks.source, ks.text.as_bytes()).map_err(bad)?,
+            (KeySetKind::ChosenKeyUrl, None) => return Err(into_error("input", format!("{}: a chosen-key-url set needs `project`", ks.source))),
+            (_, Some(_)) => return Err(into_error("input", format!("{}: `project` applies to chosen-key-url sets only", ks.source))),
+        };
     }
     for (project, kids) in &input.pins {
         for kid in kids {
-            p.pin(project, kid);
+            b.pin(project, kid).map_err(|e| into_error("input", format!("pins: {e}")))?;
         }
     }
     for (project, entry) in &input.first_use {
-        p.first_use.insert(crate::names::normalize_project(project), entry.clone());
+        b.first_use(project, entry.clone()).map_err(|e| into_error("input", format!("first_use: {e}")))?;
     }
-    Ok(p)
+    b.loopback_in_lists(if input.allow_loopback_in_lists { Loopback::Allow } else { Loopback::Deny });
+    Ok(b.build())
+}
+
+fn unix_seconds(v: f64) -> Result<i64, JsValue> {
+    if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 {
+        Ok(v as i64)
+    } else {
+        Err(into_error("input", format!("{v} is not a time in whole Unix seconds")))
+    }
 }
 
 /// Verify a wheel read through `read_at(offset, length) → Uint8Array`; see docs/SPEC.md
 /// ("wasm API") for `input` and the returned report.
 #[wasm_bindgen]
 pub fn verify_wheel(read_at: &Function, size: f64, input: JsValue, on_progress: &Function) -> Result<JsValue, JsValue> {
-    let input: Input = serde_wasm_bindgen::from_value(input).map_err(|e| into_error("input", e))?;
+    hook();
+    let input = read_input(input)?;
     let trust = policy(&input)?;
     let detached = input.detached.iter().map(|d| DetachedSignature { source: d.name.clone(), bytes: d.text.as_bytes().to_vec() }).collect();
     let core_input = VerifyInput {
@@ -155,9 +204,10 @@ pub fn verify_wheel(read_at: &Function, size: f64, input: JsValue, on_progress: 
         detached,
         trust,
         file_digest: if input.compute_sha256 { FileDigest::Compute } else { FileDigest::IfNeeded },
+        now: input.now.map(unix_seconds).transpose()?,
         ..VerifyInput::default()
     };
-    let reader = JsReader::new(read_at, size);
+    let reader = JsReader::new(read_at, size)?;
     let mut progress = |done: u64, total: u64| {
         let _ = on_progress.call2(&JsValue::NULL, &JsValue::from_f64(done as f64), &JsValue::from_f64(total as f64));
     };
@@ -165,9 +215,46 @@ pub fn verify_wheel(read_at: &Function, size: f64, input: JsValue, on_progress: 
     to_js(&verified.report)
 }
 
+/// Where a detached signature of `input.file_name` may be published: only the sites of trust
+/// sources that cover its project (the same rule as `wheelsig verify`). Returns
+/// `{urls: [string], warnings: [string]}`; `input` has `verify_wheel`'s shape.
+#[wasm_bindgen]
+pub fn signature_urls(input: JsValue) -> Result<JsValue, JsValue> {
+    hook();
+    let input = read_input(input)?;
+    let trust = policy(&input)?;
+    #[derive(Serialize)]
+    struct Out {
+        urls: Vec<String>,
+        warnings: Vec<String>,
+    }
+    let Ok(name) = crate::names::parse_wheel_filename(&input.file_name) else {
+        return to_js(&Out { urls: Vec::new(), warnings: Vec::new() });
+    };
+    let (urls, warnings) = trust.signature_urls(&name.project, &input.file_name);
+    to_js(&Out { urls: urls.into_iter().map(String::from).collect(), warnings })
+}
+
+/// Check a key URL (https anywhere, plain http only on loopback), resolved against `base` (the
+/// page's address) when given; returns the normalized URL, throws an `Error` with code `key-url`.
+#[wasm_bindgen]
+pub fn check_key_url(text: &str, base: Option<String>) -> Result<String, JsValue> {
+    hook();
+    let base = base.map(|b| url::Url::parse(&b)).transpose().map_err(|e| into_error("key-url", format!("base URL: {e}")))?;
+    crate::urls::check_key_url_relative(text, base.as_ref(), Loopback::Allow).map(String::from).map_err(|e| into_error("key-url", e))
+}
+
+/// Escape text for display (docs/SPEC.md "Output escaping"); the widget has a JS twin run
+/// against the same vectors.
+#[wasm_bindgen]
+pub fn escape_text(text: &str) -> String {
+    crate::display::escape(text).into_owned()
+}
+
 /// Parse and check a JWK Set; returns `{keys:[{kid,fingerprint,x,projects,exp,key_url}]}`.
 #[wasm_bindgen]
 pub fn parse_key_set(text: &str, source: &str) -> Result<JsValue, JsValue> {
+    hook();
     let set = KeySet::parse(text.as_bytes()).map_err(|e| into_error("key-set", format!("{source}: {e}")))?;
     #[derive(Serialize)]
     struct Key {
@@ -232,14 +319,13 @@ fn key_info(key: &PrivateKey) -> Result<JsValue, JsValue> {
 }
 
 /// Sign a wheel (read through `read_at`) with a private JWK; returns the detached `.jws` text.
-/// The wheel must verify first. `iat` is the signing time in Unix seconds.
+/// The wheel must verify first (the core's verify-then-sign). `iat` is the signing time in
+/// Unix seconds.
 #[wasm_bindgen]
 pub fn sign_detached(read_at: &Function, size: f64, file_name: &str, private_jwk: &str, iat: f64, key_url: Option<String>) -> Result<String, JsValue> {
+    hook();
     let key = PrivateKey::from_jwk_text(private_jwk.as_bytes()).map_err(|e| into_error("key", e))?;
-    let input = VerifyInput { file_name: file_name.to_string(), file_digest: FileDigest::Compute, ..VerifyInput::default() };
-    let reader = JsReader::new(read_at, size);
-    let verified = core_verify(reader, &input, &mut |_, _| {}).map_err(|e| into_error("io", e))?;
-    crate::sign::detached(&verified, &key, iat as i64, key_url.as_deref()).map_err(|e| into_error("sign", e))
+    crate::sign::verify_and_sign_detached(JsReader::new(read_at, size)?, file_name, &key, unix_seconds(iat)?, key_url.as_deref()).map_err(|e| into_error("sign", e))
 }
 
 /// Output written to a JS callback `write(Uint8Array)` in chunks (the page collects them
@@ -284,11 +370,10 @@ impl io::Write for JsWriter<'_> {
 #[allow(clippy::too_many_arguments)]
 pub fn sign_embedded(read_at: &Function, size: f64, file_name: &str, private_jwk: &str, iat: f64, key_url: Option<String>, write: &Function) -> Result<(), JsValue> {
     use std::io::Write as _;
+    hook();
     let key = PrivateKey::from_jwk_text(private_jwk.as_bytes()).map_err(|e| into_error("key", e))?;
-    let input = VerifyInput { file_name: file_name.to_string(), ..VerifyInput::default() };
-    let verified = core_verify(JsReader::new(read_at, size), &input, &mut |_, _| {}).map_err(|e| into_error("io", e))?;
     let mut out = JsWriter { write, buf: Vec::with_capacity(JsWriter::CHUNK) };
-    crate::sign::embed(JsReader::new(read_at, size), &verified, &key, iat as i64, key_url.as_deref(), &mut out).map_err(|e| into_error("sign", e))?;
+    crate::sign::verify_and_embed(JsReader::new(read_at, size)?, file_name, &key, unix_seconds(iat)?, key_url.as_deref(), &mut out).map_err(|e| into_error("sign", e))?;
     out.flush().map_err(|e| into_error("io", e))
 }
 
@@ -297,7 +382,9 @@ pub fn sign_embedded(read_at: &Function, size: f64, file_name: &str, private_jwk
 /// `{files: [[path, text]], keys, releases}`; throws `{code: "site", message, problems}`.
 #[wasm_bindgen]
 pub fn build_site(config: &str, keys: &str, releases: JsValue) -> Result<JsValue, JsValue> {
+    hook();
     #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct In {
         path: String,
         text: String,
@@ -315,14 +402,10 @@ pub fn build_site(config: &str, keys: &str, releases: JsValue) -> Result<JsValue
             to_js(&Out { files: &site.files, keys: site.keys.keys.len(), releases: &site.releases })
         }
         Err(problems) => {
-            #[derive(Serialize)]
-            struct Error<'a> {
-                code: &'a str,
-                message: String,
-                problems: &'a [crate::site::SiteProblem],
-            }
             let message = problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
-            to_js(&Error { code: "site", message, problems: &problems }).and_then(Err)
+            let err = into_error("site", message);
+            let _ = js_sys::Reflect::set(&err, &JsValue::from_str("problems"), &to_js(&problems)?);
+            Err(err)
         }
     }
 }

@@ -1,4 +1,4 @@
-//! A strict ZIP reader for wheels (STRICTNESS rules 1–4).
+//! A strict ZIP reader for wheels (docs/STRICTNESS.md rules 1–4, 10 and 11).
 //!
 //! RECORD signs content, not the container, so the container must be unambiguous: two ZIP
 //! readers must never see different files. One parse accounts for every byte exactly once:
@@ -17,7 +17,7 @@ use std::io::{self, BufRead, Read, Seek, SeekFrom};
 use flate2::{Decompress, FlushDecompress, Status};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
-use crate::limits::Limits;
+use crate::limits::{EntryComments, Limits};
 use crate::names::{check_member_name, collision_key};
 use crate::record::HashAlg;
 use crate::report::{Code, Problem};
@@ -462,7 +462,7 @@ fn parse_central(cd: &[u8], count: u64, limits: &Limits, problems: &mut Vec<Prob
         let offset32 = f.u32().ok_or_else(bad)?;
         let raw_name = f.take(name_len).ok_or_else(bad)?.to_vec();
         let extra = f.take(extra_len).ok_or_else(bad)?;
-        let _comment = f.take(comment_len).ok_or_else(bad)?;
+        let comment = f.take(comment_len).ok_or_else(bad)?;
         if entries.len() as u64 >= count {
             return Err(fatal(Code::ZipCountMismatch, format!("the central directory holds more records than the {count} the end record declares")));
         }
@@ -472,6 +472,11 @@ fn parse_central(cd: &[u8], count: u64, limits: &Limits, problems: &mut Vec<Prob
         let name = String::from_utf8_lossy(&raw_name).into_owned();
         if let Err(why) = check_member_name(&raw_name, flags & FLAG_UTF8 != 0) {
             problems.push(Problem::at(Code::ZipBadName, name.clone(), why));
+        }
+        // docs/STRICTNESS.md rule 10. PyPI refuses these on upload ("Comment in central
+        // directory", pypi/warehouse#18846); no build backend writes one.
+        if !comment.is_empty() && limits.entry_comments == EntryComments::Reject {
+            problems.push(Problem::at(Code::ZipEntryComment, name.clone(), format!("its central directory record carries a {comment_len}-byte file comment")));
         }
         let extras = parse_extras(extra, &name)?;
         check_unicode_path(&extras, &raw_name, &name)?;
@@ -694,8 +699,10 @@ pub trait ScanSink {
     fn progress(&mut self, done: u64);
 }
 
-/// Declared sizes within limits, checked before any data is read (actual sizes are then
-/// enforced while inflating: a member never yields more than it declares).
+/// Declared sizes within limits, checked before any data is read. Actual sizes are then
+/// enforced while inflating: a member never yields more than it declares (inflating stops one
+/// chunk past it, and the member is a `zip-size-mismatch`), so these bounds on declared sizes
+/// also bound the bytes actually inflated, in total and in ratio to the file's size.
 pub fn check_declared_sizes(dir: &Directory, limits: &Limits) -> Result<(), Fatal> {
     let mut total: u64 = 0;
     for e in &dir.entries {
@@ -706,6 +713,22 @@ pub fn check_declared_sizes(dir: &Directory, limits: &Limits) -> Result<(), Fata
         if total > limits.max_total_size {
             return Err(fatal(Code::LimitTotalSize, format!("members declare more than {total} bytes in total; the limit is {}", limits.max_total_size)));
         }
+    }
+    // docs/STRICTNESS.md rule 11, PyPI's upload rule (pypi/warehouse,
+    // warehouse/forklift/legacy.py): reject when the total uncompressed size is over 64 MiB
+    // and that total over the size of the whole file is over 50. Like PyPI, the ratio is
+    // taken over the file's size (headers included), not over the sum of compressed sizes.
+    let file_size = dir.file_size.max(1);
+    if total > limits.compression_ratio_floor && u128::from(total) > u128::from(limits.max_compression_ratio) * u128::from(file_size) {
+        return Err(fatal(
+            Code::LimitCompressionRatio,
+            format!(
+                "members declare {total} bytes in total, {}:1 over the file's {file_size} bytes; above {} bytes the limit is {}:1",
+                total / file_size,
+                limits.compression_ratio_floor,
+                limits.max_compression_ratio
+            ),
+        ));
     }
     Ok(())
 }
@@ -1094,6 +1117,64 @@ mod tests {
         assert_eq!(resolve(&[], 1, 2, Some(3)), Ok((1, 2, Some(3))));
         assert_eq!(resolve(&[], u32::MAX, 2, Some(3)), Err(Code::Zip64Inconsistent));
         assert_eq!(resolve(&extra(&[7]), u32::MAX, u32::MAX, Some(0)), Err(Code::Zip64Inconsistent));
+    }
+
+    fn sized(sizes: &[u64], file_size: u64) -> Directory {
+        let entry = |(i, &u): (usize, &u64)| Entry {
+            name: format!("m{i}"),
+            raw_name: format!("m{i}").into_bytes(),
+            flags: 0,
+            method: 8,
+            crc32: 0,
+            compressed_size: 0,
+            uncompressed_size: u,
+            local_offset: 0,
+            is_dir: false,
+            cd_range: (0, 0),
+            readable: true,
+        };
+        Directory { entries: sizes.iter().enumerate().map(entry).collect(), cd_offset: 0, cd_size: 0, file_size, tail: Vec::new(), end: EndRecords { zip64_record: None, zip64_locator: None, eocd: 0 } }
+    }
+
+    fn ratio_check(sizes: &[u64], file_size: u64, limits: &Limits) -> Result<(), Code> {
+        check_declared_sizes(&sized(sizes, file_size), limits).map_err(|f| match f {
+            Fatal::Problem(p) => p.code,
+            Fatal::Io(e) => panic!("{e}"),
+        })
+    }
+
+    #[test]
+    fn compression_ratio_as_pypi_states_it() {
+        let l = Limits::default();
+        const MIB: u64 = 1 << 20;
+        // At or under 64 MiB in total, any ratio passes (PyPI: `decompressed_size > 64 MiB`).
+        assert_eq!(ratio_check(&[64 * MIB], 1, &l), Ok(()));
+        assert_eq!(ratio_check(&[32 * MIB, 32 * MIB], 1000, &l), Ok(()));
+        // Over it, the total over the file's size may be 50 but not more.
+        let total = 50 * 1_400_000; // 70,000,000 > 64 MiB
+        assert_eq!(ratio_check(&[total], 1_400_000, &l), Ok(()));
+        assert_eq!(ratio_check(&[total], 1_399_999, &l), Err(Code::LimitCompressionRatio));
+        assert_eq!(ratio_check(&[200 * MIB, 56 * MIB], 256 * MIB / 1000, &l), Err(Code::LimitCompressionRatio), "summed over members");
+        // torch-shaped: 1.1 GB over 540 MB.
+        assert_eq!(ratio_check(&[800 << 20, 300 << 20], 540 << 20, &l), Ok(()));
+        // Configurable, and both parts are needed.
+        let loose = Limits { max_compression_ratio: u64::MAX, ..Limits::default() };
+        assert_eq!(ratio_check(&[256 * MIB], 1, &loose), Ok(()));
+        let low_floor = Limits { compression_ratio_floor: 0, ..Limits::default() };
+        assert_eq!(ratio_check(&[1000], 10, &low_floor), Err(Code::LimitCompressionRatio));
+        // The size limits still come first.
+        assert_eq!(ratio_check(&[9 << 30], 1, &l), Err(Code::LimitMemberSize));
+    }
+
+    #[test]
+    fn entry_comments_follow_the_policy() {
+        let whl = include_bytes!("../../tests/vectors/fail_zip_entry_comment/demo-1.0-py3-none-any.whl");
+        let read = |limits: &Limits| {
+            let mut problems = Vec::new();
+            read_directory(&mut io::Cursor::new(&whl[..]), limits, &mut problems).map(|_| problems.iter().map(|p| (p.code, p.path.clone())).collect::<Vec<_>>()).map_err(|_| ())
+        };
+        assert_eq!(read(&Limits::default()), Ok(vec![(Code::ZipEntryComment, Some("demo/__init__.py".to_string()))]));
+        assert_eq!(read(&Limits { entry_comments: EntryComments::Allow, ..Limits::default() }), Ok(vec![]));
     }
 
     #[test]

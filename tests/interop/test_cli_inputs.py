@@ -18,7 +18,7 @@ def test_pins_file_with_comments_and_a_bad_line(tmp_path, wheelsig):
     me = wheelsig.keygen(tmp_path / "me.jwk")
     wheelsig.run("sign", "--key", tmp_path / "me.jwk", whl)
     pins = tmp_path / "pins.txt"
-    pins.write_text(f"# pinned as tested\nDemo {me['kid']}  # the release key\n\nrequests abcDEF_-1\n")
+    pins.write_text(f"# pinned as tested\nDemo {me['kid']}  # the release key\n\nrequests {'abcDEF_-1' * 4}abcDEF_\n")
     code, report = wheelsig.report("--require-trusted", "--pins", pins, whl)
     assert (code, report["verdict"]) == (0, "trusted")
     assert report["signatures"][0]["trusted_by"]["kind"] == "pin"
@@ -26,6 +26,11 @@ def test_pins_file_with_comments_and_a_bad_line(tmp_path, wheelsig):
     pins.write_text(f"demo {me['kid']}\nthis line has three fields\n")
     p = wheelsig.run("verify", "--pins", pins, whl)
     assert p.returncode == 2 and f"{pins}:2: expected `project kid`" in p.stderr
+
+    # A key id is a 43-character RFC 7638 thumbprint; anything else is a mistake, not a pin.
+    pins.write_text("demo abcDEF_-1\n")
+    p = wheelsig.run("verify", "--pins", pins, whl)
+    assert p.returncode == 2 and f"{pins}:1:" in p.stderr and "is not a key id" in p.stderr
 
 
 def test_pinned_to_another_key(tmp_path, wheelsig):

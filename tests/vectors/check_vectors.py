@@ -14,6 +14,9 @@
   SPEC.md's trust rules applied to the signatures and the manifest's trust inputs;
 - fail_wheel_*, fail_record_*, fail_sig_* and fail_trust_* wheels are clean ZIP archives to
   zipfile, so that their only defect is the one they name;
+- the file name's build and compatibility tags equal WHEEL's `Build` and `Tag` headers as
+  Python's email parser reads them (how pip and installer read WHEEL) for pass_* and
+  fail_trust_* wheels, and differ for fail_wheel_tag_mismatch_*;
 - with -v, what zipfile makes of every fail_zip_* vector (to compare with its description).
 """
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import email.parser
 import hashlib
 import io
 import json
@@ -112,6 +116,22 @@ def record_ok(name: str, z: zipfile.ZipFile) -> tuple[str, bytes]:
         if b64u(hashlib.new(alg, data).digest()) != digest or str(len(data)) != size:
             fail(name, f"RECORD mismatch for {path}")
     return di, record
+
+
+def tag_set(python: str, abi: str, platform: str) -> set[str]:
+    """A (possibly compressed) tag's expanded set, as packaging.tags.parse_tag makes it."""
+    return {f"{p}-{a}-{f}" for p in python.split(".") for a in abi.split(".")
+            for f in platform.split(".")}
+
+
+def tags_agree(path: Path, z: zipfile.ZipFile) -> bool:
+    """The file name's build tag and tags against WHEEL, read with Python's email parser."""
+    parts = path.name.removesuffix(".whl").split("-")
+    build = parts[2] if len(parts) == 6 else None
+    (di,) = {n.split("/", 1)[0] for n in z.namelist() if n.split("/", 1)[0].endswith(".dist-info")}
+    msg = email.parser.BytesParser().parsebytes(z.read(f"{di}/WHEEL"))
+    listed = set().union(*(tag_set(*t.split("-")) for t in msg.get_all("Tag", [])))
+    return tag_set(*parts[-3:]) == listed and build == msg.get("Build")
 
 
 def check_signatures(name: str, doc_bytes: bytes, record: bytes, wheel_path: Path | None,
@@ -254,6 +274,10 @@ def main() -> int:
         with zipfile.ZipFile(path) as z:
             if z.testzip() is not None:
                 fail(name, "zipfile testzip")
+            if name.startswith(("pass_", "fail_trust_")) and not tags_agree(path, z):
+                fail(name, "the file name's tags differ from WHEEL's (email parser)")
+            if name.startswith("fail_wheel_tag_mismatch_") and tags_agree(path, z):
+                fail(name, "the file name's tags equal WHEEL's (email parser)")
             if not name.startswith(("pass_", "fail_trust_")):
                 continue
             di, record = record_ok(name, z)

@@ -11,8 +11,8 @@ with independent tools (Python's zipfile, cryptography, jwcrypto, wheel 0.31).
 ZIP files are written by the small raw writer in this file (struct.pack of every header), not
 by `zipfile`, so that malformed archives can be expressed exactly. Timestamps and keys are
 fixed and Ed25519 is deterministic, so every run writes the same bytes (given the same zlib).
-The rules each vector exercises are in /work/shared/STRICTNESS.md (sections 1-8) and the
-codes in docs/SPEC.md.
+The rules each vector exercises are in docs/STRICTNESS.md (rules 1-11) and the codes in
+docs/SPEC.md.
 """
 
 from __future__ import annotations
@@ -278,6 +278,11 @@ def make_record(files: list[tuple[str, bytes]], di: str = DI, *, eol: str = "\n"
     return eol.join(lines).encode("utf-8") + eol.encode()
 
 
+def wheel_files(wheel_text: bytes, di: str = DI) -> list[tuple[str, bytes]]:
+    """The base files with another WHEEL."""
+    return [(p, wheel_text if p == f"{di}/WHEEL" else d) for p, d in base_files(di)]
+
+
 def members_of(files: list[tuple[str | bytes, bytes]], method: int = 8, **kw) -> list[Member]:
     return [Member(p, d, method, **kw) for p, d in files]
 
@@ -522,6 +527,28 @@ def pass_vectors():
     emit("pass_wheel_dist_info_normalized", wheel(base_files(di), di=di), expect="unsigned",
          description="dist-info named Demo-1.0.dist-info: its normalized name (demo) equals the "
                      "file name's, so it is accepted")
+
+    # --- rule 9: the file name's tags are WHEEL's -----------------------------------------------
+    built = WHEEL.replace(b"Tag:", b"Build: 1\nTag:")
+    emit("pass_wheel_build_tag", wheel(wheel_files(built)), expect="unsigned",
+         filename="demo-1.0-1-py3-none-any.whl",
+         description="file name demo-1.0-1-py3-none-any.whl with build tag 1; WHEEL says Build: 1 "
+                     "and Tag: py3-none-any")
+
+    universal = WHEEL.replace(b"Tag: py3-none-any\n", b"Tag: py2-none-any\nTag: py3-none-any\n")
+    emit("pass_wheel_compressed_tags", wheel(wheel_files(universal)), expect="unsigned",
+         filename="demo-1.0-py2.py3-none-any.whl",
+         description="file name demo-1.0-py2.py3-none-any.whl (a compressed tag set, like six's); "
+                     "WHEEL lists the expanded tags, Tag: py2-none-any and Tag: py3-none-any, as "
+                     "bdist_wheel writes them")
+
+    many = WHEEL.replace(b"Root-Is-Purelib: true", b"Root-Is-Purelib: false").replace(
+        b"Tag: py3-none-any\n",
+        b"Tag: cp312-cp312-manylinux_2_17_x86_64\nTag: cp312-cp312-manylinux2014_x86_64\n\n")
+    emit("pass_wheel_multiple_platforms", wheel(wheel_files(many)), expect="unsigned",
+         filename="demo-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+         description="an auditwheel-style name with two platform tags; WHEEL lists both expanded "
+                     "tags, then the blank line email.generator writes after the headers")
 
     # --- signed ---------------------------------------------------------------------------------
     emit("pass_embedded_trusted", signed_wheel(), expect="trusted", jwks=JWKS_K1,
@@ -1021,6 +1048,16 @@ def container_vectors():
            "name correct) naming demo/evil.py: Info-ZIP unzip lists and extracts it as "
            "demo/evil.py, CPython 3.11's zipfile ignores the extra")
 
+    # --- rule 10: no per-entry comments --------------------------------------------------------
+    ms = wheel()
+    note = b"wheelsig test vector entry comment"
+    ms[0].central.update(comment=note)
+    emit("fail_zip_entry_comment", ms, expect="invalid", code="zip-entry-comment",
+         path="demo/__init__.py",
+         description=f"demo/__init__.py's central record carries a {len(note)}-byte file comment (the only "
+                     "defect); PyPI rejects these on upload (\"Comment in central directory\"), "
+                     "zipfile reads it fine and exposes it as ZipInfo.comment")
+
     # --- structure ------------------------------------------------------------------------------
     ms = wheel()
     ms[1].local.update(sig=SIG_DESCRIPTOR)
@@ -1070,6 +1107,17 @@ def container_vectors():
          code="limit-signature-size", path=JWS,
          description="RECORD.jws is a valid embedded signature by key 1 followed by 1 MiB of "
                      "JSON whitespace (deflated), over the 1 MiB limit")
+
+    # --- rule 11: PyPI's compression ratio ---------------------------------------------------
+    zeros = bytes(256 << 20)
+    files = base_files() + [("demo/zeros.bin", zeros)]
+    data = build_zip(wheel(files))
+    assert len(zeros) > 50 * len(data), len(data)
+    emit("fail_limit_compression_ratio", data, expect="invalid", code="limit-compression-ratio",
+         description=f"demo/zeros.bin is 256 MiB of zeros, correctly listed in RECORD, in a "
+                     f"{len(data)}-byte file: over 64 MiB uncompressed and about "
+                     f"{(256 << 20) // len(data)}:1 overall, over PyPI's 50:1 upload limit; "
+                     "zipfile reads it fine")
 
 
 def zipcrypto(data: bytes, password: bytes, header12: bytes) -> bytes:
@@ -1167,6 +1215,52 @@ def wheel_vectors():
     emit("fail_wheel_missing_metadata", wheel(files), expect="invalid",
          code="wheel-missing-metadata",
          description="no demo-1.0.dist-info/METADATA (RECORD lists what is there)")
+
+    # --- rule 9: the file name's build and compatibility tags are WHEEL's -------------------
+    wp = f"{DI}/WHEEL"
+    emit("fail_wheel_tag_mismatch_platform", wheel(), expect="invalid", code="wheel-tag-mismatch",
+         path=wp, filename="demo-1.0-py3-none-win_amd64.whl",
+         description="a pure wheel (WHEEL: Tag: py3-none-any) named demo-1.0-py3-none-win_amd64.whl: "
+                     "the platform tag differs; pip would pick it as a Windows build")
+
+    emit("fail_wheel_tag_mismatch_subset", wheel(), expect="invalid", code="wheel-tag-mismatch",
+         path=wp, filename="demo-1.0-py2.py3-none-any.whl",
+         description="named demo-1.0-py2.py3-none-any.whl, but WHEEL lists only Tag: py3-none-any: "
+                     "the file name claims py2-none-any too")
+
+    built = WHEEL.replace(b"Tag:", b"Build: 1\nTag:")
+    emit("fail_wheel_tag_mismatch_build", wheel(wheel_files(built)), expect="invalid",
+         code="wheel-tag-mismatch", path=wp, filename="demo-1.0-2-py3-none-any.whl",
+         description="WHEEL says Build: 1, the file name demo-1.0-2-py3-none-any.whl says build 2 "
+                     "(installers prefer the higher build of the same version)")
+
+    emit("fail_wheel_tag_mismatch_renamed_signed", signed_wheel(), expect="invalid",
+         code="wheel-tag-mismatch", path=wp, jwks=JWKS_K1,
+         filename="demo-1.0-7-cp312-cp312-manylinux_2_17_x86_64.whl",
+         description="pass_embedded_trusted's bytes (embedded signature by key 1, which the jwks "
+                     "lists; WHEEL: Tag: py3-none-any, no Build) renamed to "
+                     "demo-1.0-7-cp312-cp312-manylinux_2_17_x86_64.whl: name and version still "
+                     "match the .dist-info, but the build tag and every compatibility tag differ "
+                     "from WHEEL, which the signature covers")
+
+    hidden = WHEEL + b"\nTag: cp312-cp312-win_amd64\n"
+    emit("fail_wheel_bad_wheel_file_body", wheel(wheel_files(hidden)), expect="invalid",
+         code="wheel-bad-wheel-file", path=wp,
+         description="WHEEL's headers, a blank line, then Tag: cp312-cp312-win_amd64: Python's "
+                     "email parser (pip, installer) reads that line as the message body, a line "
+                     "splitter as a Tag header")
+
+    folded = WHEEL.replace(b"Tag: py3-none-any\n", b"Tag: py3-none-any\n cp312-cp312-win_amd64\n")
+    emit("fail_wheel_bad_wheel_file_continuation", wheel(wheel_files(folded)), expect="invalid",
+         code="wheel-bad-wheel-file", path=wp,
+         description="a continuation line (leading space) after Tag: py3-none-any: Python's email "
+                     "parser folds it into that Tag's value, a line reader sees another line")
+
+    big = WHEEL + b"\n" * (64 << 10)
+    emit("fail_wheel_bad_wheel_file_size", wheel(wheel_files(big)), expect="invalid",
+         code="wheel-bad-wheel-file", path=wp,
+         description=f"WHEEL is {len(big)} bytes (its headers, then 64 KiB of blank lines), over "
+                     "the 64 KiB bound on WHEEL")
 
 
 # =============================================================================================
@@ -1550,6 +1644,9 @@ signatures, with wheel 0.31.1's own install-time check when `WHEEL031_PYTHON` po
 Python with `wheel==0.31.1`. The verdicts of `pass_*` and `fail_trust_*` follow from a small
 model of SPEC.md's trust rules. `fail_wheel_*`, `fail_record_*`, `fail_sig_*` and
 `fail_trust_*` wheels are clean archives to `zipfile`, so their only defect is the named one.
+The file name's build tag and tags equal WHEEL's `Build` and `Tag` headers, as Python's
+`email` parser (pip's and installer's reader) sees them, in every `pass_*` and `fail_trust_*`
+wheel, and differ in every `fail_wheel_tag_mismatch_*` wheel.
 
 ## Vectors
 

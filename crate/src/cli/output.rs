@@ -2,7 +2,17 @@
 
 use std::io::{self, Write};
 
+use wheelsig::display::escape;
 use wheelsig::report::{Carrier, Report, SigFormat, TrustKind, Verdict};
+
+/// What to suggest when no trust source covers a signed wheel.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Hint {
+    /// Name the trust options.
+    Sources,
+    /// `--tofu` is on: the key is remembered (or, on a conflict, reported).
+    FirstUse,
+}
 
 const INDENT: &str = "             ";
 
@@ -12,14 +22,16 @@ fn kind_name(k: TrustKind) -> &'static str {
         TrustKind::KeyFile => "key file",
         TrustKind::Pin => "pin",
         TrustKind::FirstUse => "first use",
+        TrustKind::ChosenKeyUrl => "key URL chosen on first use",
     }
 }
 
 /// One block per wheel: the verdict and file, then project, signatures, trust and problems.
-pub fn human(out: &mut impl Write, r: &Report, members: bool) -> io::Result<()> {
-    writeln!(out, "{:<12} {}", r.verdict.as_str(), r.file)?;
+/// Every string a signer or the archive controls goes through [`escape`].
+pub fn human(out: &mut impl Write, r: &Report, members: bool, hint: Hint) -> io::Result<()> {
+    writeln!(out, "{:<12} {}", r.verdict.as_str(), escape(&r.file))?;
     let what = match (&r.project, &r.version) {
-        (Some(p), Some(v)) => format!("{p} {v}"),
+        (Some(p), Some(v)) => format!("{} {}", escape(p), escape(v)),
         _ => "(unparsable file name)".to_string(),
     };
     writeln!(out, "{INDENT}{what} · {} files checked against RECORD", r.files_checked)?;
@@ -45,11 +57,11 @@ pub fn human(out: &mut impl Write, r: &Report, members: bool) -> io::Result<()> 
     for Shown { formats, sig: s } in &shown {
         let (carrier, valid) = (&s.carrier, &s.valid);
         let who = match (&s.kid, &s.fingerprint) {
-            (Some(k), Some(f)) => format!("key {k} ({f})"),
+            (Some(k), Some(f)) => format!("key {} ({})", escape(k), escape(f)),
             _ => "unreadable key".to_string(),
         };
         let state = if *valid { "signed by" } else { "rejected signature by" };
-        let via = s.source.as_deref().map(|src| format!(", from {src}")).unwrap_or_default();
+        let via = s.source.as_deref().map(|src| format!(", from {}", escape(src))).unwrap_or_default();
         let carrier = match carrier {
             Carrier::Embedded => "embedded RECORD.jws",
             Carrier::Detached => "detached",
@@ -58,38 +70,49 @@ pub fn human(out: &mut impl Write, r: &Report, members: bool) -> io::Result<()> 
         writeln!(out, "{INDENT}  {carrier}, {}{via}", formats.join(" + "))?;
         if let Some(t) = &s.trusted_by {
             let retired = s.retired.map(|e| format!(" (key retired {}; signature claims an earlier time)", wheelsig::time::format(e))).unwrap_or_default();
-            writeln!(out, "{INDENT}trusted via {} {}{retired}", kind_name(t.kind), t.source)?;
+            writeln!(out, "{INDENT}trusted via {}: {}{retired}", kind_name(t.kind), escape(&t.source))?;
         }
         if let Some(j) = &s.jku {
             if s.trusted_by.is_none() {
-                writeln!(out, "{INDENT}signer's key URL hint (not trusted by itself): {j}")?;
+                writeln!(out, "{INDENT}signer's key URL hint (not trusted by itself): {}", escape(j))?;
+                writeln!(out, "{INDENT}  to check against it: wheelsig verify --key-url {} …", escape(j))?;
             }
         }
     }
     if r.verdict == Verdict::Signed {
-        writeln!(out, "{INDENT}no trust source covers {}: use --key-url, --jwks, --pin or --tofu", r.project.as_deref().unwrap_or("this project"))?;
+        let project = escape(r.project.as_deref().unwrap_or("this project"));
+        match hint {
+            Hint::Sources => writeln!(out, "{INDENT}no trust source covers {project}: use --key-url, --jwks, --pin or --tofu")?,
+            Hint::FirstUse => writeln!(out, "{INDENT}first use: no trust source covers {project}; its key is remembered, and a different key later is `key-changed`")?,
+        }
     }
     for p in &r.problems {
         match &p.path {
-            Some(path) => writeln!(out, "{INDENT}{} {path}: {}", p.code, p.message)?,
-            None => writeln!(out, "{INDENT}{} {}", p.code, p.message)?,
+            Some(path) => writeln!(out, "{INDENT}{} {}: {}", p.code, escape(path), escape(&p.message))?,
+            None => writeln!(out, "{INDENT}{} {}", p.code, escape(&p.message))?,
         }
     }
     if members {
         for m in &r.members {
-            writeln!(out, "{INDENT}  {:<9} {:>12}  {}", format!("{:?}", m.status).to_lowercase(), m.size, m.path)?;
+            writeln!(out, "{INDENT}  {:<9} {:>12}  {}", format!("{:?}", m.status).to_lowercase(), m.size, escape(&m.path))?;
         }
     }
     Ok(())
 }
 
-/// A loud warning, like ssh's, when a project's key changed since first use.
-pub fn key_changed_banner(r: &Report) {
-    let project = r.project.as_deref().unwrap_or("?");
+/// A loud warning, like ssh's, when a project's key changed since first use (`remembered`),
+/// or when one batch shows a project signed by several keys at its first use.
+pub fn key_changed_banner(r: &Report, remembered: bool) {
+    let project = escape(r.project.as_deref().unwrap_or("?"));
     eprintln!("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
     eprintln!("@    WARNING: THE SIGNING KEY OF {project} HAS CHANGED!");
     eprintln!("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
-    eprintln!("{} is signed by a different key than the one remembered on first use.", r.file);
-    eprintln!("Someone could be giving you a tampered release, or the publisher rotated keys.");
-    eprintln!("Check the publisher's key page; if the change is legitimate, run `wheelsig trust remove {project}`.");
+    if remembered {
+        eprintln!("{} is signed by a different key than the one remembered on first use.", escape(&r.file));
+        eprintln!("Someone could be giving you a tampered release, or the publisher rotated keys.");
+        eprintln!("Check the publisher's key page; if the change is legitimate, run `wheelsig trust remove {project}`.");
+    } else {
+        eprintln!("{} arrived in a batch where {project} is signed by more than one key, so no key was kept.", escape(&r.file));
+        eprintln!("Someone could be giving you a tampered release. Check the publisher's key page, then verify with --key-url.");
+    }
 }

@@ -10,7 +10,6 @@ use clap::Subcommand;
 use wheelsig::keys::{KeySet, ListedKey, PrivateKey};
 use wheelsig::names::{is_valid_project, normalize_project, parse_wheel_filename};
 use wheelsig::site::{self, Config, SourceFile};
-use wheelsig::verify::{verify_wheel, FileDigest, VerifyInput};
 use wheelsig::{sign, time};
 
 use crate::{file_name, load_public, now, read_limited, Failure};
@@ -236,10 +235,8 @@ fn publish(dir: &Path, key: &Path, wheels: &[PathBuf]) -> Result<ExitCode, Failu
         if !listed.covers(&project) {
             return Err(Failure(format!("{}: keys.json does not list key {} for {project}", path.display(), key.public().kid())));
         }
-        let input = VerifyInput { file_name: name.clone(), file_digest: FileDigest::Compute, ..VerifyInput::default() };
         let file = File::open(path).map_err(io_err(path))?;
-        let verified = verify_wheel(&file, &input, &mut |_, _| {})?;
-        let doc = sign::detached(&verified, &key, now(), Some(&key_url)).map_err(|e| format!("{}: {e}", path.display()))?;
+        let doc = sign::verify_and_sign_detached(&file, &name, &key, now(), Some(&key_url)).map_err(|e| format!("{}: {e}", path.display()))?;
         let out = dir.join("releases").join(&project).join(format!("{name}.jws"));
         write(&out, doc.as_bytes())?;
         eprintln!("published {} -> {}", path.display(), out.display());
@@ -293,7 +290,7 @@ fn build(dir: &Path, out: &Path) -> Result<ExitCode, Failure> {
         Ok(s) => s,
         Err(problems) => {
             for p in &problems {
-                eprintln!("{}: {p}", dir.display());
+                eprintln!("{}: {p}", dir.display()); // the core escapes site problems
             }
             eprintln!("wheelsig: the site was not built: {} problem{}", problems.len(), if problems.len() == 1 { "" } else { "s" });
             return Ok(ExitCode::from(1));

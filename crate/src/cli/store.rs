@@ -51,12 +51,15 @@ pub fn load(path: &Path) -> Result<Store, String> {
     Ok(store)
 }
 
-/// Write atomically: a temporary file in the same directory, then rename.
+/// Write atomically through a new randomly named temporary file (O_EXCL) in the same
+/// directory, synced, then renamed: a planted symlink is never followed.
 pub fn save(path: &Path, store: &Store) -> Result<(), String> {
+    use std::io::Write as _;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let text = serde_json::to_string_pretty(store).map_err(|e| e.to_string())? + "\n";
-    let tmp = dir.join(format!(".trust.json.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+    let mut tmp = tempfile::Builder::new().prefix(".trust.json.").suffix(".tmp").tempfile_in(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    tmp.write_all(text.as_bytes()).and_then(|()| tmp.as_file().sync_all()).map_err(|e| format!("{}: {e}", tmp.path().display()))?;
+    tmp.persist(path).map_err(|e| format!("{}: {}", path.display(), e.error))?;
+    Ok(())
 }

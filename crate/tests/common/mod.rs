@@ -4,9 +4,8 @@
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use wheelsig::keys::KeySet;
-use wheelsig::report::{Report, TrustKind};
-use wheelsig::trust::{FirstUse, KeySource, TrustPolicy};
+use wheelsig::report::Report;
+use wheelsig::trust::{FirstUse, TrustBuilder};
 use wheelsig::verify::{DetachedSignature, VerifyInput};
 
 /// One vector as stated in the manifest.
@@ -34,19 +33,19 @@ pub fn file_name(v: &Vector) -> String {
 
 /// The input for a vector; `read` maps a manifest-relative path to its bytes.
 pub fn input(v: &Vector, read: &dyn Fn(&str) -> Vec<u8>) -> VerifyInput {
-    let mut trust = TrustPolicy::default();
+    let mut trust = TrustBuilder::new();
     if let Some(j) = &v.jwks {
-        let set = KeySet::parse(&read(j)).unwrap_or_else(|e| panic!("{}: bad jwks {j}: {e}", v.name));
-        trust.key_sets.push(KeySource { kind: TrustKind::KeyFile, source: j.clone(), set });
+        trust.key_file(j, &read(j)).unwrap_or_else(|e| panic!("{}: bad jwks {j}: {e}", v.name));
     }
     for (project, kids) in v.pins.iter().flatten() {
         for kid in kids {
-            trust.pin(project, kid);
+            trust.pin(project, kid).unwrap_or_else(|e| panic!("{}: bad pin: {e}", v.name));
         }
     }
     for (project, fu) in v.first_use.iter().flatten() {
-        trust.first_use.insert(wheelsig::names::normalize_project(project), fu.clone());
+        trust.first_use(project, fu.clone()).unwrap_or_else(|e| panic!("{}: bad first use: {e}", v.name));
     }
+    let trust = trust.build();
     let detached = v.detached.iter().map(|d| DetachedSignature { source: d.clone(), bytes: read(d) }).collect();
     VerifyInput { file_name: file_name(v), detached, trust, ..VerifyInput::default() }
 }
