@@ -1,14 +1,18 @@
 // <wheel-verify>: drop Python wheels, get a verdict. The wasm verifier runs in a Web Worker
 // (worker.js) and reads each file in slices; the wheel never leaves the machine. The only
-// network requests are the key URL, the dependency key list, signature files under their
-// sites' releases/, and (when asked) PyPI's JSON API. Attributes: key-url, keys-url (a
+// network requests are the key URL, the dependency key list, key URLs the user chose on first
+// use, the signature URLs the wasm names for each wheel (only sites of trust sources that
+// cover its project), and (when asked) PyPI's JSON API. Attributes: key-url, keys-url (a
 // dependency key list: a JWK Set whose keys carry `projects` and optionally `key_url`),
-// project, pypi-check. Events: `wheel-verified`
+// project, pypi-check, allow-loopback-in-lists (testing only). Events: `wheel-verified`
 // (detail: the report). Sets a `verdict` attribute (the worst of the last batch) when done.
-// Every check, and every name or key set parsed, goes through the wasm: this file only
-// fetches, displays and remembers.
+// Every check (key URLs included), and every name or key set parsed, goes through the wasm:
+// this file only fetches, displays and remembers. Every string it shows passes through
+// escapeControls (in h() and text()), so nothing a signer or an archive controls reaches the
+// page raw.
 import { VerifierClient } from './worker-client.js';
-import { loadFirstUse, remember, forget, exportJson } from './first-use.js';
+import { loadFirstUse, firstUseInput, remember, forget, exportJson, loadKeyUrlChoices, chooseKeyUrl, forgetKeyUrlChoice } from './first-use.js';
+import { escapeControls } from './escape.js';
 
 const VERDICTS = {
   trusted: ['Trusted', 'Intact, and signed by a key that a trust source lists for this project.'],
@@ -19,10 +23,11 @@ const VERDICTS = {
   invalid: ['Invalid', 'Do not install: the archive is broken, ambiguous or tampered with, or a signature is bad.'],
 };
 const SEVERITY = { trusted: 0, signed: 1, unsigned: 2, 'key-changed': 3, untrusted: 4, invalid: 5 };
-const TRUST_KIND = { 'key-url': 'key URL', 'key-file': 'key file', pin: 'pin', 'first-use': 'first use' };
+const TRUST_KIND = { 'key-url': 'key URL', 'key-file': 'key file', pin: 'pin', 'first-use': 'first use', 'chosen-key-url': 'key URL chosen on first use' };
 const FORMAT = { general: 'RFC 7515', flattened: 'RFC 7515 flattened', legacy: 'wheel 0.31 legacy' };
 const MAX_KEY_SET = 1 << 20; // SPEC.md: a JWK Set is at most 1 MiB
 const MAX_SIGNATURE = 1 << 20;
+const MAX_PYPI_JSON = 8 << 20; // one release's JSON; the largest real ones are a few hundred KB
 const MAX_FOLDER_FILES = 10_000; // files read from one dropped folder tree
 const MAX_FOLDER_DEPTH = 16;
 const MAX_BATCH = 5_000; // wheels checked from one drop or folder
@@ -52,30 +57,34 @@ async function filesFromEntries(entries) {
   return out;
 }
 
-/** Build an element; strings become text nodes (never HTML). */
+/**
+ * Build an element. Strings become text nodes (never HTML), and every string child and
+ * attribute value (aria-label, title, …) is escaped with escapeControls: report data must not
+ * reach the page raw.
+ */
 function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === null || v === false) continue;
     if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
     else if (k === 'class') el.className = v;
-    else el.setAttribute(k, v === true ? '' : String(v));
+    else el.setAttribute(k, v === true ? '' : escapeControls(String(v)));
   }
-  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : escapeControls(String(c)));
   return el;
 }
 
-/** https anywhere; http only for loopback hosts (tests, local demos). */
-export function checkKeyUrl(text, base) {
-  let url;
-  try {
-    url = new URL(text, base);
-  } catch {
-    throw new Error(`"${text}" is not a URL`);
-  }
-  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-  if (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) return url;
-  throw new Error(`${url.href}: use https (plain http only for 127.0.0.1, localhost or [::1])`);
+/** Set an element's text, escaped like h()'s children. */
+function setText(el, value) {
+  el.textContent = escapeControls(String(value));
+}
+
+/** An error from the worker (a plain {code, message}) as an Error, code kept. */
+function asError(err) {
+  if (err instanceof Error) return err;
+  const e = new Error(err?.message || String(err));
+  if (err?.code) e.code = err.code;
+  return e;
 }
 
 function fmtBytes(n) {
@@ -88,13 +97,47 @@ function fmtBytes(n) {
 
 const day = (unix) => new Date(unix * 1000).toISOString().slice(0, 10);
 
+/**
+ * A response body as UTF-8 text, at most `limit` bytes. The body is read as a stream and the
+ * bytes counted as they arrive: the request is cancelled as soon as the count passes the limit
+ * (a declared Content-Length over it is refused before reading), so a huge or endless body
+ * (chunked, no length) is never read whole.
+ */
 async function boundedText(resp, limit, what) {
+  const tooBig = () => new Error(`${what} is larger than ${fmtBytes(limit)}`);
   const declared = Number(resp.headers.get('content-length'));
-  if (declared > limit) throw new Error(`${what} is larger than ${fmtBytes(limit)}`);
-  const body = await resp.text();
-  if (new TextEncoder().encode(body).length > limit) throw new Error(`${what} is larger than ${fmtBytes(limit)}`);
-  return body;
+  if (declared > limit) {
+    resp.body?.cancel().catch(() => {});
+    throw tooBig();
+  }
+  if (!resp.body) return ''; // no body at all (e.g. 204): an empty text
+  const reader = resp.body.getReader();
+  const chunks = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      reader.cancel().catch(() => {});
+      throw tooBig();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new Error(`${what} is not valid UTF-8`);
+  }
 }
+
+const FETCH = { cache: 'no-store', credentials: 'omit', redirect: 'follow', referrerPolicy: 'no-referrer' };
 
 const STYLE = `
 :host { --bg: #ffffff; --fg: #1f2328; --muted: #59636e; --border: #d1d9e0; --panel: #f6f8fa; --focus: #0969da; --badge-fg: #ffffff;
@@ -162,6 +205,9 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .trust-panel { margin-top: 1.25rem; font-size: .88rem; }
 .trust-panel ul { padding-left: 1.2rem; }
 .trust-panel li { margin: .2rem 0; overflow-wrap: anywhere; }
+.trust-panel h3 { font-size: .9rem; margin: .6rem 0 .2rem; }
+.choice { border: 1px solid var(--border); border-radius: 8px; padding: .5rem .75rem; margin: .5rem 0 0; font-size: .88rem; }
+.choice p { margin: 0 0 .4rem; }
 `;
 
 /** The summary of a batch: overall progress, a row per project, a one-line result, JSON export. */
@@ -259,6 +305,7 @@ export class WheelVerify extends HTMLElement {
   #workers = [this.#client];
   #nextWorker = 0;
   #sets = new Map(); // attribute -> { text: attribute value, promise } for the current URL
+  #chosenSets = new Map(); // key URL chosen on first use -> promise of its key set (one batch)
   #ui = {}; // attribute -> { input, status, list }
   #batchId = 0;
 
@@ -296,7 +343,7 @@ export class WheelVerify extends HTMLElement {
       h('div', { class: 'row folder' }, h('button', { type: 'button', part: 'folder-button', onclick: () => this.folderInput.click() }, 'Choose a folder of wheels')),
       h('p', { class: 'note', id: 'privacy', part: 'note' },
         'Verification runs on your machine in WebAssembly; nothing about the wheel is uploaded. ',
-        'The only network requests are the key URL and key list, signature files next to them, and, if you ask, PyPI\u2019s public metadata.'),
+        'The only network requests are the key URL and key list, key URLs you chose, signature files on the sites of those that cover each wheel\u2019s project, and, if you ask, PyPI\u2019s public metadata.'),
       this.live, this.cards, this.trustPanel);
     this.drop.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); this.fileInput.click(); } });
     for (const ev of ['dragenter', 'dragover']) this.drop.addEventListener(ev, (e) => { e.preventDefault(); this.drop.classList.add('over'); });
@@ -356,40 +403,66 @@ export class WheelVerify extends HTMLElement {
     return { keyUrl, keyList };
   }
 
-  async #fetchKeySet(attr, text) {
-    const current = () => this.getAttribute(attr) === text;
+  /** A key URL checked by the wasm (the CLI's rule): the normalized href, or an Error. */
+  async #checkKeyUrl(url, base) {
+    try {
+      return await this.#client.call('check_key_url', url, base);
+    } catch (err) {
+      throw asError(err);
+    }
+  }
+
+  /** Fetch and parse the JWK Set at `url` (checked first, and again after a redirect). */
+  async #fetchJwks(url, base) {
+    const href = await this.#checkKeyUrl(url, base);
+    const resp = await fetch(href, FETCH);
+    if (resp.redirected) await this.#checkKeyUrl(resp.url);
+    if (!resp.ok) throw new Error(`${href}: HTTP ${resp.status}`);
+    const body = await boundedText(resp, MAX_KEY_SET, href);
+    let parsed;
+    try {
+      parsed = await this.#client.call('parse_key_set', body, href);
+    } catch (err) {
+      throw asError(err);
+    }
+    return { url: href, text: body, keys: parsed.keys };
+  }
+
+  async #fetchKeySet(attr, value) {
+    const current = () => this.getAttribute(attr) === value;
     const ui = this.#ui[attr];
     const noun = SOURCES[attr].noun;
     ui.status.className = 'status';
-    ui.status.textContent = `Fetching ${text} \u2026`;
+    setText(ui.status, `Fetching ${value} \u2026`);
     try {
-      const url = checkKeyUrl(text, location.href);
-      const resp = await fetch(url, { cache: 'no-store', credentials: 'omit', redirect: 'follow', referrerPolicy: 'no-referrer' });
-      if (resp.redirected) checkKeyUrl(resp.url);
-      if (!resp.ok) throw new Error(`${url.href}: HTTP ${resp.status}`);
-      const body = await boundedText(resp, MAX_KEY_SET, url.href);
-      let parsed;
-      try {
-        parsed = await this.#client.call('parse_key_set', body, url.href);
-      } catch (err) {
-        throw new Error(err?.message || String(err));
-      }
-      if (current()) this.#renderKeys(attr, url.href, parsed.keys);
-      return { url: url.href, text: body, keys: parsed.keys };
+      const set = await this.#fetchJwks(value, location.href);
+      if (current()) this.#renderKeys(attr, set.url, set.keys);
+      return set;
     } catch (err) {
       if (current()) {
         ui.status.className = 'status error';
-        ui.status.textContent = `Could not use the ${noun}: ${err.message}. Wheels are still checked, but not against it.`;
+        setText(ui.status, `Could not use the ${noun}: ${err.message}. Wheels are still checked, but not against it.`);
         ui.list.hidden = true;
       }
       throw err;
     }
   }
 
+  /** The key set of a key URL chosen on first use, fetched once per batch: a set or { error }. */
+  #chosenKeySet(url) {
+    if (!this.#chosenSets.has(url)) this.#chosenSets.set(url, this.#fetchJwks(url).catch((err) => ({ error: err.message })));
+    return this.#chosenSets.get(url);
+  }
+
+  /** Whether the page or embedder configured a key URL (attribute, ?key-url=, or the field). */
+  #keyUrlConfigured() {
+    return Boolean(this.getAttribute('key-url')?.trim() || this.#ui['key-url'].input.value.trim());
+  }
+
   #renderKeys(attr, url, keys) {
     const ui = this.#ui[attr];
     ui.status.className = 'status';
-    ui.status.textContent = `${SOURCES[attr].noun[0].toUpperCase()}${SOURCES[attr].noun.slice(1)} ${url} lists ${keys.length} key${keys.length === 1 ? '' : 's'}.`;
+    setText(ui.status, `${SOURCES[attr].noun[0].toUpperCase()}${SOURCES[attr].noun.slice(1)} ${url} lists ${keys.length} key${keys.length === 1 ? '' : 's'}.`);
     ui.list.replaceChildren(h('summary', {}, 'Keys listed there'),
       h('ul', {}, keys.map((k) => h('li', {}, h('code', {}, k.fingerprint), ' (kid ', h('code', {}, k.kid), ')',
         k.projects ? ` for ${k.projects.join(', ')}` : ' for all of the publisher\u2019s projects',
@@ -403,6 +476,7 @@ export class WheelVerify extends HTMLElement {
     if (!files.length) return;
     const batch = ++this.#batchId;
     this.removeAttribute('verdict');
+    this.#chosenSets.clear(); // chosen key URLs are fetched afresh for each batch
     const found = files.filter((f) => f.name.endsWith('.whl'));
     const wheels = found.slice(0, MAX_BATCH);
     if (found.length > MAX_BATCH) this.cards.prepend(this.#noteCard(`${found.length} wheels`, `Only the first ${MAX_BATCH} are checked; split the folder to check the rest.`));
@@ -464,17 +538,19 @@ export class WheelVerify extends HTMLElement {
     else if (into) into.append(fresh);
     else this.cards.prepend(fresh);
     card = fresh;
-    const fail = (text, state) => {
-      const note = this.#noteCard(file.name, text);
+    const fail = (message, state) => {
+      const note = this.#noteCard(file.name, message);
       note.dataset.state = state;
       card.replaceWith(note);
-      this.live.textContent = `${file.name}: ${text}`;
+      setText(this.live, `${file.name}: ${message}`);
       return null;
     };
 
     try {
+      // One worker for this wheel's calls and its verification.
+      const worker = this.#worker();
       // Names come from the wasm (PEP 427 / PEP 503), like everything the report says.
-      const name = await this.#client.call('parse_wheel_filename', file.name).catch(() => null);
+      const name = await worker.call('parse_wheel_filename', file.name).catch(() => null);
       const project = name?.project ?? null;
       const only = await onlyProject;
       if (only && project && project !== only) {
@@ -487,56 +563,73 @@ export class WheelVerify extends HTMLElement {
         if (droppedSig.size > MAX_SIGNATURE) warnings.push(`${droppedSig.name} is larger than ${fmtBytes(MAX_SIGNATURE)}: ignored.`);
         else detached.push({ name: droppedSig.name, text: await droppedSig.text() });
       }
-      // Signature lookups: the key URL's site, and the site of each key the dependency key
-      // list names for this project (its `key_url`).
-      const sites = new Set();
-      if (keySet?.url && project) sites.add(keySet.url);
-      for (const k of keyList?.keys || []) {
-        if (!project || !k.projects?.includes(project) || !k.key_url) continue;
-        try {
-          sites.add(checkKeyUrl(k.key_url).href);
-        } catch (err) {
-          warnings.push(`The key list names ${k.key_url} for ${project}, which cannot be used: ${err.message}.`);
-        }
-      }
-      for (const site of sites) {
-        const sigUrl = new URL(`releases/${encodeURIComponent(project)}/${encodeURIComponent(file.name)}.jws`, site);
-        try {
-          const resp = await fetch(sigUrl, { cache: 'no-store', credentials: 'omit', referrerPolicy: 'no-referrer', signal: abort.signal });
-          if (resp.ok) {
-            const text = await boundedText(resp, MAX_SIGNATURE, sigUrl.href);
-            if (!detached.some((d) => d.text === text)) detached.push({ name: sigUrl.href, text });
-          } else if (resp.status !== 404) warnings.push(`Signature lookup ${sigUrl.href}: HTTP ${resp.status}.`);
-        } catch (err) {
-          if (abort.signal.aborted) throw { code: 'aborted' };
-          warnings.push(`Signature lookup ${sigUrl.href} failed: ${err.message}.`);
-        }
-      }
       if (keySet?.error) warnings.push('The key URL could not be used, so trust was not checked against it.');
       if (keyList?.error) warnings.push('The dependency key list could not be used, so trust was not checked against it.');
       const keySets = [];
       if (keySet?.url) keySets.push({ source: keySet.url, kind: 'key-url', text: keySet.text });
       if (keyList?.url) keySets.push({ source: keyList.url, kind: 'key-file', text: keyList.text });
+      // A key URL the user chose on first use for this project: a trust source for it alone.
+      const choice = project ? loadKeyUrlChoices()[project] ?? null : null;
+      let chosen = null;
+      if (choice) {
+        chosen = await this.#chosenKeySet(choice.key_url);
+        if (chosen.error) {
+          warnings.push(`The key URL you chose for ${project} (${choice.key_url}) could not be used, so trust was not checked against it: ${chosen.error}.`);
+          chosen = null;
+        } else {
+          keySets.push({ source: chosen.url, kind: 'chosen-key-url', text: chosen.text, project });
+        }
+      }
       const input = {
         file_name: file.name,
         now: Math.floor(Date.now() / 1000),
-        detached,
+        detached: [],
         key_sets: keySets,
         pins: {},
-        first_use: loadFirstUse(),
+        first_use: firstUseInput(),
         compute_sha256: computeSha256,
+        allow_loopback_in_lists: this.hasAttribute('allow-loopback-in-lists'),
+      };
+      // Signature lookups: exactly the URLs the wasm names, only on sites of trust sources
+      // that cover this project (so a key site never learns the rest of a dependency list).
+      const lookup = await worker.call('signature_urls', input).catch((err) => {
+        throw asError(err);
+      });
+      const urls = Array.isArray(lookup) ? lookup : lookup?.urls || [];
+      for (const w of lookup?.warnings || []) warnings.push(`Signature lookup skipped: ${w}.`);
+      for (const sigUrl of urls) {
+        try {
+          const resp = await fetch(sigUrl, { ...FETCH, signal: abort.signal });
+          if (resp.ok) {
+            const sigText = await boundedText(resp, MAX_SIGNATURE, sigUrl);
+            if (!detached.some((d) => d.text === sigText)) detached.push({ name: sigUrl, text: sigText });
+          } else if (resp.status !== 404) warnings.push(`Signature lookup ${sigUrl}: HTTP ${resp.status}.`);
+        } catch (err) {
+          if (abort.signal.aborted) throw { code: 'aborted' };
+          warnings.push(`Signature lookup ${sigUrl} failed: ${err.message}.`);
+        }
+      }
+      input.detached = detached;
+      // The signer's key URL hints that could be offered as a first-use choice (checked by the
+      // wasm, like any key URL); only when no key URL is configured: see #renderReport.
+      const offerable = async (report) => {
+        if (report.verdict !== 'signed' || !report.project || choice || this.#keyUrlConfigured()) return [];
+        const hints = [...new Set(report.signatures.filter((s) => s.valid && s.jku).map((s) => s.jku))];
+        const checked = await Promise.all(hints.map((j) => worker.call('check_key_url', j).catch(() => null)));
+        return [...new Set(checked.filter(Boolean))];
       };
       progressText.textContent = `Reading ${fmtBytes(file.size)} \u2026`;
-      const report = await this.#worker().verify(file, input, {
+      const report = await worker.verify(file, input, {
         signal: abort.signal,
         onProgress: (done, total) => {
           progress.value = total ? done / total : 0;
           progressText.textContent = `${fmtBytes(done)} of ${fmtBytes(total)}`;
         },
       });
-      const rendered = this.#renderReport(file, report, warnings, droppedSig, keySet, keyList);
+      const offers = await offerable(report);
+      const rendered = this.#renderReport(file, report, warnings, droppedSig, { keySet, keyList, choice, chosen, offers });
       card.replaceWith(rendered);
-      this.live.textContent = `${file.name}: ${VERDICTS[report.verdict][0]}. ${report.problems.length ? `${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}.` : ''}`;
+      setText(this.live, `${file.name}: ${VERDICTS[report.verdict][0]}. ${report.problems.length ? `${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}.` : ''}`);
       this.dispatchEvent(new CustomEvent('wheel-verified', { detail: report, bubbles: true, composed: true }));
       if (computeSha256 && report.project && report.version && report.sha256) this.#pypiCheck(rendered, report);
       return report;
@@ -546,7 +639,7 @@ export class WheelVerify extends HTMLElement {
     }
   }
 
-  #renderReport(file, r, warnings, droppedSig, keySet, keyList) {
+  #renderReport(file, r, warnings, droppedSig, { keySet, keyList, choice, chosen, offers }) {
     const [label, explain] = VERDICTS[r.verdict];
     const card = h('article', { class: `card verdict-${r.verdict}`, part: `card card-${r.verdict}`, 'data-verdict': r.verdict },
       h('header', {}, h('span', { class: 'badge', part: 'verdict' }, label), h('span', { class: 'file' }, file.name)),
@@ -568,14 +661,22 @@ export class WheelVerify extends HTMLElement {
       row(s.valid ? 'Signed by' : 'Rejected signature', h('code', {}, s.kid || 'unreadable key'), ` (${where}; ${s.formats.join(' + ')}${s.iat ? `; signed ${day(s.iat)}` : ''})`);
       if (s.fingerprint) row('Fingerprint', h('code', {}, s.fingerprint));
       if (s.trusted_by) {
-        const kind = keyList?.url && s.trusted_by.source === keyList.url ? 'dependency key list' : TRUST_KIND[s.trusted_by.kind] || s.trusted_by.kind;
-        row('Trusted via', `${kind}: ${s.trusted_by.source}`,
-          s.retired ? ` (key retired ${day(s.retired)}; signature dated before)` : '');
+        const by = s.trusted_by;
+        const retired = s.retired ? ` (key retired ${day(s.retired)}; signature dated before)` : '';
+        if (by.kind === 'chosen-key-url') {
+          // Never a silent switch: say it is the user's own first-use choice, and when it was made.
+          const when = choice?.chosen_at ? ` (${choice.chosen_at.slice(0, 10)})` : '';
+          row('Trusted via', `key URL chosen on first use${when}: ${by.source}`, retired);
+        } else {
+          const kind = keyList?.url && by.source === keyList.url ? 'dependency key list' : TRUST_KIND[by.kind] || by.kind;
+          row('Trusted via', `${kind}: ${by.source}`, retired);
+        }
       }
       if (s.jku) {
-        const pinned = keySet?.url === s.jku;
-        row('Key URL hint', h('code', {}, s.jku), pinned ? ' (the key URL in use)' : ' (named by the signature: not trusted by itself) ',
-          pinned ? null : h('button', { type: 'button', part: 'use-jku', onclick: () => { this.setAttribute('key-url', s.jku); this.#reverify(file, droppedSig, card); } }, 'Use this key URL'));
+        const note = keySet?.url === s.jku ? ' (the key URL in use)'
+          : chosen?.url === s.jku ? ` (the key URL you chose for ${r.project})`
+            : ' (named by the signature: not trusted by itself)';
+        row('Key URL hint', h('code', {}, s.jku), note);
       }
     }
     if (r.sha256) row('SHA-256', h('code', {}, r.sha256));
@@ -586,6 +687,18 @@ export class WheelVerify extends HTMLElement {
         r.problems.map((p) => h('li', {}, h('code', { class: 'code' }, p.code), ' ', p.path ? h('code', {}, p.path) : null, p.path ? ': ' : '', p.message))));
     }
     for (const w of warnings) card.append(h('p', { class: 'status warn' }, w));
+    // A key URL named by the signature, offered as an explicit first-use choice for this
+    // project: only for a validly signed wheel nothing else covers, and never where a key URL
+    // is configured (a publisher's page must not let a stranger's key URL take over).
+    for (const url of offers || []) {
+      card.append(h('div', { class: 'choice', part: 'trust-choice' },
+        h('p', {}, `This signature names `, h('code', {}, url), ` as its publisher\u2019s key URL. Nothing you trust vouches for it: choose it only if you know this is where ${r.project}\u2019s publisher lists their keys.`),
+        h('button', { type: 'button', part: 'trust-key-url', onclick: () => {
+          chooseKeyUrl(r.project, url);
+          this.#renderTrustPanel();
+          this.#reverify(file, droppedSig, card);
+        } }, `Trust keys from ${url} for ${r.project} from now on (remembered in this browser)`)));
+    }
     const actions = h('div', { class: 'actions' });
     const valid = r.signatures.find((s) => s.valid);
     if (r.verdict === 'signed' && valid && r.project) {
@@ -616,7 +729,7 @@ export class WheelVerify extends HTMLElement {
     const old = loadFirstUse()[r.project] || {};
     const now = r.signatures.find((s) => s.valid) || {};
     const keyRows = h('dl', { class: 'meta' },
-      h('dt', {}, 'Remembered key'), h('dd', {}, h('code', {}, old.fingerprint || old.kid || '?'), old.first_seen ? ` (since ${old.first_seen.slice(0, 10)})` : ''),
+      h('dt', {}, 'Remembered key'), h('dd', {}, h('code', {}, old.fingerprint || old.kid || '?'), typeof old.first_seen === 'string' ? ` (since ${old.first_seen.slice(0, 10)})` : ''),
       h('dt', {}, 'This wheel\u2019s key'), h('dd', {}, h('code', {}, now.fingerprint || now.kid || '?')));
     return h('div', { class: 'alert', role: 'alert', part: 'alert' },
       h('strong', {}, `Warning: the signing key of ${r.project} has changed`),
@@ -628,6 +741,7 @@ export class WheelVerify extends HTMLElement {
   async #reverify(file, droppedSig, card, computeSha256 = this.hasAttribute('pypi-check')) {
     const batch = ++this.#batchId;
     this.removeAttribute('verdict');
+    this.#chosenSets.clear();
     const report = await this.#verifyOne(file, droppedSig, this.#trust(), { computeSha256, card });
     if (report && batch === this.#batchId) this.setAttribute('verdict', report.verdict);
   }
@@ -639,43 +753,49 @@ export class WheelVerify extends HTMLElement {
     else card.append(line);
     const api = `https://pypi.org/pypi/${encodeURIComponent(r.project)}/${encodeURIComponent(r.version)}/json`;
     try {
-      const resp = await fetch(api, { credentials: 'omit', cache: 'no-store', referrerPolicy: 'no-referrer' });
+      const resp = await fetch(api, FETCH);
       if (resp.status === 404) {
-        line.textContent = `PyPI does not list ${r.project} ${r.version}: nothing to compare with.`;
+        setText(line, `PyPI does not list ${r.project} ${r.version}: nothing to compare with.`);
         return;
       }
       if (!resp.ok) throw new Error(`HTTP ${resp.status}`);
-      const info = await resp.json();
-      const entry = (info.urls || []).find((u) => u.filename === r.file);
+      const info = JSON.parse(await boundedText(resp, MAX_PYPI_JSON, api));
+      const entry = (info?.urls || []).find((u) => u.filename === r.file);
       if (!entry) {
-        line.textContent = `PyPI lists ${r.project} ${r.version}, but no file named ${r.file}.`;
+        setText(line, `PyPI lists ${r.project} ${r.version}, but no file named ${r.file}.`);
       } else if (entry.digests?.sha256 === r.sha256) {
         line.className = 'pypi good';
-        line.textContent = `Same file PyPI serves to everyone (sha256 ${r.sha256.slice(0, 16)}\u2026).`;
+        setText(line, `Same file PyPI serves to everyone (sha256 ${r.sha256.slice(0, 16)}\u2026).`);
       } else {
         line.className = 'pypi bad';
         line.setAttribute('role', 'alert');
-        line.textContent = `DIFFERENT from the file PyPI serves: PyPI sha256 ${entry.digests?.sha256}, this file ${r.sha256}.`;
+        setText(line, `DIFFERENT from the file PyPI serves: PyPI sha256 ${entry.digests?.sha256}, this file ${r.sha256}.`);
       }
     } catch (err) {
-      line.textContent = `Could not reach PyPI (offline?): ${err.message}. Nothing was compared.`;
+      setText(line, `Could not reach PyPI (offline?): ${err.message}. Nothing was compared.`);
     }
   }
 
   #renderTrustPanel() {
     const entries = Object.entries(loadFirstUse());
-    const list = h('ul', {}, entries.map(([project, e]) => h('li', {}, h('strong', {}, project), ' \u2192 ', h('code', {}, e.fingerprint || e.kid),
-      e.first_seen ? ` (since ${e.first_seen.slice(0, 10)})` : '', e.key_url ? ` from ${e.key_url}` : '', ' ',
+    const choices = Object.entries(loadKeyUrlChoices());
+    const list = h('ul', { part: 'remembered-keys' }, entries.map(([project, e]) => h('li', {}, h('strong', {}, project), ' \u2192 ', h('code', {}, e.fingerprint || e.kid),
+      typeof e.first_seen === 'string' ? ` (since ${e.first_seen.slice(0, 10)})` : '', e.key_url ? ` from ${e.key_url}` : '', ' ',
       h('button', { type: 'button', 'aria-label': `Forget the key remembered for ${project}`, onclick: () => { forget(project); this.#renderTrustPanel(); } }, 'Forget'))));
+    const chosenList = h('ul', { part: 'chosen-key-urls' }, choices.map(([project, c]) => h('li', { 'data-project': project }, h('strong', {}, project), ' \u2192 keys from ', h('code', {}, c.key_url),
+      c.chosen_at ? ` (chosen ${c.chosen_at.slice(0, 10)})` : '', ' ',
+      h('button', { type: 'button', 'aria-label': `Forget the key URL chosen for ${project}`, onclick: () => { forgetKeyUrlChoice(project); this.#renderTrustPanel(); } }, 'Forget'))));
     const exportBtn = h('button', { type: 'button', onclick: () => {
       const a = h('a', { href: URL.createObjectURL(new Blob([exportJson()], { type: 'application/json' })), download: 'wheelsig-first-use.json' });
       a.click();
       setTimeout(() => URL.revokeObjectURL(a.href), 1000);
     } }, 'Export JSON');
-    this.trustPanel.replaceChildren(h('summary', {}, `Remembered keys (${entries.length})`),
-      h('p', {}, 'Keys you chose to remember on first use, kept in this browser only.'),
-      entries.length ? list : h('p', {}, 'None yet. When a signed wheel has no other trust source, you can remember its key.'),
-      entries.length ? exportBtn : null);
+    this.trustPanel.replaceChildren(...[h('summary', {}, `Remembered keys (${entries.length + choices.length})`),
+      h('p', {}, 'Keys and key URLs you chose on first use, kept in this browser only.'),
+      entries.length ? list : h('p', {}, 'No keys yet. When a signed wheel has no other trust source, you can remember its key.'),
+      entries.length ? exportBtn : null,
+      choices.length ? h('h3', {}, 'Key URLs chosen on first use') : null,
+      choices.length ? chosenList : null].filter(Boolean));
   }
 }
 

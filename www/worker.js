@@ -4,7 +4,7 @@
 import init, * as wasm from './pkg/wheelsig.js';
 
 const ready = init();
-const CALLS = new Set(['parse_key_set', 'parse_wheel_filename', 'normalize_project', 'version', 'generate_key', 'read_private_key']);
+const CALLS = new Set(['parse_key_set', 'parse_wheel_filename', 'normalize_project', 'version', 'generate_key', 'read_private_key', 'signature_urls', 'check_key_url']);
 
 self.onmessage = async (event) => {
   const { id, type } = event.data;
@@ -20,10 +20,22 @@ self.onmessage = async (event) => {
       throw { code: 'internal', message: `unknown request ${type}` };
     }
   } catch (error) {
-    const e = error && typeof error === 'object' && 'code' in error ? error : { code: 'internal', message: String(error?.message || error) };
-    self.postMessage({ id, type: 'error', error: e });
+    self.postMessage({ id, type: 'error', error: plainError(error) });
   }
 };
+
+/**
+ * The wasm throws `Error` objects with a string `code`; structured clone keeps only an
+ * Error's name and message, so post a plain `{code, message}` (and a site's `problems`).
+ */
+function plainError(error) {
+  if (error && typeof error === 'object') {
+    const out = { code: typeof error.code === 'string' ? error.code : 'internal', message: String(error.message ?? error) };
+    if (Array.isArray(error.problems)) out.problems = JSON.parse(JSON.stringify(error.problems));
+    return out;
+  }
+  return { code: 'internal', message: String(error) };
+}
 
 /** Sign `file` with a private JWK: the detached `.jws` text, and optionally a signed copy (a Blob). */
 function sign({ file, privateJwk, iat, keyUrl, embed }) {

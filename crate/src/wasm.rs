@@ -154,8 +154,16 @@ struct Input {
     allow_loopback_in_lists: bool,
 }
 
+/// Deserialize strictly. serde-wasm-bindgen reads only the fields a struct declares (so
+/// `deny_unknown_fields` would never fire); going through `serde_json::Value` makes unknown
+/// members errors, at every level.
+fn strict<T: serde::de::DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsValue> {
+    let json: serde_json::Value = serde_wasm_bindgen::from_value(value).map_err(|e| into_error("input", format!("{what}: {e}")))?;
+    serde_json::from_value(json).map_err(|e| into_error("input", format!("{what}: {e}")))
+}
+
 fn read_input(input: JsValue) -> Result<Input, JsValue> {
-    serde_wasm_bindgen::from_value(input).map_err(|e| into_error("input", format!("verification input: {e}")))
+    strict(input, "verification input")
 }
 
 /// The trust policy, through the core's validating builder (the CLI uses the same one).
@@ -389,7 +397,7 @@ pub fn build_site(config: &str, keys: &str, releases: JsValue) -> Result<JsValue
         path: String,
         text: String,
     }
-    let list: Vec<In> = serde_wasm_bindgen::from_value(releases).map_err(|e| into_error("site", format!("releases: {e}")))?;
+    let list: Vec<In> = strict(releases, "releases")?;
     let files: Vec<crate::site::SourceFile> = list.into_iter().map(|r| crate::site::SourceFile { path: r.path, bytes: r.text.into_bytes() }).collect();
     match crate::site::build(config.as_bytes(), keys.as_bytes(), &files, env!("CARGO_PKG_VERSION")) {
         Ok(site) => {

@@ -59,12 +59,48 @@ fn every_vector_verifies_in_the_browser_as_stated() {
     assert!(failures.is_empty(), "{} of {} vectors failed in the browser:\n{}", failures.len(), vectors.len(), failures.join("\n"));
 }
 
+/// `(code, message)` of a thrown value, which must be a JS `Error`.
+fn error_parts(err: JsValue) -> (String, String) {
+    assert!(err.is_instance_of::<js_sys::Error>(), "thrown value is not an Error: {err:?}");
+    let get = |k: &str| js_sys::Reflect::get(&err, &JsValue::from_str(k)).ok().and_then(|v| v.as_string()).unwrap_or_default();
+    (get("code"), get("message"))
+}
+
 #[wasm_bindgen_test]
-fn key_set_errors_are_objects_with_codes() {
+fn key_set_errors_are_errors_with_codes() {
     let err = wheelsig::wasm::parse_key_set("{\"keys\":[{\"kty\":\"OKP\"}]}", "test").unwrap_err();
-    let err: serde_json::Value = serde_wasm_bindgen::from_value(err).unwrap();
-    assert_eq!(err["code"], "key-set");
-    assert!(err["message"].as_str().unwrap().contains("keys[0]"), "{err}");
+    let (code, message) = error_parts(err);
+    assert_eq!(code, "key-set");
+    assert!(message.contains("keys[0]"), "{message}");
+}
+
+fn verify_with(input: serde_json::Value) -> Result<JsValue, JsValue> {
+    let bytes = Uint8Array::from(file("pass_detached_trusted/demo-1.0-py3-none-any.whl"));
+    let size = bytes.length();
+    let read_at = Closure::<dyn Fn(f64, f64) -> Uint8Array>::new(move |offset: f64, len: f64| {
+        let start = offset as u32;
+        bytes.slice(start, start.saturating_add(len as u32).min(size))
+    });
+    let input = input.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap();
+    wheelsig::wasm::verify_wheel(read_at.as_ref().unchecked_ref(), f64::from(size), input, &Function::new_no_args(""))
+}
+
+#[wasm_bindgen_test]
+fn the_boundary_is_strict() {
+    // A misspelled member must not silently drop trust: unknown members are errors, at every level.
+    for (input, needle) in [
+        (json!({"file_name": "demo-1.0-py3-none-any.whl", "key_set": []}), "key_set"),
+        (json!({"file_name": "demo-1.0-py3-none-any.whl", "first_use": {"demo": {"kid": "A".repeat(43), "note": 1}}}), "note"),
+        (json!({"file_name": "demo-1.0-py3-none-any.whl", "key_sets": [{"source": "x", "kind": "keyurl", "text": "{}"}]}), "keyurl"),
+        (json!({"file_name": "demo-1.0-py3-none-any.whl", "pins": {"demo": ["short"]}}), "not a key id"),
+        (json!({"file_name": "demo-1.0-py3-none-any.whl", "now": 1.5}), "whole Unix seconds"),
+        (json!({"file_name": "demo-1.0-py3-none-any.whl", "key_sets": [{"source": "https://x.test/keys.json", "kind": "chosen-key-url", "text": "{\"keys\":[]}"}]}), "needs `project`"),
+    ] {
+        let (code, message) = error_parts(verify_with(input.clone()).expect_err(&input.to_string()));
+        assert_eq!(code, "input", "{input}: {message}");
+        assert!(message.contains(needle), "{input}: {message}");
+    }
+    assert!(verify_with(json!({"file_name": "demo-1.0-py3-none-any.whl", "now": 1_800_000_000})).is_ok());
 }
 
 #[wasm_bindgen_test]

@@ -82,13 +82,18 @@ after(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-async function open(query) {
+/**
+ * Open the verifier. The key list made on loopback names http://127.0.0.1 key URLs, which the
+ * element uses only with its testing switch `allow-loopback-in-lists` (off by default).
+ */
+async function open(query, { loopbackInLists = true } = {}) {
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, acceptDownloads: true });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(`${server.url}/${query}`);
   await page.waitForFunction(() => customElements.get('wheel-verify'));
+  if (loopbackInLists) await page.evaluate(() => document.querySelector('wheel-verify').setAttribute('allow-loopback-in-lists', ''));
   return { page, context, errors };
 }
 
@@ -146,7 +151,8 @@ test('the CLI agrees with the page on the same folder', async () => {
   const list = path.join(sites, 'app', 'deps-keys.json');
   let out = '';
   try {
-    await promisify(execFile)(cli, ['verify', '--json', '--jwks', list, '--require-trusted', ...wheels]);
+    // The same testing switch as the page's allow-loopback-in-lists: the list's key_urls are on loopback.
+    await promisify(execFile)(cli, ['verify', '--json', '--jwks', list, '--allow-loopback-in-lists', '--require-trusted', ...wheels]);
   } catch (err) {
     assert.equal(err.code, 1, err.stderr);
     out = err.stdout;
