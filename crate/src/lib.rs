@@ -9,6 +9,7 @@ pub mod jws;
 pub mod keys;
 pub mod limits;
 pub mod lock;
+pub mod log;
 pub mod names;
 pub mod record;
 pub mod report;
