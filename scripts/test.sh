@@ -19,13 +19,14 @@ cargo build --locked --bin wheelsig
 if [ -f crate/fuzz/Cargo.toml ]; then
   stage "fuzz targets: build, then run each once over the committed vectors"
   cargo build --manifest-path crate/fuzz/Cargo.toml --locked --quiet
-  for target in archive jws key_set record site; do
+  for target in archive jws key_set record site tlog; do
     case $target in
       archive) seeds=$(find tests/vectors -name '*.whl') ;;
       jws) seeds=$(find tests/vectors -name '*.jws') ;;
       key_set) seeds=$(find tests/vectors/keys -name '*.json') ;;
       record) seeds=$(find tests/vectors -name 'vectors.json') ;;
       site) seeds=$(find crate/fuzz/seeds/site -type f) ;;
+      tlog) seeds=$(find crate/fuzz/seeds/tlog -type f) ;;
     esac
     # shellcheck disable=SC2086
     if ! out=$(crate/fuzz/target/debug/$target -runs=0 $seeds 2>&1); then

@@ -148,6 +148,7 @@ mod tests {
             signatures,
             problems: vec![],
             members: vec![],
+            log: None,
         }
     }
 

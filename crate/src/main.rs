@@ -19,7 +19,7 @@ use wheelsig::names::normalize_project;
 use wheelsig::report::{Requirement, Verdict};
 use wheelsig::trust::{TrustBuilder, TrustPolicy};
 use wheelsig::urls::Loopback;
-use wheelsig::verify::{verify_wheel_parallel, DetachedSignature, ReadSeekSend, VerifyInput};
+use wheelsig::verify::{verify_wheel_parallel, DetachedSignature, LogInput, LogRequirement, ReadSeekSend, VerifyInput};
 use wheelsig::{sign, time};
 
 /// Verify and sign Python wheels: strict archive and RECORD checks, Ed25519 JWS signatures,
@@ -103,6 +103,11 @@ enum Command {
         #[arg(required = true, value_name = "WHEEL")]
         wheels: Vec<PathBuf>,
     },
+    /// Run a transparency-log witness (C2SP tlog-witness): keys, and the cosigning service
+    Witness {
+        #[command(subcommand)]
+        action: cli::witness::WitnessAction,
+    },
     /// List or remove trust-on-first-use entries
     Trust {
         #[command(subcommand)]
@@ -171,6 +176,13 @@ struct VerifyArgs {
     /// List every member and its status
     #[arg(long)]
     members: bool,
+    /// Check release log proofs (<wheel>.tlog-proof, or releases/<project>/<file>.tlog-proof on
+    /// the key site) against this C2SP tlog-policy file: log keys, witnesses, quorum
+    #[arg(long, value_name = "FILE")]
+    witness_policy: Option<PathBuf>,
+    /// Fail (exit 1) when a wheel has no log proof or its checkpoint lacks the policy's quorum
+    #[arg(long, requires = "witness_policy")]
+    require_logged: bool,
     /// Wheels to verify
     #[arg(required = true, value_name = "WHEEL")]
     wheels: Vec<PathBuf>,
@@ -198,6 +210,7 @@ fn main() -> ExitCode {
             lock_cmd(&trust, &out, wheelsig::lock::LockPolicy { allow_signed, allow_unsigned }, &wheels)
         }
         Command::Trust { action, trust_store } => trust_cmd(action, trust_store.as_deref()),
+        Command::Witness { action } => cli::witness::run(action),
     };
     match result {
         Ok(code) => code,
@@ -409,10 +422,10 @@ fn trust_policy(args: &TrustArgs) -> Result<(TrustPolicy, FirstUseStore), Failur
 }
 
 /// Verify every wheel; I/O failures are printed and counted, not fatal to the others.
-fn verify_all(jobs: &[Job], policy: &TrustPolicy, members: bool) -> (Vec<wheelsig::report::Report>, bool) {
+fn verify_all(jobs: &[Job], policy: &TrustPolicy, members: bool, log: Option<&LogConfig>) -> (Vec<Verdicted>, bool) {
     let mut any_error = false;
     let mut reports = Vec::new();
-    for (job, r) in jobs.iter().zip(run_parallel(jobs, policy, members)) {
+    for (job, r) in jobs.iter().zip(run_parallel(jobs, policy, members, log)) {
         match r {
             Ok(rep) => reports.push(rep),
             Err(Failure(m)) => {
@@ -428,7 +441,8 @@ fn lock_cmd(trust: &TrustArgs, out: &Path, policy: wheelsig::lock::LockPolicy, w
     // With --tofu, keys remembered on first use count as trust sources; lock never adds to the store.
     let (trust_policy, _) = trust_policy(trust)?;
     let jobs: Vec<Job> = wheels.iter().map(|w| Job { path: w.clone(), sig: None }).collect();
-    let (reports, any_error) = verify_all(&jobs, &trust_policy, false);
+    let (verdicted, any_error) = verify_all(&jobs, &trust_policy, false, None);
+    let reports: Vec<wheelsig::report::Report> = verdicted.into_iter().map(|v| v.report).collect();
     if any_error {
         return Ok(ExitCode::from(2));
     }
@@ -462,8 +476,28 @@ fn verify_cmd(args: &VerifyArgs) -> Result<ExitCode, Failure> {
         Requirement::Intact
     };
 
+    let log = match &args.witness_policy {
+        None => None,
+        Some(path) => {
+            let text = String::from_utf8(read_limited(path, wheelsig::log::policy::MAX_POLICY_BYTES as u64, "witness policy")?).map_err(|_| format!("{}: not UTF-8", path.display()))?;
+            let policy = wheelsig::log::policy::Policy::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            Some(LogConfig { policy, require: if args.require_logged { LogRequirement::Required } else { LogRequirement::IfPresent } })
+        }
+    };
     let jobs: Vec<Job> = args.wheels.iter().map(|w| Job { path: w.clone(), sig: args.sig.clone() }).collect();
-    let (mut reports, any_error) = verify_all(&jobs, &policy, args.members);
+    let (verdicted, any_error) = verify_all(&jobs, &policy, args.members, log.as_ref());
+    let mut reports: Vec<wheelsig::report::Report> = Vec::with_capacity(verdicted.len());
+    let mut logged = Vec::new();
+    for v in verdicted {
+        logged.push((v.log, v.log_url));
+        reports.push(v.report);
+    }
+    if log.is_some() {
+        // What this machine saw of each log: a later sighting must be consistent with it.
+        let dir = cli::logstate::dir()?;
+        let mut items: Vec<_> = reports.iter_mut().zip(logged).map(|(r, (c, u))| (r, c, u)).collect();
+        cli::logstate::remember(&dir, &mut items)?;
+    }
     // First use over the whole batch: one key per project is remembered; two keys for one
     // project are `key-changed` and nothing is remembered for it.
     let remember = match &tofu {
@@ -478,6 +512,9 @@ fn verify_cmd(args: &VerifyArgs) -> Result<ExitCode, Failure> {
         for r in &reports {
             output::human(&mut out, r, args.members, hint)?;
         }
+    }
+    for r in reports.iter().filter(|r| r.has(wheelsig::report::Code::SplitView)) {
+        output::split_view_banner(r);
     }
     for r in reports.iter().filter(|r| r.verdict == Verdict::KeyChanged) {
         output::key_changed_banner(r, r.project.as_ref().is_some_and(|p| policy.first_use().contains_key(p)));
@@ -507,11 +544,11 @@ struct Job {
 }
 
 /// Verify wheels on all cores: each worker takes the next job until none are left.
-fn run_parallel(jobs: &[Job], policy: &TrustPolicy, members: bool) -> Vec<Result<wheelsig::report::Report, Failure>> {
+fn run_parallel(jobs: &[Job], policy: &TrustPolicy, members: bool, log: Option<&LogConfig>) -> Vec<Result<Verdicted, Failure>> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
     let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<Result<wheelsig::report::Report, Failure>>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
+    let slots: Vec<Mutex<Option<Result<Verdicted, Failure>>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let workers = cores.min(jobs.len()).max(1);
     // Cores left over when there are fewer wheels than cores verify members of one wheel in parallel.
@@ -521,7 +558,7 @@ fn run_parallel(jobs: &[Job], policy: &TrustPolicy, members: bool) -> Vec<Result
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(job) = jobs.get(i) else { break };
-                let r = verify_one(job, policy, members, per_wheel);
+                let r = verify_one(job, policy, members, per_wheel, log);
                 if let Ok(mut slot) = slots[i].lock() {
                     *slot = Some(r);
                 }
@@ -534,7 +571,7 @@ fn run_parallel(jobs: &[Job], policy: &TrustPolicy, members: bool) -> Vec<Result
         .collect()
 }
 
-fn verify_one(job: &Job, policy: &TrustPolicy, members: bool, threads: usize) -> Result<wheelsig::report::Report, Failure> {
+fn verify_one(job: &Job, policy: &TrustPolicy, members: bool, threads: usize, log: Option<&LogConfig>) -> Result<Verdicted, Failure> {
     let name = file_name(&job.path)?;
     let limit = wheelsig::limits::Limits::default().max_signature_size;
     let mut detached: Vec<DetachedSignature> = Vec::new();
@@ -552,6 +589,8 @@ fn verify_one(job: &Job, policy: &TrustPolicy, members: bool, threads: usize) ->
             }
         }
     }
+    let mut site_urls: Vec<url::Url> = Vec::new();
+    let mut log_url: Option<url::Url> = None;
     if let Ok(wheel) = wheelsig::names::parse_wheel_filename(&name) {
         // Only sites whose key sets cover this project are asked (the core decides which).
         let (urls, warnings) = policy.signature_urls(&wheel.project, &name);
@@ -563,17 +602,56 @@ fn verify_one(job: &Job, policy: &TrustPolicy, members: bool, threads: usize) ->
                 add(url.to_string(), b);
             }
         }
+        site_urls = urls;
     }
-    let input = VerifyInput { file_name: name, detached, trust: policy.clone(), now: Some(now()), ..VerifyInput::default() };
+    // The release log proof: next to the wheel, else next to the signature on a key site.
+    let log_input = match log {
+        None => None,
+        Some(cfg) => {
+            let max = wheelsig::log::proof::MAX_PROOF_BYTES as u64;
+            let beside = job.path.with_file_name(format!("{name}.tlog-proof"));
+            let mut proof = None;
+            if beside.is_file() {
+                proof = Some((beside.display().to_string(), read_limited(&beside, max, "log proof")?));
+            }
+            for sig_url in &site_urls {
+                if proof.is_some() {
+                    break;
+                }
+                let Some(u) = sig_url.as_str().strip_suffix(".jws").and_then(|u| url::Url::parse(&format!("{u}.tlog-proof")).ok()) else { continue };
+                if let fetch::Fetched::Body(b) = fetch::get(&u, max as usize)? {
+                    proof = Some((u.to_string(), b));
+                    // The key site's log: <site>/log/, for consistency with what we saw before.
+                    log_url = u.join("../../log/").ok();
+                }
+            }
+            Some(LogInput { policy: cfg.policy.clone(), proof, require: cfg.require })
+        }
+    };
+    let input = VerifyInput { file_name: name, detached, trust: policy.clone(), now: Some(now()), log: log_input, ..VerifyInput::default() };
     // Open once: every thread reads this same file (positional reads on one handle), so a
     // file swapped on disk mid-verification cannot give threads different bytes.
     let file = std::sync::Arc::new(File::open(&job.path).map_err(|e| format!("{e}"))?);
     let open = || Ok(Box::new(SharedFile { file: file.clone(), pos: 0 }) as Box<dyn ReadSeekSend>);
-    let mut report = verify_wheel_parallel(&open, threads, &input, &mut |_, _| {})?.report;
+    let verified = verify_wheel_parallel(&open, threads, &input, &mut |_, _| {})?;
+    let mut report = verified.report;
     if !members {
         report.members.clear();
     }
-    Ok(report)
+    Ok(Verdicted { report, log: verified.log, log_url })
+}
+
+/// A report, and the checked log proof (for this machine's memory of the log).
+struct Verdicted {
+    report: wheelsig::report::Report,
+    log: Option<wheelsig::log::check::CheckedProof>,
+    log_url: Option<url::Url>,
+}
+
+/// `--witness-policy` and `--require-logged`.
+struct LogConfig {
+    policy: wheelsig::log::policy::Policy,
+    require: LogRequirement,
 }
 
 /// One open file read by several threads, each with its own position.

@@ -92,6 +92,14 @@ pub enum Code {
     TrustNotPinned,
     TrustKeyChanged,
     TrustUnsignedDowngrade,
+    LogMalformed,
+    LogBadSignature,
+    LogNotIncluded,
+    LogQuorum,
+    LogUnlogged,
+    LogUnknownKey,
+    #[serde(rename = "split-view")]
+    SplitView,
 }
 
 impl Code {
@@ -114,7 +122,13 @@ impl Code {
                 | Code::TrustNotPinned
                 | Code::TrustKeyChanged
                 | Code::TrustUnsignedDowngrade
-        )
+        ) || self.is_log()
+    }
+
+    /// Whether this problem is about the release log (verdict `untrusted`: the publisher's
+    /// claim about what everyone else was shown does not hold, or cannot be checked as asked).
+    pub fn is_log(self) -> bool {
+        matches!(self, Code::LogMalformed | Code::LogBadSignature | Code::LogNotIncluded | Code::LogQuorum | Code::LogUnlogged | Code::LogUnknownKey | Code::SplitView)
     }
 }
 
@@ -358,9 +372,50 @@ pub struct Report {
     pub problems: Vec<Problem>,
     /// Per-member outcomes, in archive order.
     pub members: Vec<Member>,
+    /// What the release log says about this wheel, when a log proof was checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<LogReport>,
+}
+
+/// One witness's cosignature on the checkpoint that includes the release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cosigner {
+    /// The witness's key name.
+    pub name: String,
+    /// When it cosigned (Unix seconds, from its signed timestamp).
+    pub time: u64,
+}
+
+/// The release log's statement about one wheel (docs/SPEC.md "Release log").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogReport {
+    /// The log's origin.
+    pub origin: String,
+    /// The release's leaf index.
+    pub index: u64,
+    /// The size of the checkpoint that includes it.
+    pub tree_size: u64,
+    /// Cosignatures by witnesses the policy names, verified.
+    pub cosignatures: Vec<Cosigner>,
+    /// Whether the policy's quorum is met.
+    pub quorum: bool,
+    /// When the quorum was met: the time the witnesses vouch for (Unix seconds).
+    pub witnessed: Option<u64>,
+    /// Consistency with what this machine saw of the log before: `first-sighting`,
+    /// `consistent`, `older-consistent` (a stale copy), or `not-checked`.
+    pub consistency: String,
 }
 
 impl Report {
+    /// Add a release-log problem found by the caller (a split view against its memory of the
+    /// log): the wheel is `untrusted` unless it is already `invalid`.
+    pub fn fail_log(&mut self, problem: Problem) {
+        if self.verdict != Verdict::Invalid {
+            self.verdict = Verdict::Untrusted;
+        }
+        self.problems.push(problem);
+    }
+
     /// Whether the report has a problem with this code.
     pub fn has(&self, code: Code) -> bool {
         self.problems.iter().any(|p| p.code == code)

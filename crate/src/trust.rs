@@ -238,6 +238,9 @@ pub struct ValidSignature<'a> {
     pub key: &'a PublicKey,
     /// Signer-claimed signing time.
     pub iat: Option<i64>,
+    /// When a witness quorum vouches the release existed (the log's cosigned checkpoint), if
+    /// it was checked. It beats `iat` for retirement: the signer cannot backdate it.
+    pub witnessed: Option<i64>,
 }
 
 /// The trust decision for one wheel.
@@ -328,6 +331,7 @@ impl TrustPolicy {
         match s.listed(sig.key) {
             Some(listed) if s.only.is_some() || listed.covers(project) => match listed.exp {
                 None => Judgement::Accept(None),
+                Some(exp) if sig.witnessed.is_some_and(|w| w <= exp) => Judgement::Accept(Some(exp)),
                 Some(exp) => match sig.iat {
                     Some(iat) if now.is_some_and(|n| iat > n) => Judgement::Reject(Problem::file(
                         Code::TrustKeyRetired,
@@ -516,7 +520,7 @@ mod tests {
     }
 
     fn run(b: &TrustBuilder, keys: &[(PublicKey, Option<i64>)]) -> (Verdict, Vec<Code>) {
-        let sigs: Vec<ValidSignature<'_>> = keys.iter().map(|(k, iat)| ValidSignature { key: k, iat: *iat }).collect();
+        let sigs: Vec<ValidSignature<'_>> = keys.iter().map(|(k, iat)| ValidSignature { key: k, iat: *iat, witnessed: None }).collect();
         let d = b.build().decide("demo", &sigs, Some(1_000));
         (d.verdict, d.problems.iter().map(|p| p.code).collect())
     }
@@ -545,6 +549,12 @@ mod tests {
         assert_eq!(run(&retired, &[(a, Some(50))]).0, Verdict::Trusted);
         assert_eq!(run(&retired, &[(a, Some(150))]), (Verdict::Untrusted, vec![Code::TrustKeyRetired]));
         assert_eq!(run(&retired, &[(a, None)]), (Verdict::Untrusted, vec![Code::TrustKeyRetired]));
+        // A witnessed time before the retirement beats a later (or absent) claimed iat.
+        let witnessed = |iat: Option<i64>, w: Option<i64>| retired.build().decide("demo", &[ValidSignature { key: &a, iat, witnessed: w }], Some(1_000)).verdict;
+        assert_eq!(witnessed(Some(150), Some(90)), Verdict::Trusted);
+        assert_eq!(witnessed(None, Some(100)), Verdict::Trusted);
+        assert_eq!(witnessed(Some(50), Some(150)), Verdict::Trusted, "witnessed after: falls back to the signer's claim");
+        assert_eq!(witnessed(Some(150), Some(150)), Verdict::Untrusted);
         let future = with_url(vec![listed(a, None, Some(5_000))]);
         assert_eq!(run(&future, &[(a, Some(2_000))]), (Verdict::Untrusted, vec![Code::TrustKeyRetired]), "iat after now cannot predate a retirement");
     }
@@ -608,7 +618,7 @@ mod tests {
         assert_eq!(run(&c, &[(a, None)]).0, Verdict::Trusted);
         assert_eq!(run(&c, &[(b, None)]), (Verdict::Untrusted, vec![Code::TrustKeyNotListed]));
         assert_eq!(run(&c, &[]), (Verdict::Untrusted, vec![Code::TrustUnsignedDowngrade]));
-        let other = c.build().decide("other", &[ValidSignature { key: &a, iat: None }], None);
+        let other = c.build().decide("other", &[ValidSignature { key: &a, iat: None, witnessed: None }], None);
         assert_eq!(other.verdict, Verdict::Signed, "a choice for demo says nothing about other");
     }
 
@@ -654,7 +664,7 @@ mod tests {
                 }
             })
             .collect();
-        Report { file: file.into(), verdict: Verdict::Signed, project: Some(project.into()), version: Some("1".into()), files_checked: 1, sha256: None, signatures, problems: vec![], members: vec![] }
+        Report { file: file.into(), verdict: Verdict::Signed, project: Some(project.into()), version: Some("1".into()), files_checked: 1, sha256: None, signatures, problems: vec![], members: vec![], log: None }
     }
 
     #[test]

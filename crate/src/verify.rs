@@ -57,6 +57,29 @@ pub struct VerifyInput {
     /// The current time (Unix seconds), when known: a retired key's signature that claims a
     /// signing time after it is refused. The core never reads the clock itself.
     pub now: Option<i64>,
+    /// The release log check (`verify --witness-policy`), when asked.
+    pub log: Option<LogInput>,
+}
+
+/// What the release log check needs: the user's witness policy, the release's tlog-proof if
+/// one was found (next to the wheel, or on the key site), and whether it is required.
+#[derive(Debug, Clone)]
+pub struct LogInput {
+    /// The witness policy (C2SP tlog-policy): log keys, witnesses, quorum.
+    pub policy: crate::log::policy::Policy,
+    /// Where the proof came from, and its bytes.
+    pub proof: Option<(String, Vec<u8>)>,
+    /// Whether an unlogged or under-witnessed release fails (`--require-logged`).
+    pub require: LogRequirement,
+}
+
+/// Whether a release must be logged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogRequirement {
+    /// Check a proof when there is one.
+    IfPresent,
+    /// No proof, or a quorum not met, fails the wheel (`untrusted`).
+    Required,
 }
 
 /// Verification could not be carried out (as opposed to finding problems, which is an
@@ -90,6 +113,8 @@ pub struct Verified {
     pub record_sha256: Option<[u8; 32]>,
     /// The central directory, when it could be read.
     pub directory: Option<Directory>,
+    /// The checked log proof, for the caller's memory of the log (split views).
+    pub log: Option<crate::log::check::CheckedProof>,
 }
 
 /// A reader that can be sent to another thread.
@@ -133,7 +158,7 @@ fn verify_with<R: Read + Seek>(mut reader: R, scanning: Scanning<'_>, input: &Ve
             None
         }
     };
-    let mut v = Verification { input, name, problems, members: Vec::new(), files_checked: 0, signatures: Vec::new(), valid: Vec::new(), sha256: None, record_sha256: None };
+    let mut v = Verification { input, name, problems, members: Vec::new(), files_checked: 0, signatures: Vec::new(), valid: Vec::new(), sha256: None, record_sha256: None, detached_valid: Vec::new() };
     let directory = match v.run(&mut reader, scanning, progress) {
         Ok(dir) => dir,
         Err(Fatal::Io(e)) => return Err(VerifyError::Io(e)),
@@ -156,6 +181,9 @@ struct Verification<'a> {
     valid: Vec<(usize, jws::CheckedSignature, Option<i64>)>,
     sha256: Option<[u8; 32]>,
     record_sha256: Option<[u8; 32]>,
+    /// (kid, hex sha256 of the document) of detached signatures that verified: what a key
+    /// site's log binds.
+    detached_valid: Vec<(String, String)>,
 }
 
 impl Verification<'_> {
@@ -217,7 +245,7 @@ impl Verification<'_> {
 
         // Stream every member once, in file order.
         let wanted: HashMap<&str, (usize, HashAlg)> = record.entries.iter().enumerate().map(|(i, e)| (e.path.as_str(), (i, e.alg))).collect();
-        let need_digest = self.input.file_digest == FileDigest::Compute || !self.input.detached.is_empty();
+        let need_digest = self.input.file_digest == FileDigest::Compute || !self.input.detached.is_empty() || self.input.log.as_ref().is_some_and(|l| l.proof.is_some());
         zip::check_declared_sizes(&dir, limits)?;
         let results = match scanning {
             Scanning::Sequential => {
@@ -421,6 +449,12 @@ impl Verification<'_> {
                 Err(p) => self.problems.push(p),
                 Ok(checked) => {
                     rep.valid = true;
+                    if carrier == Carrier::Detached {
+                        let entry = (checked.key.kid(), hex(&Sha256::digest(bytes)));
+                        if !self.detached_valid.contains(&entry) {
+                            self.detached_valid.push(entry);
+                        }
+                    }
                     // Same key signing twice (RFC 7515 + legacy) counts once for trust.
                     if !self.valid.iter().any(|(_, c, _)| c.key == checked.key) {
                         self.valid.push((self.signatures.len(), checked, payload.iat));
@@ -431,12 +465,50 @@ impl Verification<'_> {
         }
     }
 
+    /// The release log check (docs/SPEC.md "Release log"): problems, the report, and the time
+    /// the witnesses vouch for with the key id it applies to.
+    fn check_log(&self) -> (Vec<Problem>, Option<crate::log::check::CheckedProof>) {
+        let (Some(li), Some(name)) = (&self.input.log, &self.name) else { return (Vec::new(), None) };
+        let required = li.require == LogRequirement::Required;
+        let Some((source, bytes)) = &li.proof else {
+            let p = Problem::file(Code::LogUnlogged, "no release log proof (.tlog-proof) was found for this wheel, and --require-logged is set");
+            return (if required { vec![p] } else { Vec::new() }, None);
+        };
+        let (Some(sha256), Some((kid, jws_sha256))) = (self.sha256, self.detached_valid.first()) else {
+            return (vec![Problem::file(Code::LogNotIncluded, format!("{}: a key site's log binds a detached signature, and none verified for this wheel", crate::display::escape(source)))], None);
+        };
+        let leaf = crate::log::release::ReleaseLeaf { project: name.project.clone(), version: name.version.clone(), file: self.input.file_name.clone(), sha256: hex(&sha256), jws_sha256: jws_sha256.clone(), kid: kid.clone() };
+        match crate::log::check::check_proof(bytes, &leaf, &li.policy) {
+            Err(mut p) => {
+                p.message = format!("{}: {}", crate::display::escape(source), p.message);
+                (vec![p], None)
+            }
+            Ok(c) => {
+                let mut problems = Vec::new();
+                if required && !c.report.quorum {
+                    problems.push(Problem::file(Code::LogQuorum, format!("release #{} of {} is not cosigned by the policy's quorum ({})", c.report.index, crate::display::escape(&c.report.origin), li.policy.quorum_name())));
+                }
+                (problems, Some(c))
+            }
+        }
+    }
+
     fn finish(mut self, directory: Option<Directory>) -> Verified {
         let integrity_failed = !self.problems.is_empty();
+        let (log_problems, checked_log) = if integrity_failed { (Vec::new(), None) } else { self.check_log() };
+        // The witnessed time counts for the signature whose key the log binds.
+        let witnessed: Option<(String, i64)> = checked_log.as_ref().and_then(|c| {
+            let kid = self.detached_valid.first().map(|(k, _)| k.clone())?;
+            c.report.witnessed.and_then(|t| i64::try_from(t).ok()).map(|t| (kid, t))
+        });
         let verdict = if integrity_failed {
             Verdict::Invalid
         } else if let Some(name) = &self.name {
-            let sigs: Vec<ValidSignature<'_>> = self.valid.iter().map(|(_, c, iat)| ValidSignature { key: &c.key, iat: *iat }).collect();
+            let sigs: Vec<ValidSignature<'_>> = self
+                .valid
+                .iter()
+                .map(|(_, c, iat)| ValidSignature { key: &c.key, iat: *iat, witnessed: witnessed.as_ref().filter(|(k, _)| *k == c.key.kid()).map(|(_, t)| *t) })
+                .collect();
             let decision = self.input.trust.decide(&name.project, &sigs, self.input.now);
             for ((idx, checked, _), acc) in self.valid.iter().zip(decision.accepted) {
                 if let Some((by, retired)) = acc {
@@ -451,6 +523,8 @@ impl Verification<'_> {
         } else {
             Verdict::Invalid
         };
+        let verdict = if log_problems.is_empty() || verdict == Verdict::Invalid { verdict } else { Verdict::Untrusted };
+        self.problems.extend(log_problems);
         dedup(&mut self.problems);
         let report = Report {
             file: self.input.file_name.clone(),
@@ -462,8 +536,9 @@ impl Verification<'_> {
             signatures: self.signatures,
             problems: self.problems,
             members: self.members,
+            log: checked_log.as_ref().map(|c| c.report.clone()),
         };
-        Verified { report, record_sha256: self.record_sha256, directory }
+        Verified { report, record_sha256: self.record_sha256, directory, log: checked_log }
     }
 }
 

@@ -69,7 +69,14 @@ pub fn human(out: &mut impl Write, r: &Report, members: bool, hint: Hint) -> io:
         writeln!(out, "{INDENT}{state} {who}")?;
         writeln!(out, "{INDENT}  {carrier}, {}{via}", formats.join(" + "))?;
         if let Some(t) = &s.trusted_by {
-            let retired = s.retired.map(|e| format!(" (key retired {}; signature claims an earlier time)", wheelsig::time::format(e))).unwrap_or_default();
+            let witnessed = r.log.as_ref().and_then(|l| l.witnessed).and_then(|w| i64::try_from(w).ok());
+            let retired = s
+                .retired
+                .map(|e| match witnessed {
+                    Some(w) if w <= e => format!(" (key retired {}; the log's witnesses saw this release at {}, before that)", wheelsig::time::format(e), wheelsig::time::format(w)),
+                    _ => format!(" (key retired {}; the signature claims an earlier time: the signer's own claim, not witnessed)", wheelsig::time::format(e)),
+                })
+                .unwrap_or_default();
             writeln!(out, "{INDENT}trusted via {}: {}{retired}", kind_name(t.kind), escape(&t.source))?;
         }
         if let Some(j) = &s.jku {
@@ -78,6 +85,20 @@ pub fn human(out: &mut impl Write, r: &Report, members: bool, hint: Hint) -> io:
                 writeln!(out, "{INDENT}  to check against it: wheelsig verify --key-url {} …", escape(j))?;
             }
         }
+    }
+    if let Some(l) = &r.log {
+        let who: Vec<String> = l.cosignatures.iter().map(|c| format!("{} at {}", escape(&c.name), wheelsig::time::format(i64::try_from(c.time).unwrap_or(i64::MAX)))).collect();
+        let seen = if who.is_empty() { "not cosigned by any witness the policy names".to_string() } else { format!("seen by witnesses {}", who.join(" and ")) };
+        let quorum = if l.quorum { "quorum met" } else { "quorum NOT met" };
+        writeln!(out, "{INDENT}logged: release #{} of {} (tree size {}), {seen}; {quorum}", l.index, escape(&l.origin), l.tree_size)?;
+        let consistency = match l.consistency.as_str() {
+            "first-sighting" => "first sighting of this log on this machine: remembered",
+            "consistent" => "consistent with what this machine saw before",
+            "older-consistent" => "older than what this machine saw before, but consistent (a stale copy)",
+            "split-view" => "CONTRADICTS what this machine saw before",
+            _ => "consistency with earlier sightings not checked (the log's files could not be read)",
+        };
+        writeln!(out, "{INDENT}  {consistency}")?;
     }
     if r.verdict == Verdict::Signed {
         let project = escape(r.project.as_deref().unwrap_or("this project"));
@@ -115,4 +136,15 @@ pub fn key_changed_banner(r: &Report, remembered: bool) {
         eprintln!("{} arrived in a batch where {project} is signed by more than one key, so no key was kept.", escape(&r.file));
         eprintln!("Someone could be giving you a tampered release. Check the publisher's key page, then verify with --key-url.");
     }
+}
+
+/// A loud warning when a release log showed this machine two histories.
+pub fn split_view_banner(r: &Report) {
+    let origin = r.log.as_ref().map(|l| escape(&l.origin).into_owned()).unwrap_or_default();
+    eprintln!("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
+    eprintln!("@    WARNING: SPLIT VIEW OF THE RELEASE LOG {origin}");
+    eprintln!("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
+    eprintln!("The log that vouches for {} showed this machine a different history before.", escape(&r.file));
+    eprintln!("You may be shown releases nobody else sees. Both signed checkpoints are saved as evidence;");
+    eprintln!("send them to the publisher and the witnesses. Do not install until this is explained.");
 }

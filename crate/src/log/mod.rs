@@ -5,9 +5,12 @@
 //! the core: no I/O, no clock (times are passed in), builds for wasm32. The witness server
 //! itself is an edge (`wheelsig witness serve`, in the CLI).
 
+pub mod check;
 pub mod checkpoint;
 pub mod merkle;
 pub mod note;
 pub mod policy;
 pub mod proof;
+pub mod release;
+pub mod tiles;
 pub mod witness;

@@ -103,8 +103,8 @@ impl NoteVerifier {
     /// point not of small order.
     pub fn parse(vkey: &str) -> Result<Self, NoteError> {
         let vkey = vkey.trim();
-        let mut parts = vkey.rsplitn(3, '+');
-        let (Some(b64), Some(hex), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
+        let mut parts = vkey.splitn(3, '+');
+        let (Some(name), Some(hex), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(err("a verifier key is <name>+<hex id>+<base64 key>"));
         };
         check_name(name)?;
@@ -226,8 +226,8 @@ impl NoteSigner {
     pub fn from_private(text: &str) -> Result<Self, NoteError> {
         let text = text.trim();
         let rest = text.strip_prefix("PRIVATE+KEY+").ok_or_else(|| err("a private note key starts with PRIVATE+KEY+"))?;
-        let mut parts = rest.rsplitn(3, '+');
-        let (Some(b64), Some(hex), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
+        let mut parts = rest.splitn(3, '+');
+        let (Some(name), Some(hex), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(err("a private note key is PRIVATE+KEY+<name>+<hex id>+<base64 key>"));
         };
         let raw = STANDARD.decode(b64).map_err(|_| err("the private key is not base64"))?;

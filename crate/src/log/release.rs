@@ -1,0 +1,92 @@
+//! The leaf a key site's log holds for one release: a versioned, domain-separated text record
+//! binding the project, version, file name, the file's sha256, the sha256 of the published
+//! `.jws`, and the signing key id.
+//!
+//! ```text
+//! wheelsig-release/v1
+//! project demo
+//! version 1.0
+//! file demo-1.0-py3-none-any.whl
+//! sha256 <64 hex>
+//! jws-sha256 <64 hex>
+//! kid <RFC 7638 thumbprint>
+//! ```
+
+use super::note::NoteError;
+
+const HEADER: &str = "wheelsig-release/v1";
+
+/// One release, as logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseLeaf {
+    /// Normalized project name.
+    pub project: String,
+    /// Version, as in the file name.
+    pub version: String,
+    /// The wheel's file name.
+    pub file: String,
+    /// Lowercase hex SHA-256 of the wheel.
+    pub sha256: String,
+    /// Lowercase hex SHA-256 of the published `.jws` document.
+    pub jws_sha256: String,
+    /// The signing key's id.
+    pub kid: String,
+}
+
+fn is_hex64(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+impl ReleaseLeaf {
+    /// The entry bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        format!(
+            "{HEADER}\nproject {}\nversion {}\nfile {}\nsha256 {}\njws-sha256 {}\nkid {}\n",
+            self.project, self.version, self.file, self.sha256, self.jws_sha256, self.kid
+        )
+        .into_bytes()
+    }
+
+    /// Parse an entry strictly (the exact layout [`encode`](Self::encode) writes).
+    pub fn parse(bytes: &[u8]) -> Result<ReleaseLeaf, NoteError> {
+        let bad = |m: &str| NoteError(format!("not a wheelsig release entry: {m}"));
+        let text = std::str::from_utf8(bytes).map_err(|_| bad("not UTF-8"))?;
+        let mut lines = text.strip_suffix('\n').ok_or_else(|| bad("no final newline"))?.split('\n');
+        if lines.next() != Some(HEADER) {
+            return Err(bad("unknown entry type"));
+        }
+        let mut field = |name: &str| -> Result<String, NoteError> {
+            let v = lines.next().and_then(|l| l.strip_prefix(name)).and_then(|l| l.strip_prefix(' ')).ok_or_else(|| bad(&format!("expected `{name} …`")))?;
+            if v.is_empty() || !v.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(bad(&format!("`{name}` is not printable ASCII")));
+            }
+            Ok(v.to_string())
+        };
+        let leaf = ReleaseLeaf { project: field("project")?, version: field("version")?, file: field("file")?, sha256: field("sha256")?, jws_sha256: field("jws-sha256")?, kid: field("kid")? };
+        if lines.next().is_some() {
+            return Err(bad("extra lines"));
+        }
+        if !is_hex64(&leaf.sha256) || !is_hex64(&leaf.jws_sha256) {
+            return Err(bad("a digest is not 64 lowercase hex digits"));
+        }
+        if leaf.encode() != bytes {
+            return Err(bad("not in canonical form"));
+        }
+        Ok(leaf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let l = ReleaseLeaf { project: "demo".into(), version: "1.0".into(), file: "demo-1.0-py3-none-any.whl".into(), sha256: "a".repeat(64), jws_sha256: "b".repeat(64), kid: "k".repeat(43) };
+        assert_eq!(ReleaseLeaf::parse(&l.encode()).unwrap(), l);
+        let text = String::from_utf8(l.encode()).unwrap();
+        assert!(ReleaseLeaf::parse(text.replace("project demo", "project  demo").as_bytes()).is_err());
+        assert!(ReleaseLeaf::parse(text.replace(&"a".repeat(64), &"A".repeat(64)).as_bytes()).is_err());
+        assert!(ReleaseLeaf::parse(format!("{text}x\n").as_bytes()).is_err());
+    }
+}
