@@ -27,7 +27,7 @@ if [ "$(cat demo/.stamp 2>/dev/null)" != "$stamp" ]; then
   keys=target/demo-keys src=target/demo-site
   rm -rf demo "$keys" "$src" && mkdir -p demo/wheels "$keys"
   for k in publisher old-publisher stranger; do "$ws" keygen --out "$keys/$k.jwk" >/dev/null 2>&1; done
-  "$ws" site init "$src" --publisher "Demo Publisher" --site-url "$base/demo/" --projects sampledemo,otherdemo --widget www 2>/dev/null
+  "$ws" site init "$src" --publisher "Demo Publisher" --site-url "$base/demo/" --projects sampledemo,otherdemo --widget www --log-key "$keys/log.key" 2>/dev/null
   "$ws" site add-key "$src" --key "$keys/publisher.jwk" --projects sampledemo 2>/dev/null
   # A key rotated out at the start of 2026: still listed, retired.
   "$ws" site add-key "$src" --key "$keys/old-publisher.jwk" --projects sampledemo 2>/dev/null
@@ -36,7 +36,7 @@ if [ "$(cat demo/.stamp 2>/dev/null)" != "$stamp" ]; then
   .venv/bin/python scripts/make_sample_wheels.py demo/wheels sampledemo==1.0 sampledemo==1.1 sampledemo==2.0 otherdemo==0.1 >/dev/null
   w=demo/wheels
   # 1.0: detached signature published on the key site (releases/), found via the key URL.
-  "$ws" site publish "$src" --key "$keys/publisher.jwk" "$w/sampledemo-1.0-py3-none-any.whl" 2>/dev/null
+  "$ws" site publish "$src" --key "$keys/publisher.jwk" --log-key "$keys/log.key" "$w/sampledemo-1.0-py3-none-any.whl" 2>/dev/null
   # 1.1: embedded RECORD.jws (readable by wheel 0.31's `wheel verify`).
   "$ws" sign --embed --key "$keys/publisher.jwk" --key-url "$base/demo/keys.json" "$w/sampledemo-1.1-py3-none-any.whl" 2>/dev/null
   # 2.0: signed by a key the publisher does not list.

@@ -386,10 +386,14 @@ pub fn sign_embedded(read_at: &Function, size: f64, file_name: &str, private_jwk
 }
 
 /// Check a key site's sources and render it (the template's Node generator calls this; the
-/// native `wheelsig site build` runs the same code). `releases` is `[{path, text}]`. Returns
-/// `{files: [[path, text]], keys, releases}`; throws `{code: "site", message, problems}`.
+/// native `wheelsig site build` runs the same code). `releases` is `[{path, text}]` (the `.jws`
+/// and `.tlog-proof` files under `releases/`); `log` (optional) is `[{path, base64}]`, every
+/// file under `log/` but `witnessed.json`, bytes in standard base64; `previous` (optional) the
+/// checkpoint that is live now, which the log must extend. Returns `{files: [[path, text]],
+/// keys, releases, log}`; throws `{code: "site", message, problems}`.
 #[wasm_bindgen]
-pub fn build_site(config: &str, keys: &str, releases: JsValue) -> Result<JsValue, JsValue> {
+pub fn build_site(config: &str, keys: &str, releases: JsValue, log: JsValue, previous: Option<String>) -> Result<JsValue, JsValue> {
+    use base64::Engine as _;
     hook();
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -397,17 +401,30 @@ pub fn build_site(config: &str, keys: &str, releases: JsValue) -> Result<JsValue
         path: String,
         text: String,
     }
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct LogIn {
+        path: String,
+        base64: String,
+    }
     let list: Vec<In> = strict(releases, "releases")?;
     let files: Vec<crate::site::SourceFile> = list.into_iter().map(|r| crate::site::SourceFile { path: r.path, bytes: r.text.into_bytes() }).collect();
-    match crate::site::build(config.as_bytes(), keys.as_bytes(), &files, env!("CARGO_PKG_VERSION")) {
+    let log_list: Vec<LogIn> = if log.is_undefined() || log.is_null() { Vec::new() } else { strict(log, "log")? };
+    let mut log_files = Vec::with_capacity(log_list.len());
+    for f in log_list {
+        let bytes = base64::engine::general_purpose::STANDARD.decode(&f.base64).map_err(|e| into_error("input", format!("log: {}: not base64: {e}", f.path)))?;
+        log_files.push(crate::site::SourceFile { path: f.path, bytes });
+    }
+    match crate::site::build_with_log(config.as_bytes(), keys.as_bytes(), &files, &log_files, previous.as_deref().map(str::as_bytes), env!("CARGO_PKG_VERSION")) {
         Ok(site) => {
             #[derive(Serialize)]
             struct Out<'a> {
                 files: &'a [(String, String)],
                 keys: usize,
                 releases: &'a [crate::site::Release],
+                log: Option<&'a crate::site::LogSummary>,
             }
-            to_js(&Out { files: &site.files, keys: site.keys.keys.len(), releases: &site.releases })
+            to_js(&Out { files: &site.files, keys: site.keys.keys.len(), releases: &site.releases, log: site.log.as_ref() })
         }
         Err(problems) => {
             let message = problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // Check this key site and render it: node tools/build-site.mjs [--out DIR] [--site DIR]
+//                                                              [--previous CHECKPOINT_FILE]
 //
 // Runs the same wheelsig code as `wheelsig site build` (compiled to WebAssembly, shipped in
 // wheelsig/pkg/) under plain Node 18+: no Rust toolchain, no npm install, no network. Exit 0:
@@ -9,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const LIMITS = { config: 64 << 10, keys: 1 << 20, signature: 1 << 20, releases: 100_000 };
+const LIMITS = { config: 64 << 10, keys: 1 << 20, signature: 1 << 20, releases: 100_000, logFile: 256 * 65537, logFiles: 1_000_000, checkpoint: 64 << 10 };
 // The widget files a site serves under wheelsig/ (same list as the native CLI).
 const WIDGET = ['wheel-verify.js', 'worker.js', 'worker-client.js', 'first-use.js', 'escape.js', 'pkg/wheelsig.js', 'pkg/wheelsig_bg.wasm'];
 
@@ -32,14 +33,14 @@ class SiteProblem extends Error {
 }
 
 function parseArgs(argv) {
-  const opts = { site: path.resolve(here, '..'), out: null };
+  const opts = { site: path.resolve(here, '..'), out: null, previous: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--out' || arg === '--site') {
+    if (arg === '--out' || arg === '--site' || arg === '--previous') {
       if (i + 1 >= argv.length) throw new UsageError(`${arg} needs a directory`);
       opts[arg.slice(2)] = path.resolve(argv[++i]);
     } else if (arg === '-h' || arg === '--help') {
-      console.log('usage: node tools/build-site.mjs [--out DIR] [--site DIR]\n  --out   output directory [default: <site>/_site]\n  --site  the site sources [default: this tool\'s parent directory]');
+      console.log('usage: node tools/build-site.mjs [--out DIR] [--site DIR] [--previous FILE]\n  --out       output directory [default: <site>/_site]\n  --site      the site sources [default: this tool\'s parent directory]\n  --previous  the checkpoint that is live now (the deployed log/checkpoint): fail unless the log extends it');
       process.exit(0);
     } else {
       throw new UsageError(`unexpected argument ${JSON.stringify(arg)} (try --help)`);
@@ -77,13 +78,43 @@ function readReleases(site) {
   return out;
 }
 
+/** Every file under log/ but witnessed.json (the publisher's own record), like the native CLI. */
+function readLog(site) {
+  const root = path.join(site, 'log');
+  const out = [];
+  let st;
+  try {
+    st = fs.lstatSync(root);
+  } catch (err) {
+    if (err.code === 'ENOENT') return out;
+    throw err;
+  }
+  if (!st.isDirectory()) throw new UsageError(`${root}: not a folder (a link?)`);
+  const byName = (a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name));
+  const walk = (rel) => {
+    for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true }).sort(byName)) {
+      const sub = rel ? `${rel}/${e.name}` : e.name;
+      const full = path.join(root, sub);
+      if (e.isSymbolicLink()) throw new UsageError(`${full}: a symbolic link; log/ may hold only folders and files`);
+      if (e.isDirectory()) walk(sub);
+      else if (e.isFile()) {
+        if (sub === 'witnessed.json') continue;
+        if (out.length >= LIMITS.logFiles) throw new UsageError(`${root}: more than ${LIMITS.logFiles} files`);
+        out.push({ path: `log/${sub}`, bytes: readLimited(full, LIMITS.logFile, 'a log file') });
+      } else throw new UsageError(`${full}: not a regular file`);
+    }
+  };
+  walk('');
+  return out;
+}
+
 function write(file, data) {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, data);
 }
 
 async function main() {
-  const { site, out } = parseArgs(process.argv.slice(2));
+  const { site, out, previous } = parseArgs(process.argv.slice(2));
   const pkg = path.join(site, 'wheelsig/pkg');
   const wasm = await import(new URL(`file://${path.join(pkg, 'wheelsig.js')}`).href);
   wasm.initSync({ module: fs.readFileSync(path.join(pkg, 'wheelsig_bg.wasm')) });
@@ -91,10 +122,14 @@ async function main() {
   const config = readLimited(path.join(site, 'site.json'), LIMITS.config, 'site.json');
   const keys = readLimited(path.join(site, 'keys.json'), LIMITS.keys, 'keys.json');
   const releases = readReleases(site);
+  const log = readLog(site);
+  const live = previous === null ? undefined : readLimited(previous, LIMITS.checkpoint, '--previous checkpoint');
   let built;
   try {
     built = wasm.build_site(text(config, 'site.json'), text(keys, 'keys.json'),
-      releases.map((r) => ({ path: r.path, text: text(r.bytes, r.path) })));
+      releases.map((r) => ({ path: r.path, text: text(r.bytes, r.path) })),
+      log.map((f) => ({ path: f.path, base64: f.bytes.toString('base64') })),
+      live === undefined ? undefined : text(live, '--previous'));
   } catch (err) {
     if (err?.code !== 'site') throw err;
     for (const p of err.problems) console.error(`${site}: ${p.path}: ${p.message}`);
@@ -104,14 +139,15 @@ async function main() {
   for (const [rel, text] of built.files) write(path.join(out, rel), text);
   write(path.join(out, 'keys.json'), keys);
   write(path.join(out, '.nojekyll'), '');
-  for (const r of releases) write(path.join(out, r.path), r.bytes);
+  for (const r of [...releases, ...log]) write(path.join(out, r.path), r.bytes);
   for (const rel of WIDGET) {
     const from = path.join(site, 'wheelsig', rel);
     if (fs.lstatSync(from).isSymbolicLink()) throw new UsageError(`${from}: a symbolic link; the widget files must be regular files`);
     write(path.join(out, 'wheelsig', rel), fs.readFileSync(from));
   }
   const s = (n) => (n === 1 ? '' : 's');
-  console.error(`built ${site} -> ${out}: ${built.keys} key${s(built.keys)}, ${built.releases.length} release${s(built.releases.length)}`);
+  const logged = built.log ? `, log of ${built.log.size} entr${built.log.size === 1 ? 'y' : 'ies'}` : '';
+  console.error(`built ${site} -> ${out}: ${built.keys} key${s(built.keys)}, ${built.releases.length} release${s(built.releases.length)}${logged}`);
   return 0;
 }
 

@@ -26,7 +26,8 @@ let server;
 let browser;
 const kids = {};
 
-const ws = (...args) => execFileSync(cli, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+// XDG_CONFIG_HOME: `site init` writes the release log's private key there, `site publish` reads it.
+const ws = (...args) => execFileSync(cli, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XDG_CONFIG_HOME: path.join(work, 'config') } });
 
 function rebuild() {
   fs.rmSync(out, { recursive: true, force: true });

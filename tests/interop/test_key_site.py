@@ -37,6 +37,9 @@ class Site:
             pytest.fail("www/pkg missing: the wasm build runs before these tests in npm test")
         self.ws, self.dir, self.out, self.url = wheelsig, tmp_path / "src", out, url
         self.key_url = f"{url}keys.json"
+        # `site init` writes the release log's private key, and `site publish` reads it, at the
+        # default place: $XDG_CONFIG_HOME/wheelsig/log-keys/ (here, off the site, in tmp_path).
+        wheelsig.env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
         self.ok("site", "init", self.dir, "--publisher", "Demo Publisher", "--site-url", url, "--projects", "demo,other", "--widget", WIDGET)
 
     def ok(self, *args):

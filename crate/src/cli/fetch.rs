@@ -48,3 +48,34 @@ pub fn key_set(url: &Url) -> Result<Vec<u8>, String> {
         Fetched::NotFound => Err(format!("{url}: not found (404)")),
     }
 }
+
+/// A POST's answer: its status and body (at most the limit).
+pub struct Posted {
+    /// HTTP status.
+    pub status: u16,
+    /// The response body.
+    pub body: Vec<u8>,
+}
+
+/// POST `body` to `url` with timeouts (10 s to connect, 30 s in all) and a response size
+/// limit; no redirects. Any status is returned; an error means no answer was read.
+pub fn post(url: &Url, content_type: &str, body: &[u8], limit: usize) -> Result<Posted, String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_connect(Some(Duration::from_secs(10)))
+        .timeout_global(Some(Duration::from_secs(30)))
+        .https_only(url.scheme() == "https")
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .user_agent(concat!("wheelsig/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into();
+    let mut resp = agent.post(url.as_str()).header("Content-Type", content_type).send(body).map_err(|e| format!("{url}: {e}"))?;
+    let status = resp.status().as_u16();
+    let body = resp
+        .body_mut()
+        .with_config()
+        .limit(limit as u64)
+        .read_to_vec()
+        .map_err(|e| format!("{url}: reading the response failed (limit {limit} bytes): {e}"))?;
+    Ok(Posted { status, body })
+}

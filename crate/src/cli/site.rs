@@ -1,18 +1,33 @@
 //! `wheelsig site`: create, maintain and build a publisher's key site (see
-//! static-site-template/README.md). Checks and rendering live in `wheelsig::site`; this
-//! module only reads and writes files.
+//! static-site-template/README.md), including its release log: the log key, appending
+//! releases, and asking witnesses to cosign (HTTP). Checks and rendering live in
+//! `wheelsig::site`, notes, tiles and proofs in `wheelsig::log`; this module reads and writes
+//! files and talks to witnesses.
 
+use std::collections::BTreeMap;
 use std::fs::File;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use clap::Subcommand;
+use sha2::{Digest as _, Sha256};
+use wheelsig::display::escape;
+use wheelsig::encoding::hex;
 use wheelsig::keys::{KeySet, ListedKey, PrivateKey};
+use wheelsig::log::checkpoint::Checkpoint;
+use wheelsig::log::note::{KeyKind, Note, NoteSigner, NoteVerifier};
+use wheelsig::log::proof::TlogProof;
+use wheelsig::log::release::ReleaseLeaf;
+use wheelsig::log::tiles::Log;
 use wheelsig::names::{is_valid_project, normalize_project, parse_wheel_filename};
-use wheelsig::site::{self, Config, SourceFile};
-use wheelsig::{sign, time};
+use wheelsig::site::{self, Config, LogConfig, SourceFile, WitnessConfig};
+use wheelsig::{jws, sign, time};
 
-use crate::{file_name, load_public, now, read_limited, Failure};
+use crate::cli::fetch;
+use crate::{file_name, load_public, now, read_limited, replace_file, Failure};
 
 /// The template's own files, compiled in so `site init` needs nothing else.
 const TEMPLATE: &[(&str, &str)] = &[
@@ -29,8 +44,8 @@ const WIDGET: &[&str] = &["wheel-verify.js", "worker.js", "worker-client.js", "f
 
 #[derive(Subcommand)]
 pub enum SiteAction {
-    /// Create a key site in DIR: site.json, an empty keys.json, releases/, the Pages workflow
-    /// and the widget
+    /// Create a key site in DIR: site.json, an empty keys.json, releases/, an empty release
+    /// log (log/; its private key written outside DIR), the Pages workflow and the widget
     Init {
         /// Directory to create (must not exist or be empty)
         dir: PathBuf,
@@ -47,6 +62,10 @@ pub enum SiteAction {
         /// The built widget: www/ after `npm start` or `npm test` built www/pkg
         #[arg(long, value_name = "DIR")]
         widget: PathBuf,
+        /// Where to write the release log's private key (mode 0600, never inside DIR)
+        /// [default: $XDG_CONFIG_HOME/wheelsig/log-keys/<origin>.key, else ~/.config/…]
+        #[arg(long, value_name = "FILE")]
+        log_key: Option<PathBuf>,
     },
     /// List a key in the site's keys.json (the public half only, even from a private key file)
     AddKey {
@@ -78,30 +97,68 @@ pub enum SiteAction {
         #[arg(allow_hyphen_values = true)]
         kid: String,
     },
-    /// Sign wheels into releases/<project>/<wheel>.jws with a key the site lists
+    /// Add a witness (C2SP tlog-witness) that `site cosign` submits the log's checkpoints to
+    AddWitness {
+        /// The site directory
+        dir: PathBuf,
+        /// The witness's cosignature/v1 verifier key (from `wheelsig witness keygen`)
+        #[arg(long, value_name = "VKEY")]
+        vkey: String,
+        /// Its submission URL (https; http only on loopback): POST <URL>/add-checkpoint
+        #[arg(long, value_name = "URL")]
+        url: String,
+    },
+    /// Print the site's release-log verifier key (a signed-note vkey; the site serves it at log/vkey)
+    Vkey {
+        /// The site directory
+        dir: PathBuf,
+    },
+    /// Sign wheels into releases/<project>/<wheel>.jws with a key the site lists, and append
+    /// each release to the site's log (log/)
     Publish {
         /// The site directory
         dir: PathBuf,
         /// Private key file
         #[arg(long, value_name = "FILE")]
         key: PathBuf,
+        /// The release log's private key [default: the one `site init` wrote]
+        #[arg(long, value_name = "FILE")]
+        log_key: Option<PathBuf>,
         /// Wheels to sign
         #[arg(required = true, value_name = "WHEEL")]
         wheels: Vec<PathBuf>,
     },
-    /// Check the site (keys.json and every signature) and render it into OUT
+    /// Have every witness cosign the log's checkpoint; then write the cosigned log/checkpoint
+    /// and a .tlog-proof beside each logged release that has none (exit 1, changing nothing,
+    /// if any witness refuses or cannot be reached)
+    Cosign {
+        /// The site directory
+        dir: PathBuf,
+    },
+    /// Check the site (keys.json, every signature, the release log) and render it into OUT
     Build {
         /// The site directory
         dir: PathBuf,
         /// Output directory (created; files in it are replaced)
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        /// The checkpoint that is live now (e.g. the deployed log/checkpoint): the build fails
+        /// unless the log extends it
+        #[arg(long, value_name = "CHECKPOINT_FILE")]
+        previous: Option<PathBuf>,
     },
 }
 
 pub fn run(action: SiteAction) -> Result<ExitCode, Failure> {
     match action {
-        SiteAction::Init { dir, publisher, site_url, projects, widget } => init(&dir, &publisher, &site_url, &projects, &widget),
+        SiteAction::Init { dir, publisher, site_url, projects, widget, log_key } => init(&dir, &publisher, &site_url, &projects, &widget, log_key.as_deref()),
+        SiteAction::Vkey { dir } => {
+            let config = load_config(&dir)?;
+            let lc = need_log(&dir, &config)?;
+            println!("{}", lc.vkey.vkey());
+            Ok(ExitCode::SUCCESS)
+        }
+        SiteAction::AddWitness { dir, vkey, url } => add_witness(&dir, &vkey, &url),
         SiteAction::AddKey { dir, key, projects } => add_key(&dir, &key, &projects),
         SiteAction::RetireKey { dir, kid, date } => edit_keys(&dir, |set| {
             let when = date.as_deref().map(time::parse).transpose()?.unwrap_or_else(now);
@@ -116,8 +173,9 @@ pub fn run(action: SiteAction) -> Result<ExitCode, Failure> {
             eprintln!("removed {kid}: every signature it made stops verifying once the site is deployed");
             Ok(())
         }),
-        SiteAction::Publish { dir, key, wheels } => publish(&dir, &key, &wheels),
-        SiteAction::Build { dir, out } => build(&dir, &out),
+        SiteAction::Publish { dir, key, log_key, wheels } => publish(&dir, &key, log_key.as_deref(), &wheels),
+        SiteAction::Cosign { dir } => cosign(&dir),
+        SiteAction::Build { dir, out, previous } => build(&dir, &out, previous.as_deref()),
     }
 }
 
@@ -146,31 +204,139 @@ fn names(projects: &[String]) -> Result<Vec<String>, Failure> {
     Ok(out)
 }
 
-fn init(dir: &Path, publisher: &str, site_url: &str, projects: &[String], widget: &Path) -> Result<ExitCode, Failure> {
+/// `$XDG_CONFIG_HOME/wheelsig/log-keys/<origin, '/' and other unsafe bytes as '_'>.key`
+/// (falling back to `~/.config`).
+fn default_log_key(origin: &str) -> Result<PathBuf, Failure> {
+    let base = match std::env::var_os("XDG_CONFIG_HOME").filter(|p| !p.is_empty()) {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(std::env::var_os("HOME").ok_or("neither XDG_CONFIG_HOME nor HOME is set: pass --log-key FILE")?).join(".config"),
+    };
+    let name: String = origin.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-') { c } else { '_' }).collect();
+    Ok(base.join("wheelsig").join("log-keys").join(format!("{name}.key")))
+}
+
+/// An absolute path with symbolic links resolved as far as the path exists.
+fn resolved(path: &Path) -> Result<PathBuf, Failure> {
+    let abs = std::path::absolute(path).map_err(io_err(path))?;
+    let mut existing = abs.as_path();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => break,
+        }
+    }
+    let mut out = existing.canonicalize().unwrap_or_else(|_| existing.to_path_buf());
+    out.extend(rest.iter().rev());
+    Ok(out)
+}
+
+/// Create a file that must not exist yet, mode 0600, with `text`.
+fn write_secret(path: &Path, text: &str) -> Result<(), Failure> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => {
+            Failure(format!("{} exists: is it the key of another log? Pass --log-key with a new file (a log key is never overwritten)", path.display()))
+        }
+        _ => Failure(format!("{}: {e}", path.display())),
+    })?;
+    f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).map_err(io_err(path))
+}
+
+fn init(dir: &Path, publisher: &str, site_url: &str, projects: &[String], widget: &Path, log_key: Option<&Path>) -> Result<ExitCode, Failure> {
     if dir.exists() && std::fs::read_dir(dir).map_err(io_err(dir))?.next().is_some() {
         return Err(Failure(format!("{} exists and is not empty", dir.display())));
     }
     let config = serde_json::json!({"publisher": publisher, "site_url": site_url, "projects": names(projects)?});
-    let config = Config::parse(config.to_string().as_bytes()).map_err(|e| format!("site.json: {e}"))?;
+    let mut config = Config::parse(config.to_string().as_bytes()).map_err(|e| format!("site.json: {e}"))?;
     for rel in WIDGET {
         if !widget.join(rel).is_file() {
             return Err(Failure(format!("{}: no {rel}; pass --widget the www/ directory after the wasm build (npm start or npm test builds www/pkg)", widget.display())));
         }
     }
-    write(&dir.join("site.json"), config.to_json().as_bytes())?;
-    write(&dir.join("keys.json"), KeySet::default().to_json().as_bytes())?;
-    for (rel, text) in TEMPLATE {
-        write(&dir.join(rel), text.as_bytes())?;
+    // The release log: its own Ed25519 note key, named after the origin, kept off the site.
+    let origin = config.log_origin();
+    let signer = NoteSigner::generate(&origin, KeyKind::Ed25519).map_err(|e| format!("the log origin {origin}: {e}"))?;
+    let key_path = match log_key {
+        Some(p) => p.to_path_buf(),
+        None => default_log_key(&origin)?,
+    };
+    if resolved(&key_path)?.starts_with(resolved(dir)?) {
+        return Err(Failure(format!("--log-key {}: the log's private key must not be inside the site directory (it is published)", key_path.display())));
     }
-    for rel in WIDGET {
-        let to = dir.join("wheelsig").join(rel);
-        if let Some(parent) = to.parent() {
-            std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+    if std::fs::symlink_metadata(&key_path).is_ok() {
+        return Err(Failure(format!("{} exists: is it the key of another log? Pass --log-key with a new file (a log key is never overwritten)", key_path.display())));
+    }
+    config.log = Some(LogConfig { origin: origin.clone(), vkey: signer.verifier().clone() });
+    let config = Config::parse(config.to_json().as_bytes()).map_err(|e| format!("site.json: {e}"))?;
+    write_secret(&key_path, &format!("{}\n", signer.to_private()))?;
+    let written = (|| {
+        write(&dir.join("site.json"), config.to_json().as_bytes())?;
+        write(&dir.join("keys.json"), KeySet::default().to_json().as_bytes())?;
+        for (rel, text) in TEMPLATE {
+            write(&dir.join(rel), text.as_bytes())?;
         }
-        std::fs::copy(widget.join(rel), &to).map_err(io_err(&to))?;
+        for rel in WIDGET {
+            let to = dir.join("wheelsig").join(rel);
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+            }
+            std::fs::copy(widget.join(rel), &to).map_err(io_err(&to))?;
+        }
+        write(&dir.join("log").join("vkey"), format!("{}\n", signer.verifier().vkey()).as_bytes())?;
+        write(&dir.join("log").join("checkpoint"), signed_checkpoint(&Log::new(), &signer)?.as_bytes())
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&key_path); // unused: the site was not created
+        return Err(e);
     }
     eprintln!("created {} for {} (key URL {})", dir.display(), config.publisher, config.key_url());
+    eprintln!("release log {origin}: private key written to {} (mode 0600): keep it secret, back it up; publishing needs it", key_path.display());
     eprintln!("next: wheelsig keygen --out ~/wheelsig-key.jwk && wheelsig site add-key {} --key ~/wheelsig-key.jwk", dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The checkpoint of `log`, signed with the log's key (no cosignatures).
+fn signed_checkpoint(log: &Log, signer: &NoteSigner) -> Result<String, Failure> {
+    let text = log.checkpoint(signer.verifier().name()).text();
+    Ok(format!("{text}\n{}", signer.sign(&text)?))
+}
+
+fn need_log<'a>(dir: &Path, config: &'a Config) -> Result<&'a LogConfig, Failure> {
+    config.log.as_ref().ok_or_else(|| Failure(format!("{}: site.json has no `log` (sites made by `wheelsig site init` have one)", dir.display())))
+}
+
+fn save_config(dir: &Path, config: &Config) -> Result<(), Failure> {
+    // Through the parser, so that site.json is never written in a form the build refuses.
+    let text = config.to_json();
+    Config::parse(text.as_bytes()).map_err(|e| format!("site.json: {e}"))?;
+    let path = dir.join("site.json");
+    replace_file(&path, |w| w.write_all(text.as_bytes()).map_err(Failure::from))
+}
+
+fn add_witness(dir: &Path, vkey: &str, url: &str) -> Result<ExitCode, Failure> {
+    let mut config = load_config(dir)?;
+    need_log(dir, &config)?;
+    let key = NoteVerifier::parse(vkey).map_err(|e| format!("--vkey: {e}"))?;
+    if key.kind() != KeyKind::Cosignature {
+        return Err(Failure("--vkey: a log's note key, not a witness's cosignature/v1 key (from `wheelsig witness keygen`)".into()));
+    }
+    site::check_url("--url", url)?;
+    if let Some(w) = config.witnesses.iter().find(|w| w.name() == key.name() || w.vkey.public_key() == key.public_key()) {
+        return Err(Failure(format!("site.json already lists witness {} ({})", w.name(), w.vkey.vkey())));
+    }
+    config.witnesses.push(WitnessConfig { vkey: key.clone(), url: url.to_string() });
+    save_config(dir, &config)?;
+    eprintln!("added witness {} at {url}: `wheelsig site cosign {}` submits checkpoints to it", key.name(), dir.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -213,7 +379,81 @@ fn add_key(dir: &Path, key: &Path, projects: &[String]) -> Result<ExitCode, Fail
     })
 }
 
-fn publish(dir: &Path, key: &Path, wheels: &[PathBuf]) -> Result<ExitCode, Failure> {
+/// The log as it is on disk: its signed checkpoint verified with the site's log key, and the
+/// tree rebuilt from the entry bundles with that checkpoint's root.
+struct OnDisk {
+    log: Log,
+    checkpoint: Checkpoint,
+    /// The checkpoint file's bytes.
+    bytes: Vec<u8>,
+}
+
+fn load_log(dir: &Path, lc: &LogConfig) -> Result<OnDisk, Failure> {
+    let root = dir.join("log");
+    let bad = |m: String| Failure(format!("{}: {m} (`wheelsig site build` lists what is wrong)", root.display()));
+    let path = root.join("checkpoint");
+    let bytes = read_limited(&path, wheelsig::log::note::MAX_NOTE_BYTES as u64, "log/checkpoint")?;
+    let note = Note::parse(&bytes).map_err(|e| bad(format!("checkpoint: {e}")))?;
+    if !matches!(note.verify_by(&lc.vkey), Ok(Some(_))) {
+        return Err(bad(format!("checkpoint: not validly signed by the log key {}", lc.vkey.vkey())));
+    }
+    let checkpoint = Checkpoint::parse(note.text()).map_err(|e| bad(format!("checkpoint: {e}")))?;
+    if checkpoint.origin != lc.origin {
+        return Err(bad(format!("checkpoint: origin {}, not {}", checkpoint.origin, lc.origin)));
+    }
+    let mut read_err = None;
+    let log = Log::from_bundles(checkpoint.size, &mut |p| {
+        let f = root.join(p);
+        std::fs::symlink_metadata(&f).ok().filter(|m| m.is_file())?;
+        read_limited(&f, MAX_LOG_FILE, "an entry bundle").map_err(|Failure(e)| read_err = Some(e)).ok()
+    })
+    .map_err(|e| read_err.take().map_or_else(|| bad(e.to_string()), Failure))?;
+    if log.checkpoint(&lc.origin).root != checkpoint.root {
+        return Err(bad("the entry bundles do not hash to the checkpoint's root".into()));
+    }
+    Ok(OnDisk { log, checkpoint, bytes })
+}
+
+/// The log's entries by wheel file name (an unparsable entry is the build's to report).
+fn logged(log: &Log) -> BTreeMap<String, (u64, ReleaseLeaf)> {
+    let mut out = BTreeMap::new();
+    for (i, e) in log.entries().iter().enumerate() {
+        if let Ok(leaf) = ReleaseLeaf::parse(e) {
+            out.entry(leaf.file.clone()).or_insert((i as u64, leaf));
+        }
+    }
+    out
+}
+
+fn sha256_file(path: &Path) -> Result<String, Failure> {
+    let mut f = File::open(path).map_err(io_err(path))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf).map_err(io_err(path))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex(&h.finalize()))
+}
+
+fn load_log_key(path: Option<&Path>, lc: &LogConfig) -> Result<NoteSigner, Failure> {
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => default_log_key(&lc.origin)?,
+    };
+    let bytes = read_limited(&path, 4096, "a log key").map_err(|Failure(e)| Failure(format!("{e} (the release log's private key: pass --log-key FILE)")))?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| format!("{}: not a private note key", path.display()))?;
+    let signer = NoteSigner::from_private(text).map_err(|e| format!("{}: {e}", path.display()))?;
+    if signer.verifier() != &lc.vkey {
+        return Err(Failure(format!("{}: the key of {}, not this site's log key {}", path.display(), signer.verifier().vkey(), lc.vkey.vkey())));
+    }
+    Ok(signer)
+}
+
+fn publish(dir: &Path, key: &Path, log_key: Option<&Path>, wheels: &[PathBuf]) -> Result<ExitCode, Failure> {
     let config = load_config(dir)?;
     let set = load_keys(dir)?;
     let key = PrivateKey::from_jwk_text(&read_limited(key, 64 * 1024, "key file")?).map_err(|e| format!("{}: {e}", key.display()))?;
@@ -225,22 +465,214 @@ fn publish(dir: &Path, key: &Path, wheels: &[PathBuf]) -> Result<ExitCode, Failu
     if let Some(exp) = listed.exp {
         return Err(Failure(format!("key {} was retired on {}: sign with an active key", key.public().kid(), time::format(exp))));
     }
+    // With a log: its key and its current state first, so nothing is written on a mismatch.
+    let mut log = match &config.log {
+        Some(lc) => Some((lc, load_log_key(log_key, lc)?, load_log(dir, lc)?)),
+        None => None,
+    };
+    let before = log.as_ref().map(|(_, _, d)| d.log.size());
+    let mut known = log.as_ref().map(|(_, _, d)| logged(&d.log)).unwrap_or_default();
     let key_url = config.key_url();
+    let mut pending: Vec<(PathBuf, PathBuf, String)> = Vec::new();
     for path in wheels {
         let name = file_name(path)?;
-        let project = parse_wheel_filename(&name).map_err(|e| format!("{}: {e}", path.display()))?.project;
+        let parsed = parse_wheel_filename(&name).map_err(|e| format!("{}: {e}", path.display()))?;
+        let project = parsed.project;
         if !config.projects.contains(&project) {
             return Err(Failure(format!("{}: {project} is not one of site.json's projects", path.display())));
         }
         if !listed.covers(&project) {
             return Err(Failure(format!("{}: keys.json does not list key {} for {project}", path.display(), key.public().kid())));
         }
-        let file = File::open(path).map_err(io_err(path))?;
-        let doc = sign::verify_and_sign_detached(&file, &name, &key, now(), Some(&key_url)).map_err(|e| format!("{}: {e}", path.display()))?;
         let out = dir.join("releases").join(&project).join(format!("{name}.jws"));
-        write(&out, doc.as_bytes())?;
+        if let Some((_, _, disk)) = &mut log {
+            let sha256 = sha256_file(path)?;
+            if let Some((i, leaf)) = known.get(&name) {
+                if leaf.sha256 != sha256 {
+                    return Err(Failure(format!(
+                        "{}: {name} is already in the release log (entry {i}) with sha256 {}, and this file's is {sha256}: a logged release cannot be changed (publish it under a new version)",
+                        path.display(),
+                        leaf.sha256
+                    )));
+                }
+                let on_disk = pending.iter().find(|(_, o, _)| o == &out).map(|(_, _, d)| d.as_bytes().to_vec()).or_else(|| std::fs::read(&out).ok());
+                if on_disk.map(|b| hex(&Sha256::digest(&b))) != Some(leaf.jws_sha256.clone()) {
+                    return Err(Failure(format!(
+                        "{}: {name} is already in the release log (entry {i}), but {} is missing or not the logged signature: a logged release cannot be signed again",
+                        path.display(),
+                        out.display()
+                    )));
+                }
+                eprintln!("{}: already published and logged (entry {i}): unchanged", path.display());
+                continue;
+            }
+            let file = File::open(path).map_err(io_err(path))?;
+            let doc = sign::verify_and_sign_detached(&file, &name, &key, now(), Some(&key_url)).map_err(|e| format!("{}: {e}", path.display()))?;
+            let signed_sha = jws::parse(doc.as_bytes(), &None).ok().and_then(|p| p.payload().file_sha256.clone());
+            if signed_sha.as_deref() != Some(sha256.as_str()) {
+                return Err(Failure(format!("{}: the file changed while it was signed", path.display())));
+            }
+            let leaf = ReleaseLeaf { project: project.clone(), version: parsed.version, file: name.clone(), sha256, jws_sha256: hex(&Sha256::digest(doc.as_bytes())), kid: key.public().kid() };
+            let index = disk.log.append(leaf.encode()).map_err(|e| format!("{}: {e}", path.display()))?;
+            known.insert(name, (index, leaf));
+            pending.push((path.clone(), out, doc));
+        } else {
+            let file = File::open(path).map_err(io_err(path))?;
+            let doc = sign::verify_and_sign_detached(&file, &name, &key, now(), Some(&key_url)).map_err(|e| format!("{}: {e}", path.display()))?;
+            pending.push((path.clone(), out, doc));
+        }
+    }
+    for (path, out, doc) in &pending {
+        write(out, doc.as_bytes())?;
         eprintln!("published {} -> {}", path.display(), out.display());
     }
+    if let Some((lc, signer, disk)) = &log {
+        if Some(disk.log.size()) != before {
+            write_log_files(dir, &disk.log)?;
+            let cp = signed_checkpoint(&disk.log, signer)?;
+            let path = dir.join("log").join("checkpoint");
+            replace_file(&path, |w| w.write_all(cp.as_bytes()).map_err(Failure::from))?;
+            eprintln!("logged {} release{} in {} (now {} entries): run `wheelsig site cosign {}` to have the witnesses cosign it", pending.len(), if pending.len() == 1 { "" } else { "s" }, lc.origin, disk.log.size(), dir.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Largest file read under log/ (a full entry bundle of maximum-size entries).
+const MAX_LOG_FILE: u64 = 256 * (2 + wheelsig::log::tiles::MAX_ENTRY as u64);
+/// Most files read under log/ (partial tiles of earlier sizes stay, as C2SP asks).
+const MAX_LOG_FILES: usize = 1_000_000;
+
+/// Write the log's tiles and bundles for its current size; files already there with the same
+/// bytes are left alone, and partial tiles of earlier sizes stay (clients may still fetch them).
+fn write_log_files(dir: &Path, log: &Log) -> Result<(), Failure> {
+    for (rel, bytes) in log.files() {
+        let path = dir.join("log").join(&rel);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) && std::fs::read(&path).is_ok_and(|b| b == bytes) {
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+        }
+        replace_file(&path, |w| w.write_all(&bytes).map_err(Failure::from))?;
+    }
+    Ok(())
+}
+
+/// `log/witnessed.json`: per witness (by vkey), the checkpoint size it last cosigned.
+const WITNESSED: &str = "witnessed.json";
+
+fn load_witnessed(dir: &Path) -> Result<BTreeMap<String, u64>, Failure> {
+    let path = dir.join("log").join(WITNESSED);
+    if !path.exists() {
+        return Ok(BTreeMap::new());
+    }
+    let bytes = read_limited(&path, 1 << 20, WITNESSED)?;
+    serde_json::from_slice(&bytes).map_err(|e| Failure(format!("{}: {e} (expected {{\"<witness vkey>\": <size>}}; delete it to start over: the witnesses say their sizes)", path.display())))
+}
+
+/// What one witness did with the checkpoint.
+enum Outcome {
+    /// Its verified cosignature lines, and the size it now holds.
+    Cosigned(String, u64),
+    /// Why not.
+    Refused(String),
+}
+
+fn submit(w: &WitnessConfig, disk: &OnDisk, note_text: &str, old: u64) -> Result<fetch::Posted, String> {
+    let url = url::Url::parse(&format!("{}/add-checkpoint", w.url.trim_end_matches('/'))).map_err(|e| format!("{}: {e}", w.url))?;
+    let mut body = format!("old {old}\n");
+    for h in disk.log.consistency(old) {
+        body.push_str(&STANDARD.encode(h));
+        body.push('\n');
+    }
+    body.push('\n');
+    body.push_str(note_text);
+    fetch::post(&url, "text/plain; charset=utf-8", body.as_bytes(), 64 * 1024)
+}
+
+fn ask_witness(w: &WitnessConfig, disk: &OnDisk, note_text: &str, mut old: u64) -> Outcome {
+    let who = format!("witness {} ({})", w.name(), w.url);
+    let size = disk.checkpoint.size;
+    for attempt in 0..2 {
+        let resp = match submit(w, disk, note_text, old) {
+            Ok(r) => r,
+            Err(e) => return Outcome::Refused(format!("{who} could not be reached: {e}")),
+        };
+        let body = String::from_utf8_lossy(&resp.body);
+        let shown: String = body.trim().chars().take(300).collect();
+        match resp.status {
+            200 => {
+                // Keep only this witness's lines, and only if they verify with its key.
+                let prefix = format!("\u{2014} {} ", w.name());
+                let lines: String = body.lines().filter(|l| l.starts_with(&prefix)).map(|l| format!("{l}\n")).collect();
+                let check = Note::parse(note_text.as_bytes()).and_then(|mut n| n.add_signatures(&lines).map(|()| n));
+                return match check.map(|n| n.verify_by(&w.vkey)) {
+                    Ok(Ok(Some(v))) if v.timestamp.is_some() => Outcome::Cosigned(lines, size),
+                    Ok(Err(e)) => Outcome::Refused(format!("{who} answered 200 with a cosignature that does not verify with its key: {e}")),
+                    _ => Outcome::Refused(format!("{who} answered 200 without a cosignature by its key {}: {shown:?}", w.vkey.vkey())),
+                };
+            }
+            409 if attempt == 0 => match body.trim_end_matches('\n').parse::<u64>() {
+                Ok(n) if n != old && n <= size => old = n,
+                _ => return Outcome::Refused(format!("{who} answered 409 (it holds a checkpoint of size {shown:?}, not {old}; this log has {size} entries)")),
+            },
+            status => return Outcome::Refused(format!("{who} answered {status}: {shown:?}")),
+        }
+    }
+    Outcome::Refused(format!("{who} answered 409 twice"))
+}
+
+fn cosign(dir: &Path) -> Result<ExitCode, Failure> {
+    let config = load_config(dir)?;
+    let lc = need_log(dir, &config)?;
+    if config.witnesses.is_empty() {
+        return Err(Failure(format!("{}: site.json lists no witnesses: add one with `wheelsig site add-witness`", dir.display())));
+    }
+    let disk = load_log(dir, lc)?;
+    let mut state = load_witnessed(dir)?;
+    // Submit the checkpoint with the log's own signature only (earlier cosignatures dropped).
+    let text = String::from_utf8_lossy(&disk.bytes).into_owned();
+    let split = text.rfind("\n\n").map_or(text.len(), |i| i + 2);
+    let own = format!("\u{2014} {} ", lc.origin);
+    let note_text: String = format!("{}{}", &text[..split], text[split..].lines().filter(|l| l.starts_with(&own)).map(|l| format!("{l}\n")).collect::<String>());
+    let mut note = Note::parse(note_text.as_bytes()).map_err(|e| format!("log/checkpoint: {e}"))?;
+    let mut failures = Vec::new();
+    for w in &config.witnesses {
+        let old = state.get(&w.vkey.vkey()).copied().unwrap_or(0);
+        match ask_witness(w, &disk, &note_text, old) {
+            Outcome::Cosigned(lines, size) => {
+                note.add_signatures(&lines).map_err(|e| format!("witness {}: {e}", w.name()))?;
+                state.insert(w.vkey.vkey(), size);
+                eprintln!("witness {} cosigned {} at size {size}", w.name(), lc.origin);
+            }
+            Outcome::Refused(why) => failures.push(why),
+        }
+    }
+    if !failures.is_empty() {
+        for f in &failures {
+            eprintln!("wheelsig: {}", escape(f));
+        }
+        eprintln!("wheelsig: not cosigned by every witness: nothing was written (run `wheelsig site cosign` again once they accept)");
+        return Ok(ExitCode::from(1));
+    }
+    // A proof beside each logged release's signature that has none (earlier proofs stay:
+    // their checkpoints date those releases, and are prefixes of this tree).
+    let mut proofs = 0;
+    for (file, (index, leaf)) in logged(&disk.log) {
+        let release = dir.join("releases").join(&leaf.project);
+        let path = release.join(format!("{file}{}", site::PROOF_SUFFIX));
+        if !release.join(format!("{file}.jws")).is_file() || std::fs::symlink_metadata(&path).is_ok() {
+            continue;
+        }
+        let proof = TlogProof { extra: None, index, path: disk.log.inclusion(index), note: note.clone(), checkpoint: disk.checkpoint.clone() };
+        replace_file(&path, |w| w.write_all(proof.to_text().as_bytes()).map_err(Failure::from))?;
+        proofs += 1;
+    }
+    let state_json = serde_json::to_string_pretty(&state)? + "\n";
+    replace_file(&dir.join("log").join(WITNESSED), |w| w.write_all(state_json.as_bytes()).map_err(Failure::from))?;
+    replace_file(&dir.join("log").join("checkpoint"), |w| w.write_all(note.to_text().as_bytes()).map_err(Failure::from))?;
+    eprintln!("cosigned by {} witness{}: wrote log/checkpoint and {proofs} new .tlog-proof file{}", config.witnesses.len(), if config.witnesses.len() == 1 { "" } else { "es" }, if proofs == 1 { "" } else { "s" });
     Ok(ExitCode::SUCCESS)
 }
 
@@ -282,11 +714,54 @@ fn read_releases(dir: &Path) -> Result<Vec<SourceFile>, Failure> {
     Ok(out)
 }
 
-fn build(dir: &Path, out: &Path) -> Result<ExitCode, Failure> {
+/// Every file under log/ but witnessed.json (the publisher's own record), sorted by path.
+fn read_log(dir: &Path) -> Result<Vec<SourceFile>, Failure> {
+    fn walk(root: &Path, rel: &str, out: &mut Vec<SourceFile>) -> Result<(), Failure> {
+        let here = root.join(rel);
+        let mut entries: Vec<_> = std::fs::read_dir(&here).map_err(io_err(&here))?.collect::<Result<_, _>>().map_err(io_err(&here))?;
+        entries.sort_by_key(std::fs::DirEntry::file_name);
+        for e in entries {
+            let name = e.file_name().to_str().map(str::to_string).ok_or_else(|| format!("{}: file name is not UTF-8", e.path().display()))?;
+            let sub = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+            let kind = e.file_type().map_err(io_err(&e.path()))?;
+            if kind.is_symlink() {
+                return Err(Failure(format!("{}: a symbolic link; log/ may hold only folders and files", e.path().display())));
+            } else if kind.is_dir() {
+                walk(root, &sub, out)?;
+            } else if kind.is_file() {
+                if sub == WITNESSED {
+                    continue;
+                }
+                if out.len() >= MAX_LOG_FILES {
+                    return Err(Failure(format!("{}: more than {MAX_LOG_FILES} files", root.display())));
+                }
+                out.push(SourceFile { path: format!("log/{sub}"), bytes: read_limited(&e.path(), MAX_LOG_FILE, "a log file")? });
+            } else {
+                return Err(Failure(format!("{}: not a regular file", e.path().display())));
+            }
+        }
+        Ok(())
+    }
+    let root = dir.join("log");
+    let mut out = Vec::new();
+    match std::fs::symlink_metadata(&root) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(Failure(format!("{}: {e}", root.display()))),
+        Ok(m) if !m.is_dir() => return Err(Failure(format!("{}: not a folder (a link?)", root.display()))),
+        Ok(_) => {}
+    }
+    walk(&root, "", &mut out)?;
+    Ok(out)
+}
+
+fn build(dir: &Path, out: &Path, previous: Option<&Path>) -> Result<ExitCode, Failure> {
     let config = read_limited(&dir.join("site.json"), site::MAX_CONFIG_BYTES as u64, "site.json")?;
     let keys = read_limited(&dir.join("keys.json"), wheelsig::limits::MAX_KEY_SET_BYTES as u64, "keys.json")?;
     let releases = read_releases(dir)?;
-    let built = match site::build(&config, &keys, &releases, env!("CARGO_PKG_VERSION")) {
+    let log = read_log(dir)?;
+    let previous = previous.map(|p| read_limited(p, wheelsig::log::note::MAX_NOTE_BYTES as u64, "--previous checkpoint")).transpose()?;
+    let built = match site::build_with_log(&config, &keys, &releases, &log, previous.as_deref(), env!("CARGO_PKG_VERSION")) {
+
         Ok(s) => s,
         Err(problems) => {
             for p in &problems {
@@ -301,7 +776,7 @@ fn build(dir: &Path, out: &Path) -> Result<ExitCode, Failure> {
     }
     write(&out.join("keys.json"), &keys)?;
     write(&out.join(".nojekyll"), b"")?;
-    for r in &releases {
+    for r in releases.iter().chain(&log) {
         write(&out.join(&r.path), &r.bytes)?;
     }
     let widget = dir.join("wheelsig");
@@ -322,13 +797,14 @@ fn build(dir: &Path, out: &Path) -> Result<ExitCode, Failure> {
         eprintln!("wheelsig: warning: {} lacks {}: the page's checker will not load", widget.display(), missing.join(", "));
     }
     eprintln!(
-        "built {} -> {}: {} key{}, {} release{}",
+        "built {} -> {}: {} key{}, {} release{}{}",
         dir.display(),
         out.display(),
         built.keys.keys.len(),
         if built.keys.keys.len() == 1 { "" } else { "s" },
         built.releases.len(),
-        if built.releases.len() == 1 { "" } else { "s" }
+        if built.releases.len() == 1 { "" } else { "s" },
+        built.log.as_ref().map(|l| format!(", log of {} entr{}", l.size, if l.size == 1 { "y" } else { "ies" })).unwrap_or_default()
     );
     Ok(ExitCode::SUCCESS)
 }
