@@ -8,6 +8,8 @@ export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 say() { printf '[setup] %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_updated=
+apt_update() { if [ -z "$apt_updated" ]; then as_root apt-get update -qq; apt_updated=1; fi; }
 
 # Rust target for the browser build.
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
@@ -35,8 +37,16 @@ fi
 # Debian's Chromium and its driver, for wasm-bindgen browser tests and Playwright.
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   say "installing chromium and chromium-driver (apt)"
-  as_root apt-get update -qq
+  apt_update
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+# Go and Debian's golang.org/x/mod (sumdb/note, sumdb/tlog): the reference the transparency-log
+# core is checked against (tests/interop/test_go_sumdb.py, built offline in GOPATH mode).
+if ! command -v go >/dev/null || [ ! -d /usr/share/gocode/src/golang.org/x/mod/sumdb ]; then
+  say "installing golang-go and golang-golang-x-mod-dev (apt)"
+  apt_update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends golang-go golang-golang-x-mod-dev >/dev/null
 fi
 
 # npm packages (playwright-core, binaryen for wasm-opt, sirv for static serving).
