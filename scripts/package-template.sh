@@ -11,6 +11,6 @@ if [ ! -f www/pkg/wheelsig_bg.wasm ]; then
 fi
 rm -rf "$out" && mkdir -p "$out/wheelsig/pkg"
 cp -r static-site-template/. "$out/"
-cp www/wheel-verify.js www/worker.js www/worker-client.js www/first-use.js www/escape.js "$out/wheelsig/"
+cp www/wheel-verify.js www/worker.js www/worker-client.js www/first-use.js www/log-memory.js www/escape.js "$out/wheelsig/"
 cp www/pkg/wheelsig.js www/pkg/wheelsig_bg.wasm "$out/wheelsig/pkg/"
 echo "template ready in $out: push it as a repository and mark it a template on GitHub"

@@ -70,15 +70,7 @@ if [ "$(cat demo/.stamp 2>/dev/null)" != "$stamp" ]; then
   # Both witnesses cosign the log's checkpoint; the proofs land next to the signatures.
   "$ws" site cosign "$src" 2>/dev/null
   "$ws" site build "$src" --out demo
-  # A witness policy for verifiers: the demo log's key, both witnesses, both required.
-  {
-    echo "# wheelsig demo: trust the demo publisher's log when both local witnesses cosigned it"
-    echo "log $(cat "$src/log/vkey")"
-    echo "witness W1 $(cat "$wdir/w1.vkey") http://127.0.0.1:$w1_port/"
-    echo "witness W2 $(cat "$wdir/w2.vkey") http://127.0.0.1:$w2_port/"
-    echo "group both all W1 W2"
-    echo "quorum both"
-  } > demo/witness-policy.txt
+  # site build wrote demo/witness-policy.txt: the log's key, both witnesses, both required.
   .venv/bin/python - "$base" <<'PY'
 import html, sys
 base = sys.argv[1]
@@ -104,7 +96,7 @@ fi
 cat <<EOM
 
   wheelsig demo
-  Verifier:       $base/?key-url=$base/demo/keys.json
+  Verifier:       $base/?key-url=$base/demo/keys.json&witness-policy=$base/demo/witness-policy.txt
   Key site:       $base/demo/   (the demo publisher's page, made by wheelsig site build)
   Sample wheels:  $base/demo/wheels/   (download one, drop it on the verifier or the key site)
   Witnesses:      http://127.0.0.1:$w1_port/ and http://127.0.0.1:$w2_port/   (C2SP tlog-witness; they cosigned the demo log)

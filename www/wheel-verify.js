@@ -4,7 +4,9 @@
 // use, the signature URLs the wasm names for each wheel (only sites of trust sources that
 // cover its project), and (when asked) PyPI's JSON API. Attributes: key-url, keys-url (a
 // dependency key list: a JWK Set whose keys carry `projects` and optionally `key_url`),
-// project, pypi-check, allow-loopback-in-lists (testing only). Events: `wheel-verified`
+// project, pypi-check, allow-loopback-in-lists (testing only), witness-policy (a C2SP
+// tlog-policy URL: release log proofs are checked against it, and this browser remembers each
+// log's largest checkpoint in IndexedDB to catch a split view), require-logged. Events: `wheel-verified`
 // (detail: the report). Sets a `verdict` attribute (the worst of the last batch) when done.
 // Every check (key URLs included), and every name or key set parsed, goes through the wasm:
 // this file only fetches, displays and remembers. Every string it shows passes through
@@ -13,6 +15,7 @@
 import { VerifierClient } from './worker-client.js';
 import { loadFirstUse, firstUseInput, remember, forget, exportJson, loadKeyUrlChoices, chooseKeyUrl, forgetKeyUrlChoice } from './first-use.js';
 import { escapeControls } from './escape.js';
+import { seenCheckpoint, rememberCheckpoint } from './log-memory.js';
 
 const VERDICTS = {
   trusted: ['Trusted', 'Intact, and signed by a key that a trust source lists for this project.'],
@@ -27,6 +30,18 @@ const TRUST_KIND = { 'key-url': 'key URL', 'key-file': 'key file', pin: 'pin', '
 const FORMAT = { general: 'RFC 7515', flattened: 'RFC 7515 flattened', legacy: 'wheel 0.31 legacy' };
 const MAX_KEY_SET = 1 << 20; // SPEC.md: a JWK Set is at most 1 MiB
 const MAX_SIGNATURE = 1 << 20;
+const MAX_POLICY = 64 << 10; // SPEC.md: a tlog-policy is at most 64 KiB
+const MAX_PROOF = 64 << 10; // and a tlog-proof
+const MAX_BUNDLE = 1 << 20; // one entry bundle, as the CLI fetches it
+const MAX_BUNDLES = 400; // entry bundles fetched to compare two sizes of one log (100,000 releases)
+const MAX_BUNDLE_TOTAL = 64 << 20;
+const CONSISTENCY = {
+  'first-sighting': 'First sighting: this browser had not seen this log before; its checkpoint is remembered.',
+  consistent: 'Consistent with what this browser saw of this log before.',
+  'older-consistent': 'An older, consistent copy of the log (a stale cache).',
+  'split-view': 'SPLIT VIEW: contradicts what this log showed this browser before.',
+  'not-checked': 'Not checked against what this browser saw before (the log\u2019s files could not be read).',
+};
 const MAX_PYPI_JSON = 8 << 20; // one release's JSON; the largest real ones are a few hundred KB
 const MAX_FOLDER_FILES = 10_000; // files read from one dropped folder tree
 const MAX_FOLDER_DEPTH = 16;
@@ -104,13 +119,23 @@ const day = (unix) => new Date(unix * 1000).toISOString().slice(0, 10);
  * (chunked, no length) is never read whole.
  */
 async function boundedText(resp, limit, what) {
+  const bytes = await boundedBytes(resp, limit, what);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new Error(`${what} is not valid UTF-8`);
+  }
+}
+
+/** A response body as bytes, at most `limit` (streamed and counted, like boundedText). */
+async function boundedBytes(resp, limit, what) {
   const tooBig = () => new Error(`${what} is larger than ${fmtBytes(limit)}`);
   const declared = Number(resp.headers.get('content-length'));
   if (declared > limit) {
     resp.body?.cancel().catch(() => {});
     throw tooBig();
   }
-  if (!resp.body) return ''; // no body at all (e.g. 204): an empty text
+  if (!resp.body) return new Uint8Array(0); // no body at all (e.g. 204): empty
   const reader = resp.body.getReader();
   const chunks = [];
   let total = 0;
@@ -130,12 +155,12 @@ async function boundedText(resp, limit, what) {
     bytes.set(c, at);
     at += c.byteLength;
   }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new Error(`${what} is not valid UTF-8`);
-  }
+  return bytes;
 }
+
+/** "A", "A and B", "A, B and C". */
+const andList = (names) => (names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`);
+const isoTime = (unix) => new Date(unix * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
 
 const FETCH = { cache: 'no-store', credentials: 'omit', redirect: 'follow', referrerPolicy: 'no-referrer' };
 
@@ -184,6 +209,10 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .
 .alert { border: 2px solid var(--key-changed); border-radius: 8px; padding: .5rem .75rem; margin: .5rem 0; }
 .alert strong { display: block; color: var(--key-changed); font-size: 1.05rem; }
 .alert dl { margin: .3rem 0; }
+.alert.split { border-color: var(--invalid); }
+.alert.split strong { color: var(--invalid); }
+.log { font-size: .88rem; margin: .4rem 0; }
+.log p { margin: 0 0 .2rem; }
 .actions { display: flex; gap: .5rem; flex-wrap: wrap; margin-top: .4rem; }
 .progress { display: grid; gap: .2rem; font-size: .8rem; color: var(--muted); margin-top: .4rem; }
 progress { width: 100%; height: .6rem; accent-color: var(--focus); }
@@ -298,7 +327,7 @@ class BatchSummary {
 }
 
 export class WheelVerify extends HTMLElement {
-  static observedAttributes = ['key-url', 'keys-url', 'project', 'pypi-check'];
+  static observedAttributes = ['key-url', 'keys-url', 'project', 'pypi-check', 'witness-policy'];
   #client = new VerifierClient();
   // Verifications run on up to this many workers (one wasm instance each); small calls and a
   // single wheel use the first.
@@ -308,6 +337,8 @@ export class WheelVerify extends HTMLElement {
   #chosenSets = new Map(); // key URL chosen on first use -> promise of its key set (one batch)
   #ui = {}; // attribute -> { input, status, list }
   #batchId = 0;
+  #policy = null; // { text: attribute value, promise } for the current witness policy URL
+  #droppedProofs = new WeakMap(); // wheel File -> its dropped .tlog-proof File
 
   constructor() {
     super();
@@ -330,8 +361,10 @@ export class WheelVerify extends HTMLElement {
         ui.status, ui.list);
       this.#ui[attr] = ui;
     }
+    this.policyStatus = h('p', { class: 'status', id: 'witness-policy-status', role: 'status', part: 'witness-policy-status', hidden: true });
+    controls.append(this.policyStatus);
     this.folderInput = h('input', { type: 'file', webkitdirectory: true, class: 'sr-only', tabindex: '-1', 'aria-hidden': 'true', onchange: () => this.#takeFiles([...this.folderInput.files], { fromFolder: true }) });
-    this.fileInput = h('input', { type: 'file', multiple: true, accept: '.whl,.jws', class: 'sr-only', id: 'files', tabindex: '-1', 'aria-hidden': 'true', onchange: () => this.#takeFiles([...this.fileInput.files]) });
+    this.fileInput = h('input', { type: 'file', multiple: true, accept: '.whl,.jws,.tlog-proof', class: 'sr-only', id: 'files', tabindex: '-1', 'aria-hidden': 'true', onchange: () => this.#takeFiles([...this.fileInput.files]) });
     this.drop = h('div', { class: 'drop', part: 'drop-zone', tabindex: '0', role: 'button', 'aria-label': 'Choose wheel files to verify (or drop .whl and .jws files here)', 'aria-describedby': 'privacy', onclick: () => this.fileInput.click() },
       h('strong', {}, 'Drop .whl files here'),
       h('span', {}, 'or click / press Enter to choose files'),
@@ -343,7 +376,7 @@ export class WheelVerify extends HTMLElement {
       h('div', { class: 'row folder' }, h('button', { type: 'button', part: 'folder-button', onclick: () => this.folderInput.click() }, 'Choose a folder of wheels')),
       h('p', { class: 'note', id: 'privacy', part: 'note' },
         'Verification runs on your machine in WebAssembly; nothing about the wheel is uploaded. ',
-        'The only network requests are the key URL and key list, key URLs you chose, signature files on the sites of those that cover each wheel\u2019s project, and, if you ask, PyPI\u2019s public metadata.'),
+        'The only network requests are the key URL and key list, key URLs you chose, signature files (and, with a witness policy, release log proofs and log files) on the sites of those that cover each wheel\u2019s project, and, if you ask, PyPI\u2019s public metadata.'),
       this.live, this.cards, this.trustPanel);
     this.drop.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); this.fileInput.click(); } });
     for (const ev of ['dragenter', 'dragover']) this.drop.addEventListener(ev, (e) => { e.preventDefault(); this.drop.classList.add('over'); });
@@ -363,10 +396,17 @@ export class WheelVerify extends HTMLElement {
       this.#ui[attr].input.value = this.getAttribute(attr) || '';
       if (this.hasAttribute(attr)) this.#keySetOrError(attr);
     }
+    if (this.hasAttribute('witness-policy')) this.#policyOrError();
     this.#renderTrustPanel();
   }
 
   attributeChangedCallback(name, old, value) {
+    if (name === 'witness-policy' && old !== value) {
+      this.#policy = null;
+      this.policyStatus.hidden = !value;
+      if (value && this.isConnected) this.#policyOrError();
+      return;
+    }
     if (!(name in SOURCES) || old === value) return;
     const ui = this.#ui[name];
     ui.input.value = value || '';
@@ -448,6 +488,41 @@ export class WheelVerify extends HTMLElement {
     }
   }
 
+  /** The witness policy (C2SP tlog-policy) at the `witness-policy` URL: { url, text }, null, or { error }. */
+  #policyOrError() {
+    const value = this.getAttribute('witness-policy');
+    if (!value) return Promise.resolve(null);
+    if (this.#policy?.text !== value) this.#policy = { text: value, promise: this.#fetchPolicy(value).catch((err) => ({ error: err.message })) };
+    return this.#policy.promise;
+  }
+
+  async #fetchPolicy(value) {
+    const current = () => this.getAttribute('witness-policy') === value;
+    const status = this.policyStatus;
+    status.hidden = false;
+    status.className = 'status';
+    setText(status, `Fetching the witness policy ${value} \u2026`);
+    try {
+      // Checked like a key URL (https, or http on loopback), again after a redirect.
+      const href = await this.#checkKeyUrl(value, location.href);
+      const resp = await fetch(href, FETCH);
+      if (resp.redirected) await this.#checkKeyUrl(resp.url);
+      if (!resp.ok) throw new Error(`${href}: HTTP ${resp.status}`);
+      const text = await boundedText(resp, MAX_POLICY, href);
+      if (current()) {
+        const required = this.hasAttribute('require-logged') ? ' Every wheel must be logged and witnessed.' : '';
+        setText(status, `Witness policy ${href}: release log proofs are checked against it.${required}`);
+      }
+      return { url: href, text };
+    } catch (err) {
+      if (current()) {
+        status.className = 'status error';
+        setText(status, `Could not use the witness policy: ${err.message}. Release logs are not checked.`);
+      }
+      throw err;
+    }
+  }
+
   /** The key set of a key URL chosen on first use, fetched once per batch: a set or { error }. */
   #chosenKeySet(url) {
     if (!this.#chosenSets.has(url)) this.#chosenSets.set(url, this.#fetchJwks(url).catch((err) => ({ error: err.message })));
@@ -481,9 +556,11 @@ export class WheelVerify extends HTMLElement {
     const wheels = found.slice(0, MAX_BATCH);
     if (found.length > MAX_BATCH) this.cards.prepend(this.#noteCard(`${found.length} wheels`, `Only the first ${MAX_BATCH} are checked; split the folder to check the rest.`));
     const sigs = new Map(files.filter((f) => f.name.endsWith('.jws')).map((f) => [f.name, f]));
-    const others = files.filter((f) => !f.name.endsWith('.whl') && !f.name.endsWith('.jws'));
+    const proofs = new Map(files.filter((f) => f.name.endsWith('.tlog-proof')).map((f) => [f.name, f]));
+    for (const w of wheels) if (proofs.has(`${w.name}.tlog-proof`)) this.#droppedProofs.set(w, proofs.get(`${w.name}.tlog-proof`));
+    const others = files.filter((f) => !f.name.endsWith('.whl') && !f.name.endsWith('.jws') && !f.name.endsWith('.tlog-proof'));
     // A folder holds all sorts of files: count them instead of a card each.
-    if (!fromFolder) for (const f of others) this.cards.prepend(this.#noteCard(f.name, 'Not a wheel (.whl) or signature (.jws): ignored.'));
+    if (!fromFolder) for (const f of others) this.cards.prepend(this.#noteCard(f.name, 'Not a wheel (.whl), signature (.jws) or log proof (.tlog-proof): ignored.'));
     for (const name of sigs.keys()) {
       if (!wheels.some((w) => `${w.name}.jws` === name)) this.cards.prepend(this.#noteCard(name, `A signature for ${name.slice(0, -4)}: drop it together with that wheel.`));
     }
@@ -610,6 +687,39 @@ export class WheelVerify extends HTMLElement {
         }
       }
       input.detached = detached;
+      // The release log: the dropped <wheel>.tlog-proof, else the first found next to a
+      // signature URL (the CLI's order); its key site's log/ is where the entries are.
+      const policy = await this.#policyOrError();
+      let proof = null;
+      let siteLog = null;
+      if (policy?.error && this.hasAttribute('require-logged')) {
+        // Fail closed: the embedder asked for logged releases and the policy is unavailable.
+        throw new Error('the witness policy could not be loaded, and every wheel must be logged (require-logged); nothing was trusted');
+      }
+      if (policy?.error) warnings.push('The witness policy could not be used, so the release log was not checked.');
+      else if (policy) {
+        const droppedProof = this.#droppedProofs.get(file);
+        if (droppedProof) {
+          if (droppedProof.size > MAX_PROOF) warnings.push(`${droppedProof.name} is larger than ${fmtBytes(MAX_PROOF)}: ignored.`);
+          else proof = { name: droppedProof.name, text: await droppedProof.text() };
+        }
+        for (const sigUrl of urls) {
+          if (proof) break;
+          if (!sigUrl.endsWith('.jws')) continue;
+          const proofUrl = `${sigUrl.slice(0, -4)}.tlog-proof`;
+          try {
+            const resp = await fetch(proofUrl, { ...FETCH, signal: abort.signal });
+            if (resp.ok) {
+              proof = { name: proofUrl, text: await boundedText(resp, MAX_PROOF, proofUrl) };
+              siteLog = new URL('../../log/', proofUrl).href;
+            } else if (resp.status !== 404) warnings.push(`Log proof lookup ${proofUrl}: HTTP ${resp.status}.`);
+          } catch (err) {
+            if (abort.signal.aborted) throw { code: 'aborted' };
+            warnings.push(`Log proof lookup ${proofUrl} failed: ${err.message}.`);
+          }
+        }
+        input.log = { policy: policy.text, proof, require: this.hasAttribute('require-logged') };
+      }
       // The signer's key URL hints that could be offered as a first-use choice (checked by the
       // wasm, like any key URL); only when no key URL is configured: see #renderReport.
       const offerable = async (report) => {
@@ -626,8 +736,9 @@ export class WheelVerify extends HTMLElement {
           progressText.textContent = `${fmtBytes(done)} of ${fmtBytes(total)}`;
         },
       });
+      const logState = report.log && proof ? await this.#checkLog(worker, report, proof, siteLog, warnings) : null;
       const offers = await offerable(report);
-      const rendered = this.#renderReport(file, report, warnings, droppedSig, { keySet, keyList, choice, chosen, offers });
+      const rendered = this.#renderReport(file, report, warnings, droppedSig, { keySet, keyList, choice, chosen, offers, logged: input.log ? { proof, logState } : null });
       card.replaceWith(rendered);
       setText(this.live, `${file.name}: ${VERDICTS[report.verdict][0]}. ${report.problems.length ? `${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}.` : ''}`);
       this.dispatchEvent(new CustomEvent('wheel-verified', { detail: report, bubbles: true, composed: true }));
@@ -639,8 +750,92 @@ export class WheelVerify extends HTMLElement {
     }
   }
 
-  #renderReport(file, r, warnings, droppedSig, { keySet, keyList, choice, chosen, offers }) {
-    const [label, explain] = VERDICTS[r.verdict];
+  /**
+   * This browser's memory of the log (log-memory.js), compared by the wasm (log_compare): the
+   * remembered checkpoint and this one, and, when their sizes differ, the log's entry bundles
+   * from the key site to rebuild the smaller tree. Sets `report.log.consistency`; a split view
+   * becomes a `split-view` problem and the verdict `untrusted`, as in the CLI. Returns
+   * { consistency, seen, current } (the two notes, for evidence).
+   */
+  async #checkLog(worker, report, proof, siteLog, warnings) {
+    const log = report.log;
+    try {
+      const current = await worker.call('proof_checkpoint', proof.text);
+      const seen = await seenCheckpoint(log.origin);
+      const bundles = {};
+      const larger = Math.max(seen?.size ?? 0, log.tree_size);
+      if (seen && seen.size !== log.tree_size && siteLog) await this.#fetchBundles(siteLog, larger, bundles).catch((err) => warnings.push(`The release log\u2019s entries could not be read: ${err.message}.`));
+      const consistency = await worker.call('log_compare', { seen: seen?.note ?? null, current, bundles });
+      log.consistency = consistency;
+      if ((consistency === 'first-sighting' || consistency === 'consistent') && (!seen || log.tree_size > seen.size)) {
+        await rememberCheckpoint(log.origin, current, log.tree_size);
+      }
+      if (consistency === 'split-view') {
+        if (report.verdict !== 'invalid') report.verdict = 'untrusted';
+        report.problems.push({ code: 'split-view', path: null, message: `SPLIT VIEW: the log ${log.origin} showed this browser a different history before` });
+      }
+      return { consistency, seen: seen?.note ?? null, current };
+    } catch (err) {
+      warnings.push(`The release log was not compared with what this browser saw before: ${asError(err).message}.`);
+      return null;
+    }
+  }
+
+  /** The entry bundles of a log of `size` entries under `siteLog` (C2SP tlog-tiles paths), bounded. */
+  async #fetchBundles(siteLog, size, into) {
+    const count = Math.ceil(size / 256);
+    if (count > MAX_BUNDLES) throw new Error(`${count} entry bundles is more than ${MAX_BUNDLES}`);
+    let total = 0;
+    for (let n = 0; n < count; n++) {
+      const width = Math.min(256, size - n * 256);
+      const path = `tile/entries/${String(n).padStart(3, '0')}${width < 256 ? `.p/${width}` : ''}`;
+      const url = new URL(path, siteLog).href;
+      const resp = await fetch(url, FETCH);
+      if (!resp.ok) throw new Error(`${url}: HTTP ${resp.status}`);
+      const bytes = await boundedBytes(resp, MAX_BUNDLE, url);
+      total += bytes.byteLength;
+      if (total > MAX_BUNDLE_TOTAL) throw new Error(`the entry bundles are larger than ${fmtBytes(MAX_BUNDLE_TOTAL)}`);
+      into[path] = bytes;
+    }
+  }
+
+  /** The release log part of a card: what is logged, the quorum, the consistency, a split-view banner. */
+  #logSection(file, r, { proof, logState }) {
+    const out = [];
+    const log = r.log;
+    if (!log) {
+      const why = proof ? 'the log proof was not accepted (see the problems)' : 'no release log proof was found';
+      out.push(h('div', { class: 'log', part: 'log', 'data-logged': 'no' }, h('p', {}, `Not logged: ${why}.`)));
+      return out;
+    }
+    if (log.consistency === 'split-view') {
+      const evidence = () => {
+        const text = `# wheelsig: split view of the log ${log.origin}\n# the checkpoint remembered in this browser\n${logState?.seen ?? ''}\n# the checkpoint seen now, with ${r.file}\n${logState?.current ?? ''}`;
+        const a = h('a', { href: URL.createObjectURL(new Blob([text], { type: 'text/plain' })), download: 'wheelsig-split-view-evidence.txt' });
+        a.click();
+        setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+      };
+      out.push(h('div', { class: 'alert split', role: 'alert', part: 'split-view' },
+        h('strong', {}, `SPLIT VIEW: the log ${log.origin} showed this browser a different history before`),
+        h('p', {}, 'The publisher\u2019s log signed two histories that cannot both be true: someone may be showing you a release others do not see. Do not install it; keep the evidence and report it to the publisher and the witnesses.'),
+        h('button', { type: 'button', part: 'export-evidence', onclick: evidence }, 'Export evidence')));
+    }
+    const names = log.cosignatures.map((c) => c.name);
+    const time = log.witnessed ?? (log.cosignatures.length ? Math.max(...log.cosignatures.map((c) => c.time)) : null);
+    const seenBy = names.length ? `, seen by witness${names.length === 1 ? '' : 'es'} ${andList(names)}${time ? ` at ${isoTime(time)}` : ''}` : ', not cosigned by any witness the policy lists';
+    const required = this.hasAttribute('require-logged') ? ' (required)' : '';
+    out.push(h('div', { class: 'log', part: 'log', 'data-logged': 'yes', 'data-consistency': log.consistency },
+      h('p', { part: 'log-line' }, `Logged: release #${log.index} of ${log.origin}${seenBy}`),
+      h('dl', { class: 'meta' },
+        h('dt', {}, 'Witness quorum'), h('dd', { part: 'log-quorum', 'data-quorum': log.quorum ? 'met' : 'not-met' }, log.quorum ? `met${log.witnessed ? ` at ${isoTime(log.witnessed)}` : ''}${required}` : `not met${required}`),
+        h('dt', {}, 'Log history'), h('dd', { part: 'log-consistency' }, CONSISTENCY[log.consistency] || log.consistency))));
+    if (log.consistency === 'older-consistent') out.push(h('p', { class: 'note', part: 'log-stale' }, 'This is an older, consistent copy of the log (a stale cache): newer releases may exist.'));
+    return out;
+  }
+
+  #renderReport(file, r, warnings, droppedSig, { keySet, keyList, choice, chosen, offers, logged }) {
+    const [label, verdictText] = VERDICTS[r.verdict];
+    const explain = r.log?.consistency === 'split-view' ? 'The release log showed this browser a different history before (below): do not install this wheel.' : verdictText;
     const card = h('article', { class: `card verdict-${r.verdict}`, part: `card card-${r.verdict}`, 'data-verdict': r.verdict },
       h('header', {}, h('span', { class: 'badge', part: 'verdict' }, label), h('span', { class: 'file' }, file.name)),
       h('p', { class: 'explain' }, explain));
@@ -681,6 +876,7 @@ export class WheelVerify extends HTMLElement {
     }
     if (r.sha256) row('SHA-256', h('code', {}, r.sha256));
     card.append(meta);
+    if (logged) card.append(...this.#logSection(file, r, logged));
     if (r.verdict === 'key-changed') card.append(this.#keyChangedAlert(file, r, droppedSig, card));
     if (r.problems.length) {
       card.append(h('ul', { class: 'problems', part: 'problems', 'aria-label': 'Problems' },

@@ -4,7 +4,7 @@
 import init, * as wasm from './pkg/wheelsig.js';
 
 const ready = init();
-const CALLS = new Set(['parse_key_set', 'parse_wheel_filename', 'normalize_project', 'version', 'generate_key', 'read_private_key', 'signature_urls', 'check_key_url']);
+const CALLS = new Set(['parse_key_set', 'parse_wheel_filename', 'normalize_project', 'version', 'generate_key', 'read_private_key', 'signature_urls', 'check_key_url', 'proof_checkpoint', 'log_compare']);
 
 self.onmessage = async (event) => {
   const { id, type } = event.data;

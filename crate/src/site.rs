@@ -406,7 +406,31 @@ pub fn build_with_log(config: &[u8], keys: &[u8], signatures: &[SourceFile], log
         ("releases.json".to_string(), releases_json(&config, &releases, summary.as_ref())),
         ("site.css".to_string(), SITE_CSS.to_string()),
     ];
+    let mut files = files;
+    if let Some(policy) = summary.as_ref().and_then(witness_policy) {
+        files.push((WITNESS_POLICY.to_string(), policy));
+    }
     Ok(Site { config, keys, releases, log: summary, files })
+}
+
+/// The witness policy a site with a witnessed log publishes for its own widget.
+pub const WITNESS_POLICY: &str = "witness-policy.txt";
+
+/// A C2SP tlog-policy for this site's log: its key, every witness site.json lists (named by
+/// its key name, with its URL), all of them required. `None` without witnesses.
+fn witness_policy(log: &LogSummary) -> Option<String> {
+    if log.witnesses.is_empty() {
+        return None;
+    }
+    let group = if log.witnesses.iter().any(|w| w.name == "witnesses") { "all-witnesses" } else { "witnesses" };
+    let mut t = format!("# The witness policy of {}: its log key and every witness that cosigns it, all required.\nlog {}\n", log.origin, log.vkey);
+    for w in &log.witnesses {
+        let _ = writeln!(t, "witness {} {} {}", w.name, w.vkey, w.url);
+    }
+    let names: Vec<&str> = log.witnesses.iter().map(|w| w.name.as_str()).collect();
+    let _ = writeln!(t, "group {group} all {}", names.join(" "));
+    let _ = writeln!(t, "quorum {group}");
+    Some(t)
 }
 
 /// Standard base64 with padding, as checkpoints and proofs write hashes.
@@ -762,6 +786,7 @@ fn render_index(config: &Config, keys: &KeySet, releases: &[Release], log: Optio
     let key_url = esc(&config.key_url());
     let publisher = esc(&config.publisher);
     let projects = if config.projects.is_empty() { "no projects yet".to_string() } else { esc(&config.projects.join(", ")) };
+    let policy_attr = if log.is_some_and(|l| !l.witnesses.is_empty()) { format!(r#" witness-policy="{WITNESS_POLICY}""#) } else { String::new() };
     let mut h = String::with_capacity(8192 + releases.len() * 512);
     let _ = write!(
         h,
@@ -788,7 +813,7 @@ fn render_index(config: &Config, keys: &KeySet, releases: &[Release], log: Optio
 <section id="verify">
 <h2>Check a wheel</h2>
 <p>Drop a <code>.whl</code> file here to check it against these keys, on your machine: the wheel is not uploaded.</p>
-<wheel-verify key-url="{key_url}"></wheel-verify>
+<wheel-verify key-url="{key_url}"{policy_attr}></wheel-verify>
 <noscript><p>The in-page checker needs JavaScript. From a terminal: <code>wheelsig verify --key-url {key_url} --require-trusted your.whl</code></p></noscript>
 </section>
 <section id="keys">

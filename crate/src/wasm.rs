@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use crate::keys::{KeySet, PrivateKey};
 use crate::trust::{FirstUse, TrustBuilder, TrustPolicy};
 use crate::urls::Loopback;
-use crate::verify::{verify_wheel as core_verify, DetachedSignature, FileDigest, VerifyInput};
+use crate::verify::{verify_wheel as core_verify, DetachedSignature, FileDigest, LogInput, LogRequirement, VerifyInput};
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
     value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| into_error("internal", e))
@@ -152,6 +152,20 @@ struct Input {
     compute_sha256: bool,
     #[serde(default)]
     allow_loopback_in_lists: bool,
+    #[serde(default)]
+    log: Option<LogIn>,
+}
+
+/// The release log check (docs/SPEC.md "Release log (verify side)"): the user's witness
+/// policy text, the release's tlog-proof when one was found, and whether it is required.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogIn {
+    policy: String,
+    #[serde(default)]
+    proof: Option<Named>,
+    #[serde(default)]
+    require: bool,
 }
 
 /// Deserialize strictly. serde-wasm-bindgen reads only the fields a struct declares (so
@@ -207,7 +221,16 @@ pub fn verify_wheel(read_at: &Function, size: f64, input: JsValue, on_progress: 
     let input = read_input(input)?;
     let trust = policy(&input)?;
     let detached = input.detached.iter().map(|d| DetachedSignature { source: d.name.clone(), bytes: d.text.as_bytes().to_vec() }).collect();
+    let log = match &input.log {
+        None => None,
+        Some(l) => Some(LogInput {
+            policy: crate::log::policy::Policy::parse(&l.policy).map_err(|e| into_error("policy", format!("witness policy: {e}")))?,
+            proof: l.proof.as_ref().map(|p| (p.name.clone(), p.text.as_bytes().to_vec())),
+            require: if l.require { LogRequirement::Required } else { LogRequirement::IfPresent },
+        }),
+    };
     let core_input = VerifyInput {
+        log,
         file_name: input.file_name.clone(),
         detached,
         trust,
@@ -433,6 +456,92 @@ pub fn build_site(config: &str, keys: &str, releases: JsValue, log: JsValue, pre
             Err(err)
         }
     }
+}
+
+/// The checkpoint note inside a tlog-proof (`proof` as text), for the caller's memory of the
+/// log after `verify_wheel` checked the proof; throws an `Error` with code `log`.
+#[wasm_bindgen]
+pub fn proof_checkpoint(proof: &str) -> Result<String, JsValue> {
+    hook();
+    let p = crate::log::proof::TlogProof::parse(proof.as_bytes()).map_err(|e| into_error("log", e))?;
+    Ok(p.note.to_text())
+}
+
+/// Most entry bundles `log_compare` takes (a key site holds at most 100,000 releases: 391).
+const MAX_BUNDLES: u32 = 400;
+
+/// Compare a checkpoint with the one remembered for its log (`cli/logstate.rs`'s rule):
+/// `input` is `{seen: note text | null, current: note text, bundles: {path: Uint8Array |
+/// base64}}`, the bundles (`tile/entries/…` paths) of the log at the larger size, from which
+/// the smaller tree is rebuilt and checked against the larger checkpoint's root. Returns
+/// `first-sighting`, `consistent`, `older-consistent`, `split-view` or `not-checked`; throws
+/// an `Error` with code `input` or `log`.
+#[wasm_bindgen]
+pub fn log_compare(input: JsValue) -> Result<String, JsValue> {
+    use base64::Engine as _;
+    use crate::log::checkpoint::Checkpoint;
+    use crate::log::note::Note;
+    hook();
+    let bad = |m: String| into_error("input", format!("log_compare: {m}"));
+    let obj: &js_sys::Object = input.dyn_ref().ok_or_else(|| bad("the input is not an object".into()))?;
+    for key in js_sys::Object::keys(obj).iter() {
+        let k = key.as_string().unwrap_or_default();
+        if !matches!(k.as_str(), "seen" | "current" | "bundles") {
+            return Err(bad(format!("unknown member `{k}`")));
+        }
+    }
+    let get = |k: &str| js_sys::Reflect::get(obj, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+    let checkpoint = |what: &str, text: &str| -> Result<Checkpoint, JsValue> {
+        let note = Note::parse(text.as_bytes()).map_err(|e| into_error("log", format!("{what}: {e}")))?;
+        Checkpoint::parse(note.text()).map_err(|e| into_error("log", format!("{what}: {e}")))
+    };
+    let current = get("current").as_string().ok_or_else(|| bad("`current` must be a checkpoint note (a string)".into()))?;
+    let current = checkpoint("current", &current)?;
+    let seen = get("seen");
+    let seen = if seen.is_null() || seen.is_undefined() {
+        None
+    } else {
+        let text = seen.as_string().ok_or_else(|| bad("`seen` must be a checkpoint note or null".into()))?;
+        let s = checkpoint("seen", &text)?;
+        if s.origin != current.origin {
+            return Err(into_error("log", "log_compare: `seen` and `current` are checkpoints of different logs"));
+        }
+        Some(s)
+    };
+    let mut bundles: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let b = get("bundles");
+    if !(b.is_null() || b.is_undefined()) {
+        let b: &js_sys::Object = b.dyn_ref().ok_or_else(|| bad("`bundles` must be an object".into()))?;
+        let entries = js_sys::Object::entries(b);
+        if entries.length() > MAX_BUNDLES {
+            return Err(bad(format!("more than {MAX_BUNDLES} bundles")));
+        }
+        for pair in entries.iter() {
+            let pair: js_sys::Array = pair.unchecked_into();
+            let path = pair.get(0).as_string().unwrap_or_default();
+            let value = pair.get(1);
+            let bytes = if let Some(a) = value.dyn_ref::<Uint8Array>() {
+                a.to_vec()
+            } else if let Some(t) = value.as_string() {
+                base64::engine::general_purpose::STANDARD.decode(t).map_err(|e| bad(format!("bundles: {path}: not base64: {e}")))?
+            } else {
+                return Err(bad(format!("bundles: {path}: a Uint8Array or base64 string")));
+            };
+            bundles.insert(path, bytes);
+        }
+    }
+    let larger = match &seen {
+        Some(s) if s.size > current.size => s.clone(),
+        _ => current.clone(),
+    };
+    let mut root_at = |size: u64| -> Option<crate::log::merkle::Hash> {
+        let log = crate::log::tiles::Log::from_bundles(larger.size, &mut |p| bundles.get(p).cloned()).ok()?;
+        if log.checkpoint(&larger.origin).root != larger.root {
+            return None;
+        }
+        Some(crate::log::merkle::tree_hash(log.leaves().get(..usize::try_from(size).ok()?)?))
+    };
+    Ok(crate::log::check::compare(seen.as_ref(), &current, &mut root_at).as_str().to_string())
 }
 
 /// The crate version.

@@ -95,12 +95,21 @@ fn the_boundary_is_strict() {
         (json!({"file_name": "demo-1.0-py3-none-any.whl", "pins": {"demo": ["short"]}}), "not a key id"),
         (json!({"file_name": "demo-1.0-py3-none-any.whl", "now": 1.5}), "whole Unix seconds"),
         (json!({"file_name": "demo-1.0-py3-none-any.whl", "key_sets": [{"source": "https://x.test/keys.json", "kind": "chosen-key-url", "text": "{\"keys\":[]}"}]}), "needs `project`"),
+        (json!({"file_name": "demo-1.0-py3-none-any.whl", "log": {"policy": "quorum none\n", "proof": null, "required": true}}), "required"),
+        (json!({"file_name": "demo-1.0-py3-none-any.whl", "log": {"policy": "quorum none\n", "proof": {"name": "p", "text": "", "url": "x"}}}), "url"),
     ] {
         let (code, message) = error_parts(verify_with(input.clone()).expect_err(&input.to_string()));
         assert_eq!(code, "input", "{input}: {message}");
         assert!(message.contains(needle), "{input}: {message}");
     }
     assert!(verify_with(json!({"file_name": "demo-1.0-py3-none-any.whl", "now": 1_800_000_000})).is_ok());
+    // The witness policy is parsed by the core: a bad one is an Error with code `policy`.
+    let (code, message) = error_parts(verify_with(json!({"file_name": "demo-1.0-py3-none-any.whl", "log": {"policy": "quorum nobody\n", "proof": null, "require": false}})).unwrap_err());
+    assert_eq!(code, "policy", "{message}");
+    // `log` with no proof and not required: verified as before, the report has no `log`.
+    let policy = "log example.com/log+9be5d3c6+AYqI4910CfGV/VLbLTy6XXLKZwm/HZQSG/N0iAG0D29c\nquorum none\n";
+    let r = verify_with(json!({"file_name": "demo-1.0-py3-none-any.whl", "log": {"policy": policy, "proof": null, "require": false}})).unwrap();
+    assert!(js_sys::Reflect::get(&r, &JsValue::from_str("log")).unwrap().is_undefined());
 }
 
 #[wasm_bindgen_test]

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const LIMITS = { config: 64 << 10, keys: 1 << 20, signature: 1 << 20, releases: 100_000, logFile: 256 * 65537, logFiles: 1_000_000, checkpoint: 64 << 10 };
 // The widget files a site serves under wheelsig/ (same list as the native CLI).
-const WIDGET = ['wheel-verify.js', 'worker.js', 'worker-client.js', 'first-use.js', 'escape.js', 'pkg/wheelsig.js', 'pkg/wheelsig_bg.wasm'];
+const WIDGET = ['wheel-verify.js', 'worker.js', 'worker-client.js', 'first-use.js', 'log-memory.js', 'escape.js', 'pkg/wheelsig.js', 'pkg/wheelsig_bg.wasm'];
 
 class UsageError extends Error {}
 

@@ -40,7 +40,7 @@ const TEMPLATE: &[(&str, &str)] = &[
 ];
 
 /// Files of the `<wheel-verify>` widget a site ships in `wheelsig/` (from www/ after the wasm build).
-const WIDGET: &[&str] = &["wheel-verify.js", "worker.js", "worker-client.js", "first-use.js", "escape.js", "pkg/wheelsig.js", "pkg/wheelsig_bg.wasm"];
+const WIDGET: &[&str] = &["wheel-verify.js", "worker.js", "worker-client.js", "first-use.js", "log-memory.js", "escape.js", "pkg/wheelsig.js", "pkg/wheelsig_bg.wasm"];
 
 #[derive(Subcommand)]
 pub enum SiteAction {
