@@ -481,22 +481,25 @@ fn verify_cmd(args: &VerifyArgs) -> Result<ExitCode, Failure> {
         Some(path) => {
             let text = String::from_utf8(read_limited(path, wheelsig::log::policy::MAX_POLICY_BYTES as u64, "witness policy")?).map_err(|_| format!("{}: not UTF-8", path.display()))?;
             let policy = wheelsig::log::policy::Policy::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-            Some(LogConfig { policy, require: if args.require_logged { LogRequirement::Required } else { LogRequirement::IfPresent } })
+            let state = cli::logstate::load(&cli::logstate::dir()?)?;
+            Some(LogConfig { policy, require: if args.require_logged { LogRequirement::Required } else { LogRequirement::IfPresent }, state })
         }
     };
     let jobs: Vec<Job> = args.wheels.iter().map(|w| Job { path: w.clone(), sig: args.sig.clone() }).collect();
     let (verdicted, any_error) = verify_all(&jobs, &policy, args.members, log.as_ref());
     let mut reports: Vec<wheelsig::report::Report> = Vec::with_capacity(verdicted.len());
     let mut logged = Vec::new();
+    let mut new_log_keys = Vec::new();
     for v in verdicted {
         logged.push((v.log, v.log_url));
+        new_log_keys.extend(v.new_log_key);
         reports.push(v.report);
     }
     if log.is_some() {
         // What this machine saw of each log: a later sighting must be consistent with it.
         let dir = cli::logstate::dir()?;
         let mut items: Vec<_> = reports.iter_mut().zip(logged).map(|(r, (c, u))| (r, c, u)).collect();
-        cli::logstate::remember(&dir, &mut items)?;
+        cli::logstate::remember(&dir, &mut items, &new_log_keys)?;
     }
     // First use over the whole batch: one key per project is remembered; two keys for one
     // project are `key-changed` and nothing is remembered for it.
@@ -591,6 +594,8 @@ fn verify_one(job: &Job, policy: &TrustPolicy, members: bool, threads: usize, lo
     }
     let mut site_urls: Vec<url::Url> = Vec::new();
     let mut log_url: Option<url::Url> = None;
+    let mut new_log_key: Option<(String, String)> = None;
+    let mut log_key_problem: Option<wheelsig::report::Problem> = None;
     if let Ok(wheel) = wheelsig::names::parse_wheel_filename(&name) {
         // Only sites whose key sets cover this project are asked (the core decides which).
         let (urls, warnings) = policy.signature_urls(&wheel.project, &name);
@@ -625,7 +630,24 @@ fn verify_one(job: &Job, policy: &TrustPolicy, members: bool, threads: usize, lo
                     log_url = u.join("../../log/").ok();
                 }
             }
-            Some(LogInput { policy: cfg.policy.clone(), proof, require: cfg.require })
+            let mut policy = cfg.policy.clone();
+            // A log the policy does not list: its key site's log/vkey, remembered on first use.
+            if let (Some((_, bytes)), Some(url)) = (&proof, &log_url) {
+                if let Ok(p) = wheelsig::log::proof::TlogProof::parse(bytes) {
+                    let origin = p.checkpoint.origin;
+                    if !policy.logs.iter().any(|(k, _)| k.name() == origin) {
+                        let (key, new, problem) = cli::logstate::log_key(&cfg.state, &origin, url);
+                        if let Some(k) = key {
+                            if new {
+                                new_log_key = Some((origin.clone(), k.vkey()));
+                            }
+                            policy.logs.push((k, None));
+                        }
+                        log_key_problem = problem;
+                    }
+                }
+            }
+            Some(LogInput { policy, proof, require: cfg.require })
         }
     };
     let input = VerifyInput { file_name: name, detached, trust: policy.clone(), now: Some(now()), log: log_input, ..VerifyInput::default() };
@@ -638,7 +660,10 @@ fn verify_one(job: &Job, policy: &TrustPolicy, members: bool, threads: usize, lo
     if !members {
         report.members.clear();
     }
-    Ok(Verdicted { report, log: verified.log, log_url })
+    if let Some(p) = log_key_problem {
+        report.fail_log(p);
+    }
+    Ok(Verdicted { report, log: verified.log, log_url, new_log_key })
 }
 
 /// A report, and the checked log proof (for this machine's memory of the log).
@@ -646,12 +671,16 @@ struct Verdicted {
     report: wheelsig::report::Report,
     log: Option<wheelsig::log::check::CheckedProof>,
     log_url: Option<url::Url>,
+    /// A log key fetched from a key site and used on first use: to remember.
+    new_log_key: Option<(String, String)>,
 }
 
 /// `--witness-policy` and `--require-logged`.
 struct LogConfig {
     policy: wheelsig::log::policy::Policy,
     require: LogRequirement,
+    /// What this machine remembers of logs (read before the batch, written after it).
+    state: cli::logstate::State,
 }
 
 /// One open file read by several threads, each with its own position.

@@ -98,6 +98,7 @@ pub enum Code {
     LogQuorum,
     LogUnlogged,
     LogUnknownKey,
+    LogKeyChanged,
     #[serde(rename = "split-view")]
     SplitView,
 }
@@ -128,7 +129,7 @@ impl Code {
     /// Whether this problem is about the release log (verdict `untrusted`: the publisher's
     /// claim about what everyone else was shown does not hold, or cannot be checked as asked).
     pub fn is_log(self) -> bool {
-        matches!(self, Code::LogMalformed | Code::LogBadSignature | Code::LogNotIncluded | Code::LogQuorum | Code::LogUnlogged | Code::LogUnknownKey | Code::SplitView)
+        matches!(self, Code::LogMalformed | Code::LogBadSignature | Code::LogNotIncluded | Code::LogQuorum | Code::LogUnlogged | Code::LogUnknownKey | Code::LogKeyChanged | Code::SplitView)
     }
 }
 

@@ -531,5 +531,21 @@ def test_the_built_site_verifies_with_a_witness_policy(site, tmp_path):
         code, r = site.ws.report("--key-url", f"{site.url}keys.json", "--witness-policy", policy, "--require-logged", "--require-trusted", whl)
         assert (code, r["verdict"]) == (0, "trusted"), r["problems"]
         assert r["log"]["index"] == 0 and r["log"]["quorum"] is True
+
+        # A policy naming only the witness: the log key is the site's log/vkey, remembered on
+        # first use; a site that later serves another log key is log-key-changed (untrusted).
+        site.ws.env["WHEELSIG_STATE_DIR"] = str(tmp_path / "state2")
+        policy.write_text(f"witness W1 {w_vkey}\nquorum W1\n")
+        code, r = site.ws.report("--key-url", f"{site.url}keys.json", "--witness-policy", policy, "--require-logged", "--require-trusted", whl)
+        assert (code, r["verdict"]) == (0, "trusted"), r["problems"]
+        state = json.loads((tmp_path / "state2" / "logs.json").read_text())
+        assert list(state["log_keys"].values()) == [site.vkey]
+        # Another Ed25519 log key with the same origin name (tlog.py, an independent implementation).
+        from tlog import NoteKey
+
+        (served / "keys" / "log" / "vkey").write_text(NoteKey(site.vkey.split("+")[0]).vkey() + "\n")
+        code, r = site.ws.report("--key-url", f"{site.url}keys.json", "--witness-policy", policy, "--require-logged", whl)
+        assert (code, r["verdict"]) == (1, "untrusted"), r["problems"]
+        assert "log-key-changed" in [p["code"] for p in r["problems"]]
     finally:
         server.shutdown()

@@ -24,6 +24,10 @@ pub struct State {
     pub version: u32,
     /// origin → the largest checkpoint note verified for it.
     pub logs: BTreeMap<String, String>,
+    /// origin → the log's verifier key, remembered on first use when the witness policy does
+    /// not list the log (taken from the key site's `log/vkey`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub log_keys: BTreeMap<String, String>,
 }
 
 pub fn dir() -> Result<PathBuf, String> {
@@ -41,7 +45,7 @@ pub fn load(dir: &Path) -> Result<State, String> {
     let path = dir.join("logs.json");
     let meta = match std::fs::metadata(&path) {
         Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State { version: 1, logs: BTreeMap::new() }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State { version: 1, logs: BTreeMap::new(), log_keys: BTreeMap::new() }),
         Err(e) => return Err(format!("{}: {e}", path.display())),
     };
     if meta.len() > MAX_STATE_BYTES {
@@ -88,9 +92,15 @@ fn root_from_site(log_url: &url::Url, at: &Checkpoint, size: u64) -> Option<[u8;
 /// Compare each report's checked proof with the remembered checkpoint of its log, update the
 /// memory with larger consistent ones, and turn a contradiction into a `split-view` problem
 /// with both checkpoints saved as evidence.
-pub fn remember(dir: &Path, items: &mut [(&mut Report, Option<CheckedProof>, Option<url::Url>)]) -> Result<(), String> {
+pub fn remember(dir: &Path, items: &mut [(&mut Report, Option<CheckedProof>, Option<url::Url>)], new_keys: &[(String, String)]) -> Result<(), String> {
     let mut state = load(dir)?;
     let mut changed = false;
+    for (origin, vkey) in new_keys {
+        if !state.log_keys.contains_key(origin) {
+            state.log_keys.insert(origin.clone(), vkey.clone());
+            changed = true;
+        }
+    }
     for (report, checked, log_url) in items.iter_mut() {
         let Some(c) = checked else { continue };
         let seen = state.logs.get(&c.checkpoint.origin).and_then(|n| Note::parse(n.as_bytes()).ok()).and_then(|n| Checkpoint::parse(n.text()).ok());
@@ -140,4 +150,34 @@ pub fn remember(dir: &Path, items: &mut [(&mut Report, Option<CheckedProof>, Opt
 fn hex_id(origin: &str) -> String {
     use sha2::Digest as _;
     wheelsig::encoding::hex(&sha2::Sha256::digest(origin.as_bytes()))[..16].to_string()
+}
+
+/// The log key to check `origin`'s checkpoints with when the witness policy does not list the
+/// log: the key site's `log/vkey`, remembered on first use. Returns the key to use, whether it
+/// is new (to remember), and a `log-key-changed` problem when the site now serves another key
+/// than the one remembered (the remembered one is still the one used).
+pub fn log_key(state: &State, origin: &str, log_url: &url::Url) -> (Option<wheelsig::log::note::NoteVerifier>, bool, Option<Problem>) {
+    use wheelsig::log::note::{KeyKind, NoteVerifier};
+    let remembered = state.log_keys.get(origin).and_then(|v| NoteVerifier::parse(v).ok());
+    let served = log_url
+        .join("vkey")
+        .ok()
+        .and_then(|u| match fetch::get(&u, 4096) {
+            Ok(fetch::Fetched::Body(b)) => String::from_utf8(b).ok(),
+            _ => None,
+        })
+        .and_then(|t| NoteVerifier::parse(t.trim()).ok())
+        .filter(|k| k.kind() == KeyKind::Ed25519 && k.name() == origin);
+    match (remembered, served) {
+        (Some(r), Some(s)) if r != s => {
+            let p = Problem::file(
+                Code::LogKeyChanged,
+                format!("LOG KEY CHANGED: {} now serves log key {}, but this machine remembered {}", wheelsig::display::escape(origin), wheelsig::display::escape(&s.vkey()), r.vkey()),
+            );
+            (Some(r), false, Some(p))
+        }
+        (Some(r), _) => (Some(r), false, None),
+        (None, Some(s)) => (Some(s), true, None),
+        (None, None) => (None, false, None),
+    }
 }
