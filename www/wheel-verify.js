@@ -736,7 +736,7 @@ export class WheelVerify extends HTMLElement {
           progressText.textContent = `${fmtBytes(done)} of ${fmtBytes(total)}`;
         },
       });
-      const logState = report.log && proof ? await this.#checkLog(worker, report, proof, siteLog, warnings) : null;
+      const logState = report.log && proof ? await this.#checkLog(worker, report, proof, siteLog, warnings, policy.text) : null;
       const offers = await offerable(report);
       const rendered = this.#renderReport(file, report, warnings, droppedSig, { keySet, keyList, choice, chosen, offers, logged: input.log ? { proof, logState } : null });
       card.replaceWith(rendered);
@@ -755,9 +755,11 @@ export class WheelVerify extends HTMLElement {
    * remembered checkpoint and this one, and, when their sizes differ, the log's entry bundles
    * from the key site to rebuild the smaller tree. Sets `report.log.consistency`; a split view
    * becomes a `split-view` problem and the verdict `untrusted`, as in the CLI. Returns
-   * { consistency, seen, current } (the two notes, for evidence).
+   * { consistency, seen, current } (the two notes, for evidence). The remembered note counts
+   * only if a log key of the policy signed it (the wasm checks): a script on this origin
+   * cannot plant a false history.
    */
-  async #checkLog(worker, report, proof, siteLog, warnings) {
+  async #checkLog(worker, report, proof, siteLog, warnings, policyText) {
     const log = report.log;
     try {
       const current = await worker.call('proof_checkpoint', proof.text);
@@ -765,7 +767,7 @@ export class WheelVerify extends HTMLElement {
       const bundles = {};
       const larger = Math.max(seen?.size ?? 0, log.tree_size);
       if (seen && seen.size !== log.tree_size && siteLog) await this.#fetchBundles(siteLog, larger, bundles).catch((err) => warnings.push(`The release log\u2019s entries could not be read: ${err.message}.`));
-      const consistency = await worker.call('log_compare', { seen: seen?.note ?? null, current, bundles });
+      const consistency = await worker.call('log_compare', { seen: seen?.note ?? null, current, bundles, policy: policyText });
       log.consistency = consistency;
       if ((consistency === 'first-sighting' || consistency === 'consistent') && (!seen || log.tree_size > seen.size)) {
         await rememberCheckpoint(log.origin, current, log.tree_size);

@@ -486,7 +486,7 @@ pub fn log_compare(input: JsValue) -> Result<String, JsValue> {
     let obj: &js_sys::Object = input.dyn_ref().ok_or_else(|| bad("the input is not an object".into()))?;
     for key in js_sys::Object::keys(obj).iter() {
         let k = key.as_string().unwrap_or_default();
-        if !matches!(k.as_str(), "seen" | "current" | "bundles") {
+        if !matches!(k.as_str(), "seen" | "current" | "bundles" | "policy") {
             return Err(bad(format!("unknown member `{k}`")));
         }
     }
@@ -497,11 +497,27 @@ pub fn log_compare(input: JsValue) -> Result<String, JsValue> {
     };
     let current = get("current").as_string().ok_or_else(|| bad("`current` must be a checkpoint note (a string)".into()))?;
     let current = checkpoint("current", &current)?;
+    // The remembered note sits in IndexedDB, writable by any script on the page's origin: with
+    // the policy given, it counts only if a log key the policy lists for its origin signed it.
+    let policy = get("policy");
+    let policy = if policy.is_null() || policy.is_undefined() {
+        None
+    } else {
+        let text = policy.as_string().ok_or_else(|| bad("`policy` must be tlog-policy text".into()))?;
+        Some(crate::log::policy::Policy::parse(&text).map_err(|e| into_error("policy", e))?)
+    };
     let seen = get("seen");
     let seen = if seen.is_null() || seen.is_undefined() {
         None
     } else {
         let text = seen.as_string().ok_or_else(|| bad("`seen` must be a checkpoint note or null".into()))?;
+        let signed = match &policy {
+            None => true,
+            Some(p) => Note::parse(text.as_bytes()).is_ok_and(|n| p.logs.iter().any(|(k, _)| matches!(n.verify_by(k), Ok(Some(_))))),
+        };
+        if !signed {
+            return Ok("first-sighting".to_string());
+        }
         let s = checkpoint("seen", &text)?;
         if s.origin != current.origin {
             return Err(into_error("log", "log_compare: `seen` and `current` are checkpoints of different logs"));

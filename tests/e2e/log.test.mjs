@@ -274,3 +274,32 @@ test('a tampered .tlog-proof: untrusted (log-not-included), in a fresh profile',
   await shot(page, '3-tampered-proof');
   await fresh.close();
 });
+
+test('a history planted in IndexedDB by a script on the origin (not signed by the log key) is ignored: no false split view', async () => {
+  rebuild(); // the genuine site again
+  const fresh = await browser.newContext();
+  const { page } = await openSite(fresh);
+  const cp = fs.readFileSync(path.join(out, 'log/checkpoint'), 'utf8');
+  const [body] = cp.split('\n\n');
+  const lines = body.split('\n');
+  // Same origin and size, another root, and a signature line that is not the log key's.
+  const forged = `${lines[0]}\n${lines[1]}\n${crypto.randomBytes(32).toString('base64')}\n\n\u2014 ${lines[0]} ${crypto.randomBytes(68).toString('base64')}\n`;
+  await page.evaluate(({ o, note, size }) => new Promise((resolve, reject) => {
+    const req = indexedDB.open('wheelsig', 1);
+    req.onupgradeneeded = () => req.result.createObjectStore('logs');
+    req.onsuccess = () => {
+      const tx = req.result.transaction('logs', 'readwrite');
+      tx.objectStore('logs').put({ note, size }, o);
+      tx.oncomplete = () => { req.result.close(); resolve(); };
+      tx.onerror = () => reject(tx.error);
+    };
+    req.onerror = () => reject(req.error);
+  }), { o: origin(), note: forged, size: Number(lines[1]) });
+  await page.reload();
+  await page.waitForFunction(() => customElements.get('wheel-verify'));
+  const r = await drop(page, [W(WHEEL1)]);
+  assert.equal(r.verdict, 'trusted', r.text);
+  assert.equal(r.splitView, null);
+  assert.notEqual(r.consistency, 'split-view');
+  await fresh.close();
+});
