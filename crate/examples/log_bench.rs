@@ -72,6 +72,15 @@ fn main() {
     let cons = again.consistency(n as u64);
     assert!(verify_consistency(n as u64, n as u64 + 1, &cp.root, &again.checkpoint("bench.example/log").root, &cons));
 
+    // `log_bench N DIR`: also write the proof, its leaf and a policy for the page's benchmark.
+    if let Some(dir) = std::env::args().nth(2) {
+        let dir = std::path::Path::new(&dir);
+        std::fs::create_dir_all(dir).expect("out dir");
+        std::fs::write(dir.join("proof.txt"), &proof_text).expect("write");
+        std::fs::write(dir.join("leaf.txt"), leaf(index)).expect("write");
+        std::fs::write(dir.join("policy.txt"), format!("log {}\nquorum none\n", key.verifier().vkey())).expect("write");
+    }
+
     println!("release log benchmark: {n} releases");
     println!("  append {n} leaves          {:>10.1} ms ({:.0} leaves/s)", append.as_secs_f64() * 1e3, n as f64 / append.as_secs_f64());
     println!("  write tiles and bundles     {:>10.1} ms: {} files, {:.1} MiB", tiles.as_secs_f64() * 1e3, files.len(), bytes as f64 / 1048576.0);

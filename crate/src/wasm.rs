@@ -560,6 +560,21 @@ pub fn log_compare(input: JsValue) -> Result<String, JsValue> {
     Ok(crate::log::check::compare(seen.as_ref(), &current, &mut root_at).as_str().to_string())
 }
 
+/// Check one release's tlog-proof against a witness policy, without a wheel: `leaf` is the
+/// release entry (`wheelsig-release/v1` text). Returns the report's `log` object; throws an
+/// `Error` whose code is the problem code (`log-not-included`, `log-bad-signature`, …) or
+/// `policy`/`input`.
+#[wasm_bindgen]
+pub fn check_release_proof(proof: &str, leaf: &str, policy: &str) -> Result<JsValue, JsValue> {
+    hook();
+    let policy = crate::log::policy::Policy::parse(policy).map_err(|e| into_error("policy", e))?;
+    let leaf = crate::log::release::ReleaseLeaf::parse(leaf.as_bytes()).map_err(|e| into_error("input", e))?;
+    match crate::log::check::check_proof(proof.as_bytes(), &leaf, &policy) {
+        Ok(c) => to_js(&c.report),
+        Err(p) => Err(into_error(&p.code.as_str(), p.message)),
+    }
+}
+
 /// The crate version.
 #[wasm_bindgen]
 pub fn version() -> String {
