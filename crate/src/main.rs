@@ -235,24 +235,39 @@ fn read_limited(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, Failure>
     std::fs::read(path).map_err(|e| Failure(format!("{}: {e}", path.display())))
 }
 
-fn keygen(out: &Path, force: bool) -> Result<ExitCode, Failure> {
-    let key = PrivateKey::generate()?;
+/// Whether writing a private key file may replace an existing one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Existing {
+    /// Refuse, saying `exists` after the path.
+    Refuse(&'static str),
+    /// Replace it (`--force`).
+    Replace,
+}
+
+/// Write a private key file: mode 0600 from creation (never readable by others, even briefly),
+/// synced; an existing file is refused unless `existing` allows replacing it.
+pub(crate) fn write_private(path: &Path, text: &str, existing: Existing) -> Result<(), Failure> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true);
-    if force {
-        opts.create(true).truncate(true);
-    } else {
-        opts.create_new(true);
-    }
+    match existing {
+        Existing::Replace => opts.create(true).truncate(true),
+        Existing::Refuse(_) => opts.create_new(true),
+    };
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts.open(out).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists => format!("{} exists; pass --force to overwrite it", out.display()),
-        _ => format!("{}: {e}", out.display()),
+    let mut f = opts.open(path).map_err(|e| match (e.kind(), existing) {
+        (std::io::ErrorKind::AlreadyExists, Existing::Refuse(why)) => Failure(format!("{} exists{why}", path.display())),
+        _ => Failure(format!("{}: {e}", path.display())),
     })?;
+    // A replaced file keeps its old mode through open(): set it again.
     #[cfg(unix)]
-    std::fs::set_permissions(out, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
-    f.write_all(key.to_jwk_text().as_bytes())?;
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).map_err(|e| format!("{}: {e}", path.display()))?;
+    f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).map_err(|e| Failure(format!("{}: {e}", path.display())))
+}
+
+fn keygen(out: &Path, force: bool) -> Result<ExitCode, Failure> {
+    let key = PrivateKey::generate()?;
+    write_private(out, &key.to_jwk_text(), if force { Existing::Replace } else { Existing::Refuse("; pass --force to overwrite it") })?;
     let listed = ListedKey { key: *key.public(), projects: None, exp: None, key_url: None };
     print!("{}", serde_json::to_string_pretty(&listed.to_jwk())? + "\n");
     eprintln!("wheelsig: private key written to {} (mode 0600): keep it secret, back it up", out.display());

@@ -13,32 +13,41 @@ pub enum Fetched {
     NotFound,
 }
 
-/// GET `url` with a size limit and timeouts. Redirects are followed only to https (or not at
-/// all for loopback http).
-pub fn get(url: &Url, limit: usize) -> Result<Fetched, String> {
-    let https = url.scheme() == "https";
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+/// One agent configuration for every request: a 10 s connect and 30 s overall timeout, https
+/// only when the URL is https, `redirects` at most, statuses returned rather than errors.
+fn agent(url: &Url, redirects: u32) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_connect(Some(Duration::from_secs(10)))
         .timeout_global(Some(Duration::from_secs(30)))
-        .https_only(https)
-        .max_redirects(if https { 5 } else { 0 })
+        .https_only(url.scheme() == "https")
+        .max_redirects(redirects)
         .http_status_as_error(false)
         .user_agent(concat!("wheelsig/", env!("CARGO_PKG_VERSION")))
         .build()
-        .into();
-    let mut resp = agent.get(url.as_str()).call().map_err(|e| format!("{url}: {e}"))?;
+        .into()
+}
+
+/// A response body, at most `limit` bytes.
+fn read_body(url: &Url, resp: &mut ureq::http::Response<ureq::Body>, limit: usize) -> Result<Vec<u8>, String> {
+    resp.body_mut()
+        .with_config()
+        .limit(limit as u64)
+        .read_to_vec()
+        .map_err(|e| format!("{url}: reading the response failed (limit {limit} bytes): {e}"))
+}
+
+/// GET `url` with a size limit and timeouts. Redirects are followed only to https (or not at
+/// all for loopback http).
+pub fn get(url: &Url, limit: usize) -> Result<Fetched, String> {
+    let redirects = if url.scheme() == "https" { 5 } else { 0 };
+    let mut resp = agent(url, redirects).get(url.as_str()).call().map_err(|e| format!("{url}: {e}"))?;
     let status = resp.status().as_u16();
     match status {
         200 => {}
         404 | 410 => return Ok(Fetched::NotFound),
         other => return Err(format!("{url}: HTTP status {other}")),
     }
-    let body = resp
-        .body_mut()
-        .with_config()
-        .limit(limit as u64)
-        .read_to_vec()
-        .map_err(|e| format!("{url}: reading the response failed (limit {limit} bytes): {e}"))?;
-    Ok(Fetched::Body(body))
+    Ok(Fetched::Body(read_body(url, &mut resp, limit)?))
 }
 
 /// Fetch a JWK Set.
@@ -60,22 +69,7 @@ pub struct Posted {
 /// POST `body` to `url` with timeouts (10 s to connect, 30 s in all) and a response size
 /// limit; no redirects. Any status is returned; an error means no answer was read.
 pub fn post(url: &Url, content_type: &str, body: &[u8], limit: usize) -> Result<Posted, String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_connect(Some(Duration::from_secs(10)))
-        .timeout_global(Some(Duration::from_secs(30)))
-        .https_only(url.scheme() == "https")
-        .max_redirects(0)
-        .http_status_as_error(false)
-        .user_agent(concat!("wheelsig/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into();
-    let mut resp = agent.post(url.as_str()).header("Content-Type", content_type).send(body).map_err(|e| format!("{url}: {e}"))?;
+    let mut resp = agent(url, 0).post(url.as_str()).header("Content-Type", content_type).send(body).map_err(|e| format!("{url}: {e}"))?;
     let status = resp.status().as_u16();
-    let body = resp
-        .body_mut()
-        .with_config()
-        .limit(limit as u64)
-        .read_to_vec()
-        .map_err(|e| format!("{url}: reading the response failed (limit {limit} bytes): {e}"))?;
-    Ok(Posted { status, body })
+    Ok(Posted { status, body: read_body(url, &mut resp, limit)? })
 }

@@ -239,17 +239,7 @@ fn write_secret(path: &Path, text: &str) -> Result<(), Failure> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(io_err(parent))?;
     }
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts.open(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists => {
-            Failure(format!("{} exists: is it the key of another log? Pass --log-key with a new file (a log key is never overwritten)", path.display()))
-        }
-        _ => Failure(format!("{}: {e}", path.display())),
-    })?;
-    f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).map_err(io_err(path))
+    crate::write_private(path, text, crate::Existing::Refuse(": is it the key of another log? Pass --log-key with a new file (a log key is never overwritten)"))
 }
 
 fn init(dir: &Path, publisher: &str, site_url: &str, projects: &[String], widget: &Path, log_key: Option<&Path>) -> Result<ExitCode, Failure> {

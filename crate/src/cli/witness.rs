@@ -8,7 +8,6 @@ mod http;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -24,7 +23,7 @@ use wheelsig::display::escape;
 use wheelsig::log::note::{KeyKind, Note, NoteSigner, NoteVerifier};
 use wheelsig::log::witness::{check_against, check_signature, parse_request, AddCheckpoint, Rejection, MAX_REQUEST_BYTES};
 
-use crate::{read_limited, Failure};
+use crate::{read_limited, Failure, write_private, Existing};
 use db::{Batch, Db, DbResult, Update};
 use http::{Limits, Request, Response};
 
@@ -95,22 +94,8 @@ pub fn run(action: WitnessAction) -> Result<ExitCode, Failure> {
 
 fn keygen(name: &str, out: &Path, force: bool) -> Result<ExitCode, Failure> {
     let signer = NoteSigner::generate(name, KeyKind::Cosignature)?;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true);
-    if force {
-        opts.create(true).truncate(true);
-    } else {
-        opts.create_new(true);
-    }
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts.open(out).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists => format!("{} exists; pass --force to overwrite it", out.display()),
-        _ => format!("{}: {e}", out.display()),
-    })?;
-    #[cfg(unix)]
-    std::fs::set_permissions(out, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
-    f.write_all(format!("{}\n", signer.to_private()).as_bytes()).and_then(|()| f.sync_all()).map_err(|e| format!("{}: {e}", out.display()))?;
+    let existing = if force { Existing::Replace } else { Existing::Refuse("; pass --force to overwrite it") };
+    write_private(out, &format!("{}\n", signer.to_private()), existing)?;
     println!("{}", signer.verifier().vkey());
     eprintln!("wheelsig: witness key written to {} (mode 0600): keep it secret; one key per witness name", out.display());
     Ok(ExitCode::SUCCESS)
