@@ -10,7 +10,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { dropFiles, launchChromium, watchErrors } from './support.mjs';
 import { startServer } from '../../scripts/serve.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -131,10 +131,7 @@ before(async () => {
   hostileWheel(whl('hostile', 'bidi', '1.0'), 'bidi', [`bidi/${RLO}gnp.py`]);
   hostileWheel(whl('hostile', 'escname', '1.0'), 'escname', [`escname/${ESC}[2K${ESC}[1Atrusted.py`]);
 
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -165,15 +162,7 @@ async function open(query = '', { storage = null, context = null } = {}) {
 
 /** Drop files on the drop zone (a real DataTransfer drop); resolve with every result card. */
 async function drop(page, files) {
-  const payload = files.map((f) => ({ name: path.basename(f), b64: fs.readFileSync(f).toString('base64') }));
-  await page.evaluate((items) => {
-    const el = document.querySelector('wheel-verify');
-    el.removeAttribute('verdict');
-    el.shadowRoot.querySelector('.cards').replaceChildren();
-    const dt = new DataTransfer();
-    for (const { name, b64 } of items) dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name));
-    el.shadowRoot.querySelector('.drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-  }, payload);
+  await dropFiles(page, files);
   return waitCards(page);
 }
 

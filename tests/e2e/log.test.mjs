@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { dropFiles, launchChromium, watchErrors } from './support.mjs';
 import { startServer } from '../../scripts/serve.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -104,10 +104,7 @@ before(async () => {
   ws('site', 'publish', src, '--key', KEY, '--log-key', logKey, W(WHEEL1));
   await cosign();
   rebuild();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1100, height: 1000 } });
 });
 
@@ -120,9 +117,7 @@ after(async () => {
 
 async function openSite(ctx = context) {
   const page = await ctx.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) errors.push(m.text()); });
+  const errors = watchErrors(page);
   await page.goto(`${server.url}/site/`);
   await page.waitForFunction(() => customElements.get('wheel-verify'));
   return { page, errors };
@@ -130,15 +125,7 @@ async function openSite(ctx = context) {
 
 /** Drop files on the site's widget; resolve with what its result card says. */
 async function drop(page, files) {
-  const payload = files.map((f) => ({ name: path.basename(f), b64: fs.readFileSync(f).toString('base64') }));
-  await page.evaluate((items) => {
-    const el = document.querySelector('wheel-verify');
-    el.removeAttribute('verdict');
-    el.shadowRoot.querySelector('.cards').replaceChildren();
-    const dt = new DataTransfer();
-    for (const { name, b64 } of items) dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name));
-    el.shadowRoot.querySelector('.drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-  }, payload);
+  await dropFiles(page, files);
   await page.waitForFunction(() => document.querySelector('wheel-verify').hasAttribute('verdict'), null, { timeout: 60_000 });
   return page.evaluate(() => {
     const el = document.querySelector('wheel-verify');
