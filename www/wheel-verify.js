@@ -806,7 +806,11 @@ export class WheelVerify extends HTMLElement {
     const out = [];
     const log = r.log;
     if (!log) {
-      const why = proof ? 'the log proof was not accepted (see the problems)' : 'no release log proof was found';
+      // The core checks the log only for an intact wheel: say so rather than blame the proof.
+      const logProblem = r.problems.some((p) => p.code.startsWith('log-') || p.code === 'split-view');
+      const why = !proof ? 'no release log proof was found'
+        : r.verdict === 'invalid' && !logProblem ? 'the log was not checked, because the wheel itself is invalid'
+        : 'the log proof was not accepted (see the problems)';
       out.push(h('div', { class: 'log', part: 'log', 'data-logged': 'no' }, h('p', {}, `Not logged: ${why}.`)));
       return out;
     }
