@@ -71,7 +71,7 @@ pub fn check_key_url_relative(text: &str, base: Option<&Url>, loopback: Loopback
         "http" if is_loopback(&url) => Err(UrlError(format!(
             "{shown}: plain http on loopback is not accepted here (a key list's key_url); only with the explicit testing switch"
         ))),
-        "http" => Err(UrlError(format!("{shown}: plain http is only allowed for loopback hosts; use https"))),
+        "http" => Err(UrlError(format!("{shown}: must be https: plain http is only allowed for loopback hosts"))),
         other => Err(UrlError(format!("{shown}: scheme {other:?} is not allowed; use https"))),
     }
 }
