@@ -155,6 +155,8 @@ test('invalid: a member changed after signing names the member and the digest mi
   assert.ok(r.problems.some((p) => p.startsWith('sig-file-digest-mismatch')), 'the published signature is for the genuine file');
   // The members table, built when opened, marks the changed member.
   await page.locator('wheel-verify .card[data-verdict] details[part="members"] summary').click();
+  // The table is built on the `toggle` event, which fires after the click returns: wait for it.
+  await page.locator('wheel-verify .card[data-verdict] details[part="members"] tbody tr').first().waitFor();
   const rows = await page.locator('wheel-verify .card[data-verdict] details[part="members"] tbody tr').allTextContents();
   assert.ok(rows.some((t) => t.startsWith('sampledemo/core.py') && t.endsWith('mismatch')), rows.join('\n'));
   assert.ok(rows.some((t) => t.startsWith('sampledemo/__init__.py') && t.endsWith('ok')), rows.join('\n'));
