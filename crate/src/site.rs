@@ -487,37 +487,13 @@ fn check_log(
         complain("log/checkpoint", "missing: `wheelsig site init` and `site publish` write it".into());
         return None;
     };
-    let checked = Note::parse(cp_bytes).map_err(|e| e.to_string()).and_then(|note| {
-        match note.verify_by(&lc.vkey) {
-            Ok(Some(_)) => {}
-            Ok(None) => return Err(format!("not signed by the log's key {}", lc.vkey.vkey())),
-            Err(e) => return Err(format!("the log's signature does not verify: {e}")),
-        }
-        let cp = Checkpoint::parse(note.text()).map_err(|e| e.to_string())?;
-        if cp.origin != lc.origin {
-            return Err(format!("a checkpoint for origin {}, not this log's {}", cp.origin, lc.origin));
-        }
-        Ok((note, cp))
-    });
-    let (note, cp) = match checked {
+    let (note, cp, log) = match read_log(lc, cp_bytes, &mut |p| by_path.get(format!("log/{p}").as_str()).map(|b| b.to_vec())) {
         Ok(x) => x,
-        Err(e) => {
-            complain("log/checkpoint", e);
+        Err((path, e)) => {
+            complain(&path, e);
             return None;
         }
     };
-    let log = match Log::from_bundles(cp.size, &mut |p| by_path.get(format!("log/{p}").as_str()).map(|b| b.to_vec())) {
-        Ok(l) => l,
-        Err(e) => {
-            complain("log/tile/entries/", format!("{e} (the checkpoint says {} entries)", cp.size));
-            return None;
-        }
-    };
-    let root = log.checkpoint(&lc.origin).root;
-    if root != cp.root {
-        complain("log/checkpoint", format!("the entry bundles hash to root {}, but the checkpoint says {}: an entry bundle was changed", b64(&root), b64(&cp.root)));
-        return None;
-    }
     // Tiles: every one a client may fetch for this size must be there and match the entries;
     // partial tiles left from earlier sizes must be prefixes of the current ones.
     let expected = log.files();
@@ -611,6 +587,75 @@ fn check_log(
     }
     let witnesses = config.witnesses.iter().zip(cosigns).map(|(w, t)| WitnessStatus { name: w.name().to_string(), vkey: w.vkey.vkey(), url: w.url.clone(), cosigned: t }).collect();
     Some(LogSummary { origin: lc.origin.clone(), vkey: lc.vkey.vkey(), size: cp.size, root: b64(&cp.root), witnesses })
+}
+
+/// Read a site's log: `checkpoint` (the bytes of `log/checkpoint`) must be signed by the log
+/// key, for the log's origin, and the entry bundles (`read` gets paths relative to `log/`)
+/// must hash to its root. An error names the file at fault and what is wrong.
+pub fn read_log(lc: &LogConfig, checkpoint: &[u8], read: &mut dyn FnMut(&str) -> Option<Vec<u8>>) -> Result<(Note, Checkpoint, Log), (String, String)> {
+    let at_checkpoint = |m: String| ("log/checkpoint".to_string(), m);
+    let note = Note::parse(checkpoint).map_err(|e| at_checkpoint(e.to_string()))?;
+    match note.verify_by(&lc.vkey) {
+        Ok(Some(_)) => {}
+        Ok(None) => return Err(at_checkpoint(format!("not signed by the log's key {}", lc.vkey.vkey()))),
+        Err(e) => return Err(at_checkpoint(format!("the log's signature does not verify: {e}"))),
+    }
+    let cp = Checkpoint::parse(note.text()).map_err(|e| at_checkpoint(e.to_string()))?;
+    if cp.origin != lc.origin {
+        return Err(at_checkpoint(format!("a checkpoint for origin {}, not this log's {}", cp.origin, lc.origin)));
+    }
+    let log = Log::from_bundles(cp.size, read).map_err(|e| ("log/tile/entries/".to_string(), format!("{e} (the checkpoint says {} entries)", cp.size)))?;
+    let root = log.checkpoint(&lc.origin).root;
+    if root != cp.root {
+        return Err(at_checkpoint(format!("the entry bundles hash to root {}, but the checkpoint says {}: an entry bundle was changed", b64(&root), b64(&cp.root))));
+    }
+    Ok((note, cp, log))
+}
+
+/// The log's release entries by wheel file name: the first entry for each name (a name
+/// logged twice, or an entry that is not a release leaf, is for [`build_with_log`] to report).
+pub fn logged(log: &Log) -> BTreeMap<String, (u64, ReleaseLeaf)> {
+    let mut out = BTreeMap::new();
+    for (i, e) in log.entries().iter().enumerate() {
+        if let Ok(leaf) = ReleaseLeaf::parse(e) {
+            out.entry(leaf.file.clone()).or_insert((i as u64, leaf));
+        }
+    }
+    out
+}
+
+/// A cosigning round for a site's log (see [`crate::log::cosign`]): `checkpoint` is
+/// `log/checkpoint`, `read` reads files under `log/`, `witnessed` is `log/witnessed.json`.
+pub fn cosign_round(config: &Config, checkpoint: &[u8], read: &mut dyn FnMut(&str) -> Option<Vec<u8>>, witnessed: Option<&[u8]>) -> Result<crate::log::cosign::Round, String> {
+    use crate::log::cosign::{parse_witnessed, Round, Witness};
+    let lc = config.log.as_ref().ok_or("site.json has no `log`: `wheelsig site init` creates one")?;
+    if config.witnesses.is_empty() {
+        return Err("site.json lists no witnesses: add one with `wheelsig site add-witness`".into());
+    }
+    let (_, _, log) = read_log(lc, checkpoint, read).map_err(|(path, e)| format!("{path}: {e} (`wheelsig site build` lists what is wrong)"))?;
+    let sizes = parse_witnessed(witnessed).map_err(|e| format!("log/witnessed.json: {e} (delete it to start over: the witnesses say their sizes)"))?;
+    let witnesses = config.witnesses.iter().map(|w| Witness { vkey: w.vkey.clone(), url: w.url.clone() }).collect();
+    Round::new(log, checkpoint, &lc.vkey, witnesses, sizes)
+}
+
+/// The `.tlog-proof` files a cosigned checkpoint adds: one beside each logged release's
+/// signature that has none yet (`exists` says whether a site path exists). Earlier proofs
+/// stay as they are: their checkpoints date those releases, and are prefixes of this tree.
+pub fn new_proofs(log: &Log, cosigned: &Note, exists: &dyn Fn(&str) -> bool) -> Result<Vec<(String, String)>, String> {
+    let checkpoint = Checkpoint::parse(cosigned.text()).map_err(|e| format!("log/checkpoint: {e}"))?;
+    if checkpoint.size != log.size() {
+        return Err(format!("log/checkpoint: size {}, but the log has {} entries", checkpoint.size, log.size()));
+    }
+    let mut out = Vec::new();
+    for (file, (index, leaf)) in logged(log) {
+        let path = proof_path(&leaf.project, &file);
+        if !exists(&format!("releases/{}/{file}.jws", leaf.project)) || exists(&path) {
+            continue;
+        }
+        let proof = TlogProof { extra: None, index, path: log.inclusion(index), note: cosigned.clone(), checkpoint: checkpoint.clone() };
+        out.push((path, proof.to_text()));
+    }
+    Ok(out)
 }
 
 /// Whether the log extends `previous` (the live checkpoint): same origin, signed by the log's

@@ -416,7 +416,6 @@ pub fn sign_embedded(read_at: &Function, size: f64, file_name: &str, private_jwk
 /// keys, releases, log}`; throws `{code: "site", message, problems}`.
 #[wasm_bindgen]
 pub fn build_site(config: &str, keys: &str, releases: JsValue, log: JsValue, previous: Option<String>) -> Result<JsValue, JsValue> {
-    use base64::Engine as _;
     hook();
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -424,20 +423,9 @@ pub fn build_site(config: &str, keys: &str, releases: JsValue, log: JsValue, pre
         path: String,
         text: String,
     }
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct LogIn {
-        path: String,
-        base64: String,
-    }
     let list: Vec<In> = strict(releases, "releases")?;
     let files: Vec<crate::site::SourceFile> = list.into_iter().map(|r| crate::site::SourceFile { path: r.path, bytes: r.text.into_bytes() }).collect();
-    let log_list: Vec<LogIn> = if log.is_undefined() || log.is_null() { Vec::new() } else { strict(log, "log")? };
-    let mut log_files = Vec::with_capacity(log_list.len());
-    for f in log_list {
-        let bytes = base64::engine::general_purpose::STANDARD.decode(&f.base64).map_err(|e| into_error("input", format!("log: {}: not base64: {e}", f.path)))?;
-        log_files.push(crate::site::SourceFile { path: f.path, bytes });
-    }
+    let log_files = site_log_files(log)?;
     match crate::site::build_with_log(config.as_bytes(), keys.as_bytes(), &files, &log_files, previous.as_deref().map(str::as_bytes), env!("CARGO_PKG_VERSION")) {
         Ok(site) => {
             #[derive(Serialize)]
@@ -455,6 +443,105 @@ pub fn build_site(config: &str, keys: &str, releases: JsValue, log: JsValue, pre
             let _ = js_sys::Reflect::set(&err, &JsValue::from_str("problems"), &to_js(&problems)?);
             Err(err)
         }
+    }
+}
+
+/// A key site's `log/` files as `[{path, base64}]` (paths relative to the site root); absent
+/// means none.
+fn site_log_files(log: JsValue) -> Result<Vec<crate::site::SourceFile>, JsValue> {
+    use base64::Engine as _;
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct LogIn {
+        path: String,
+        base64: String,
+    }
+    let list: Vec<LogIn> = if log.is_undefined() || log.is_null() { Vec::new() } else { strict(log, "log")? };
+    list.into_iter()
+        .map(|f| {
+            let bytes = base64::engine::general_purpose::STANDARD.decode(&f.base64).map_err(|e| into_error("input", format!("log: {}: not base64: {e}", f.path)))?;
+            Ok(crate::site::SourceFile { path: f.path, bytes })
+        })
+        .collect()
+}
+
+/// One cosigning round of a key site's log (`wheelsig site cosign`'s protocol, from the core's
+/// `log::cosign`), for an edge that does the HTTP itself (the template's
+/// `tools/cosign-site.mjs`): `next_request()` says what to POST where, `answer()` takes what
+/// came back, `finish()` gives the files to write once every witness cosigned.
+#[wasm_bindgen]
+pub struct SiteCosign {
+    round: crate::log::cosign::Round,
+}
+
+#[wasm_bindgen]
+impl SiteCosign {
+    /// `config` is site.json; `log` every file under `log/` as `[{path, base64}]`
+    /// (`log/checkpoint` and the entry bundles are read); `witnessed` is `log/witnessed.json`
+    /// if there is one. Throws an `Error` with code `input` or `cosign`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(config: &str, log: JsValue, witnessed: Option<String>) -> Result<SiteCosign, JsValue> {
+        hook();
+        let config = crate::site::Config::parse(config.as_bytes()).map_err(|e| into_error("cosign", format!("site.json: {e}")))?;
+        let files = site_log_files(log)?;
+        let get = |p: &str| files.iter().find(|f| f.path == p).map(|f| f.bytes.clone());
+        let checkpoint = get("log/checkpoint").ok_or_else(|| into_error("cosign", "log/checkpoint: missing (`wheelsig site publish` writes it)"))?;
+        let round = crate::site::cosign_round(&config, &checkpoint, &mut |p| get(&format!("log/{p}")), witnessed.as_deref().map(str::as_bytes)).map_err(|e| into_error("cosign", e))?;
+        Ok(SiteCosign { round })
+    }
+
+    /// The origin and size of the checkpoint being cosigned: `{origin, size}`.
+    pub fn checkpoint(&self) -> Result<JsValue, JsValue> {
+        let cp = self.round.checkpoint();
+        to_js(&serde_json::json!({ "origin": cp.origin, "size": cp.size }))
+    }
+
+    /// Whether `log/checkpoint` already carries a valid cosignature by every witness; then
+    /// `finish_given()` gives the files to write without asking anyone.
+    pub fn already_cosigned(&self) -> bool {
+        self.round.already_cosigned().is_some()
+    }
+
+    /// The new `.tlog-proof` files for the checkpoint as given (see `already_cosigned`):
+    /// `[[path, text]]`.
+    pub fn finish_given(&self, existing: Vec<String>) -> Result<JsValue, JsValue> {
+        let note = self.round.already_cosigned().ok_or_else(|| into_error("cosign", "log/checkpoint is not cosigned by every witness"))?;
+        let existing: std::collections::BTreeSet<String> = existing.into_iter().collect();
+        to_js(&crate::site::new_proofs(self.round.log(), note, &|p: &str| existing.contains(p)).map_err(|e| into_error("cosign", e))?)
+    }
+
+    /// The next request: `{witness, url, body}` to POST (`text/plain; charset=utf-8`), or null
+    /// when every witness has answered.
+    pub fn next_request(&self) -> Result<JsValue, JsValue> {
+        match self.round.next_request() {
+            None => Ok(JsValue::NULL),
+            Some(r) => to_js(&serde_json::json!({ "witness": r.witness, "url": r.url, "body": r.body })),
+        }
+    }
+
+    /// What witness `witness` answered: `status` and `body`, or `error` (unreachable).
+    pub fn answer(&mut self, witness: usize, status: Option<u16>, body: Option<Vec<u8>>, error: Option<String>) {
+        match (status, error) {
+            (Some(s), None) => self.round.answer(witness, Ok((s, body.as_deref().unwrap_or_default()))),
+            (_, e) => self.round.answer(witness, Err(e.unwrap_or_else(|| "no answer".into()))),
+        }
+    }
+
+    /// Once every witness cosigned: `{files: [[path, text]], witnesses: [[name, size]]}`, the
+    /// cosigned `log/checkpoint`, `log/witnessed.json` and the new `.tlog-proof` files
+    /// (`existing` lists the site paths under `releases/` that exist). Otherwise throws an
+    /// `Error` with code `cosign` and `problems`: one message per witness that did not.
+    pub fn finish(&self, existing: Vec<String>) -> Result<JsValue, JsValue> {
+        let cosigned = self.round.finish().map_err(|problems| {
+            let err = into_error("cosign", problems.join("\n"));
+            let _ = js_sys::Reflect::set(&err, &JsValue::from_str("problems"), &to_js(&problems).unwrap_or(JsValue::NULL));
+            err
+        })?;
+        let existing: std::collections::BTreeSet<String> = existing.into_iter().collect();
+        let mut files = crate::site::new_proofs(self.round.log(), &cosigned.note, &|p: &str| existing.contains(p)).map_err(|e| into_error("cosign", e))?;
+        files.push(("log/witnessed.json".into(), cosigned.witnessed_json.clone()));
+        files.push(("log/checkpoint".into(), cosigned.note.to_text()));
+        to_js(&serde_json::json!({ "files": files, "witnesses": cosigned.witnesses }))
     }
 }
 

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from conftest import REPO, build_wheel
@@ -278,6 +279,17 @@ def site(wheelsig, tmp_path, witnesses):
     return LogSite(wheelsig, tmp_path, witnesses)
 
 
+# The two cosign clients: the CLI, and the template's Node tool (the same core, in wasm) that the
+# key site's workflow runs in GitHub Actions.
+COSIGNERS = ["cli", "node"]
+
+
+def cosign(site, tool, *extra):
+    if tool == "cli":
+        return site.ws.run("site", "cosign", site.dir, *extra)
+    return subprocess.run(["node", site.dir / "tools" / "cosign-site.mjs", "--site", site.dir, *extra], capture_output=True, text=True, timeout=120)
+
+
 def check_built_proofs(site, out, wheels):
     """Every release's .tlog-proof in OUT: its leaf is the release, included, signed, cosigned."""
     _, size, root = parse_checkpoint((out / "log" / "checkpoint").read_text())
@@ -423,10 +435,11 @@ def fork(site):
         p.unlink()
 
 
-def test_a_forked_log_fails_build_previous_and_witnesses_refuse_it(site, tmp_path):
+@pytest.mark.parametrize("tool", COSIGNERS)
+def test_a_forked_log_fails_build_previous_and_witnesses_refuse_it(site, tmp_path, tool):
     site.add_witness("w1.example/w")
     site.publish(site.wheel("1.0"), site.wheel("2.0"))
-    site.ok("site", "cosign", site.dir)
+    assert cosign(site, tool).returncode == 0
     live = tmp_path / "live-checkpoint"
     live.write_text(site.checkpoint())
     fork(site)
@@ -438,7 +451,7 @@ def test_a_forked_log_fails_build_previous_and_witnesses_refuse_it(site, tmp_pat
     # it, but nothing is written unless every witness cosigns.
     site.add_witness("w2.example/fresh")
     before = snapshot(site.dir)
-    p = site.ws.run("site", "cosign", site.dir)
+    p = cosign(site, tool)
     assert p.returncode == 1, p.stderr
     assert "witness w1.example/w" in p.stderr and ("answered 422" in p.stderr or "answered 409" in p.stderr), p.stderr
     assert "nothing was written" in p.stderr
@@ -448,18 +461,58 @@ def test_a_forked_log_fails_build_previous_and_witnesses_refuse_it(site, tmp_pat
     assert p.returncode == 1 and EXTENSION in p.stderr, p.stderr
 
 
-def test_an_unreachable_witness_fails_cosign_and_changes_nothing(site):
+@pytest.mark.parametrize("tool", COSIGNERS)
+def test_an_unreachable_witness_fails_cosign_and_changes_nothing(site, tool):
     site.add_witness("w1.example/w")
     closed = f"http://127.0.0.1:{free_port()}"
     dead = site.ws.run("witness", "keygen", "--name", "dead.example/w", "--out", site.tmp / "dead.key").stdout.strip()
     site.ok("site", "add-witness", site.dir, "--vkey", dead, "--url", closed)
     site.publish(site.wheel("1.0"))
     before = snapshot(site.dir)
-    p = site.ws.run("site", "cosign", site.dir)
+    p = cosign(site, tool)
     assert p.returncode == 1
     assert f"witness dead.example/w ({closed}) could not be reached" in p.stderr, p.stderr
     assert snapshot(site.dir) == before
     assert not list((site.dir / "releases").rglob("*.tlog-proof"))
+
+
+def test_the_node_cosigner_works_with_the_cli_and_asks_no_one_when_nothing_is_new(site, tmp_path):
+    """The workflow's cosign step: tools/cosign-site.mjs, taking turns with the CLI on one site."""
+    site.add_witness("w1.example/w")
+    site.add_witness("w2.example/w")
+    v1 = site.wheel("1.0")
+    site.publish(v1)
+    p = cosign(site, "node")
+    assert p.returncode == 0, p.stderr
+    assert "witness w1.example/w cosigned" in p.stderr and "1 new .tlog-proof file" in p.stderr, p.stderr
+    witnessed = json.loads((site.dir / "log" / "witnessed.json").read_text())
+    assert witnessed == {v: 1 for v in site.witness_vkeys}
+    p = site.build(tmp_path / "o1")
+    assert p.returncode == 0, p.stderr
+    first = check_built_proofs(site, tmp_path / "o1", [v1])
+    # Nothing new: --if-needed asks no witness (both are stopped) and writes nothing.
+    before = snapshot(site.dir)
+    site.w.stop()
+    p = cosign(site, "node", "--if-needed")
+    assert p.returncode == 0 and "already cosigned by every witness: nothing to do" in p.stderr, p.stderr
+    assert snapshot(site.dir) == before
+    # Without --if-needed it asks, and fails on stopped witnesses without writing.
+    p = cosign(site, "node")
+    assert p.returncode == 1 and "could not be reached" in p.stderr and "nothing was written" in p.stderr, p.stderr
+    assert snapshot(site.dir) == before
+    # A lost witnessed.json (a fresh CI checkout): the witnesses' 409 says their size.
+    site2 = LogSite(site.ws, tmp_path / "second", site.w)
+    site2.add_witness("w3.example/w")
+    site2.publish(site2.wheel("1.0"))
+    assert cosign(site2, "cli").returncode == 0
+    (site2.dir / "log" / "witnessed.json").unlink()
+    site2.publish(site2.wheel("2.0"))
+    p = cosign(site2, "node")
+    assert p.returncode == 0, p.stderr
+    assert json.loads((site2.dir / "log" / "witnessed.json").read_text()) == {site2.witness_vkeys[0]: 2}
+    p = site2.build(tmp_path / "o2")
+    assert p.returncode == 0, p.stderr
+    assert first
 
 
 @pytest.mark.parametrize(
@@ -549,3 +602,74 @@ def test_the_built_site_verifies_with_a_witness_policy(site, tmp_path):
         assert "log-key-changed" in [p["code"] for p in r["problems"]]
     finally:
         server.shutdown()
+
+
+def run_steps(job, cwd, env):
+    """Run a workflow job's `run:` steps as GitHub Actions does (bash -eo pipefail, GITHUB_OUTPUT);
+    `uses:` steps (checkout, Pages) are done by the caller. Returns the step outputs."""
+    outputs = {}
+    for step in job["steps"]:
+        if "run" not in step:
+            continue
+        out_file = cwd.parent / f"output-{step.get('id', 'step')}"
+        out_file.write_text("")
+        p = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], cwd=cwd, capture_output=True, text=True, timeout=120, env=dict(env, GITHUB_OUTPUT=str(out_file)))
+        assert p.returncode == 0, f"step {step.get('name', step.get('id'))!r}: {p.stderr}"
+        for line in out_file.read_text().splitlines():
+            k, v = line.split("=", 1)
+            outputs[k] = v
+    return outputs
+
+
+def git(cwd, *args):
+    p = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, f"git {' '.join(args)}: {p.stderr}"
+    return p.stdout.strip()
+
+
+def test_the_workflow_cosign_job_commits_cosignatures_once_and_the_build_uses_them(site, tmp_path):
+    """The template workflow's `cosign` job, its shell steps run as Actions would, against a
+    clone of the site repository and real witnesses: it commits the cosigned checkpoint and the
+    new proof and pushes them; a second run asks no one and commits nothing; the `build` job's
+    steps then build the commit it names."""
+
+    workflow = yaml.safe_load((site.dir / ".github" / "workflows" / "pages.yml").read_text())
+    cosign_job, build_job = workflow["jobs"]["cosign"], workflow["jobs"]["build"]
+    assert cosign_job["if"] == "github.event_name != 'pull_request'", "pull requests are never cosigned"
+    site.add_witness("w1.example/w")
+    site.add_witness("w2.example/w")
+    v1 = site.wheel("1.0")
+    site.publish(v1)
+    git(site.dir, "init", "--quiet", "-b", "main")
+    git(site.dir, "add", ".")
+    git(site.dir, "commit", "--quiet", "-m", "publish 1.0")
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "clone", "--quiet", "--bare", str(site.dir), str(origin))
+    runner = tmp_path / "runner" / "repo"
+    git(tmp_path, "clone", "--quiet", str(origin), str(runner))
+    published = git(origin, "rev-parse", "main")
+    env = dict(os.environ, GITHUB_REF_NAME="main", GITHUB_SHA=published)
+
+    out = run_steps(cosign_job, runner, env)
+    head = git(origin, "rev-parse", "main")
+    assert head != published and out["sha"] == head
+    assert git(origin, "log", "-1", "--format=%s", "main") == "Cosign the release log"
+    changed = set(git(origin, "diff", "--name-only", published, head).splitlines())
+    assert changed == {"log/checkpoint", "log/witnessed.json", f"releases/demo/{v1.name}.tlog-proof"}, changed
+    checkpoint = git(origin, "show", f"{head}:log/checkpoint") + "\n"
+    assert set(check_note(checkpoint, site.vkey, site.witness_vkeys)) == {"w1.example/w", "w2.example/w"}
+
+    # Again, with the witnesses gone: nothing to ask, nothing committed, the same commit named.
+    site.w.stop()
+    runner2 = tmp_path / "runner2" / "repo"
+    git(tmp_path, "clone", "--quiet", str(origin), str(runner2))
+    assert run_steps(cosign_job, runner2, env)["sha"] == head
+    assert git(origin, "rev-parse", "main") == head
+
+    # The build job checks out that commit and builds it (no live checkpoint before the first deploy).
+    assert "needs.cosign.outputs.sha" in next(s for s in build_job["steps"] if s.get("uses", "").startswith("actions/checkout"))["with"]["ref"]
+    builder = tmp_path / "runner3" / "repo"
+    git(tmp_path, "clone", "--quiet", str(origin), str(builder))
+    git(builder, "checkout", "--quiet", head)
+    run_steps(build_job, builder, dict(env, RUNNER_TEMP=str(tmp_path)))
+    check_built_proofs(site, builder / "_site", [v1])

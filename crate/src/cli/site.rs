@@ -4,22 +4,16 @@
 //! `wheelsig::site`, notes, tiles and proofs in `wheelsig::log`; this module reads and writes
 //! files and talks to witnesses.
 
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use clap::Subcommand;
 use sha2::{Digest as _, Sha256};
-use wheelsig::display::escape;
 use wheelsig::encoding::hex;
 use wheelsig::keys::{KeySet, ListedKey, PrivateKey};
-use wheelsig::log::checkpoint::Checkpoint;
-use wheelsig::log::note::{KeyKind, Note, NoteSigner, NoteVerifier};
-use wheelsig::log::proof::TlogProof;
+use wheelsig::log::note::{KeyKind, NoteSigner, NoteVerifier};
 use wheelsig::log::release::ReleaseLeaf;
 use wheelsig::log::tiles::Log;
 use wheelsig::names::{is_valid_project, normalize_project, parse_wheel_filename};
@@ -37,6 +31,8 @@ const TEMPLATE: &[(&str, &str)] = &[
     ("releases/README.md", include_str!("../../../static-site-template/releases/README.md")),
     (".github/workflows/pages.yml", include_str!("../../../static-site-template/.github/workflows/pages.yml")),
     ("tools/build-site.mjs", include_str!("../../../static-site-template/tools/build-site.mjs")),
+    ("tools/cosign-site.mjs", include_str!("../../../static-site-template/tools/cosign-site.mjs")),
+    ("tools/site-files.mjs", include_str!("../../../static-site-template/tools/site-files.mjs")),
 ];
 
 /// Files of the `<wheel-verify>` widget a site ships in `wheelsig/` (from www/ after the wasm build).
@@ -371,48 +367,24 @@ fn add_key(dir: &Path, key: &Path, projects: &[String]) -> Result<ExitCode, Fail
 
 /// The log as it is on disk: its signed checkpoint verified with the site's log key, and the
 /// tree rebuilt from the entry bundles with that checkpoint's root.
-struct OnDisk {
-    log: Log,
-    checkpoint: Checkpoint,
-    /// The checkpoint file's bytes.
-    bytes: Vec<u8>,
+fn load_log(dir: &Path, lc: &LogConfig) -> Result<Log, Failure> {
+    let root = dir.join("log");
+    let bytes = read_limited(&root.join("checkpoint"), wheelsig::log::note::MAX_NOTE_BYTES as u64, "log/checkpoint")?;
+    let mut read_err = None;
+    let read = site::read_log(lc, &bytes, &mut read_bundle(&root, &mut read_err));
+    let (_, _, log) = read.map_err(|(path, e)| {
+        read_err.take().map_or_else(|| Failure(format!("{}: {e} (`wheelsig site build` lists what is wrong)", dir.join(path).display())), Failure)
+    })?;
+    Ok(log)
 }
 
-fn load_log(dir: &Path, lc: &LogConfig) -> Result<OnDisk, Failure> {
-    let root = dir.join("log");
-    let bad = |m: String| Failure(format!("{}: {m} (`wheelsig site build` lists what is wrong)", root.display()));
-    let path = root.join("checkpoint");
-    let bytes = read_limited(&path, wheelsig::log::note::MAX_NOTE_BYTES as u64, "log/checkpoint")?;
-    let note = Note::parse(&bytes).map_err(|e| bad(format!("checkpoint: {e}")))?;
-    if !matches!(note.verify_by(&lc.vkey), Ok(Some(_))) {
-        return Err(bad(format!("checkpoint: not validly signed by the log key {}", lc.vkey.vkey())));
-    }
-    let checkpoint = Checkpoint::parse(note.text()).map_err(|e| bad(format!("checkpoint: {e}")))?;
-    if checkpoint.origin != lc.origin {
-        return Err(bad(format!("checkpoint: origin {}, not {}", checkpoint.origin, lc.origin)));
-    }
-    let mut read_err = None;
-    let log = Log::from_bundles(checkpoint.size, &mut |p| {
+/// Read a file under `log/` (no symlinks); a read error is kept in `err`.
+fn read_bundle<'a>(root: &'a Path, err: &'a mut Option<String>) -> impl FnMut(&str) -> Option<Vec<u8>> + 'a {
+    move |p| {
         let f = root.join(p);
         std::fs::symlink_metadata(&f).ok().filter(|m| m.is_file())?;
-        read_limited(&f, MAX_LOG_FILE, "an entry bundle").map_err(|Failure(e)| read_err = Some(e)).ok()
-    })
-    .map_err(|e| read_err.take().map_or_else(|| bad(e.to_string()), Failure))?;
-    if log.checkpoint(&lc.origin).root != checkpoint.root {
-        return Err(bad("the entry bundles do not hash to the checkpoint's root".into()));
+        read_limited(&f, MAX_LOG_FILE, "an entry bundle").map_err(|Failure(e)| *err = Some(e)).ok()
     }
-    Ok(OnDisk { log, checkpoint, bytes })
-}
-
-/// The log's entries by wheel file name (an unparsable entry is the build's to report).
-fn logged(log: &Log) -> BTreeMap<String, (u64, ReleaseLeaf)> {
-    let mut out = BTreeMap::new();
-    for (i, e) in log.entries().iter().enumerate() {
-        if let Ok(leaf) = ReleaseLeaf::parse(e) {
-            out.entry(leaf.file.clone()).or_insert((i as u64, leaf));
-        }
-    }
-    out
 }
 
 fn sha256_file(path: &Path) -> Result<String, Failure> {
@@ -460,8 +432,8 @@ fn publish(dir: &Path, key: &Path, log_key: Option<&Path>, wheels: &[PathBuf]) -
         Some(lc) => Some((lc, load_log_key(log_key, lc)?, load_log(dir, lc)?)),
         None => None,
     };
-    let before = log.as_ref().map(|(_, _, d)| d.log.size());
-    let mut known = log.as_ref().map(|(_, _, d)| logged(&d.log)).unwrap_or_default();
+    let before = log.as_ref().map(|(_, _, d)| d.size());
+    let mut known = log.as_ref().map(|(_, _, d)| site::logged(d)).unwrap_or_default();
     let key_url = config.key_url();
     let mut pending: Vec<(PathBuf, PathBuf, String)> = Vec::new();
     for path in wheels {
@@ -503,7 +475,7 @@ fn publish(dir: &Path, key: &Path, log_key: Option<&Path>, wheels: &[PathBuf]) -
                 return Err(Failure(format!("{}: the file changed while it was signed", path.display())));
             }
             let leaf = ReleaseLeaf { project: project.clone(), version: parsed.version, file: name.clone(), sha256, jws_sha256: hex(&Sha256::digest(doc.as_bytes())), kid: key.public().kid() };
-            let index = disk.log.append(leaf.encode()).map_err(|e| format!("{}: {e}", path.display()))?;
+            let index = disk.append(leaf.encode()).map_err(|e| format!("{}: {e}", path.display()))?;
             known.insert(name, (index, leaf));
             pending.push((path.clone(), out, doc));
         } else {
@@ -517,12 +489,12 @@ fn publish(dir: &Path, key: &Path, log_key: Option<&Path>, wheels: &[PathBuf]) -
         eprintln!("published {} -> {}", path.display(), out.display());
     }
     if let Some((lc, signer, disk)) = &log {
-        if Some(disk.log.size()) != before {
-            write_log_files(dir, &disk.log)?;
-            let cp = signed_checkpoint(&disk.log, signer)?;
+        if Some(disk.size()) != before {
+            write_log_files(dir, disk)?;
+            let cp = signed_checkpoint(disk, signer)?;
             let path = dir.join("log").join("checkpoint");
             replace_file(&path, |w| w.write_all(cp.as_bytes()).map_err(Failure::from))?;
-            eprintln!("logged {} release{} in {} (now {} entries): run `wheelsig site cosign {}` to have the witnesses cosign it", pending.len(), if pending.len() == 1 { "" } else { "s" }, lc.origin, disk.log.size(), dir.display());
+            eprintln!("logged {} release{} in {} (now {} entries): run `wheelsig site cosign {}` to have the witnesses cosign it", pending.len(), if pending.len() == 1 { "" } else { "s" }, lc.origin, disk.size(), dir.display());
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -552,117 +524,50 @@ fn write_log_files(dir: &Path, log: &Log) -> Result<(), Failure> {
 /// `log/witnessed.json`: per witness (by vkey), the checkpoint size it last cosigned.
 const WITNESSED: &str = "witnessed.json";
 
-fn load_witnessed(dir: &Path) -> Result<BTreeMap<String, u64>, Failure> {
-    let path = dir.join("log").join(WITNESSED);
-    if !path.exists() {
-        return Ok(BTreeMap::new());
-    }
-    let bytes = read_limited(&path, 1 << 20, WITNESSED)?;
-    serde_json::from_slice(&bytes).map_err(|e| Failure(format!("{}: {e} (expected {{\"<witness vkey>\": <size>}}; delete it to start over: the witnesses say their sizes)", path.display())))
-}
-
-/// What one witness did with the checkpoint.
-enum Outcome {
-    /// Its verified cosignature lines, and the size it now holds.
-    Cosigned(String, u64),
-    /// Why not.
-    Refused(String),
-}
-
-fn submit(w: &WitnessConfig, disk: &OnDisk, note_text: &str, old: u64) -> Result<fetch::Posted, String> {
-    let url = url::Url::parse(&format!("{}/add-checkpoint", w.url.trim_end_matches('/'))).map_err(|e| format!("{}: {e}", w.url))?;
-    let mut body = format!("old {old}\n");
-    for h in disk.log.consistency(old) {
-        body.push_str(&STANDARD.encode(h));
-        body.push('\n');
-    }
-    body.push('\n');
-    body.push_str(note_text);
-    fetch::post(&url, "text/plain; charset=utf-8", body.as_bytes(), 64 * 1024)
-}
-
-fn ask_witness(w: &WitnessConfig, disk: &OnDisk, note_text: &str, mut old: u64) -> Outcome {
-    let who = format!("witness {} ({})", w.name(), w.url);
-    let size = disk.checkpoint.size;
-    for attempt in 0..2 {
-        let resp = match submit(w, disk, note_text, old) {
-            Ok(r) => r,
-            Err(e) => return Outcome::Refused(format!("{who} could not be reached: {e}")),
-        };
-        let body = String::from_utf8_lossy(&resp.body);
-        let shown: String = body.trim().chars().take(300).collect();
-        match resp.status {
-            200 => {
-                // Keep only this witness's lines, and only if they verify with its key.
-                let prefix = format!("\u{2014} {} ", w.name());
-                let lines: String = body.lines().filter(|l| l.starts_with(&prefix)).map(|l| format!("{l}\n")).collect();
-                let check = Note::parse(note_text.as_bytes()).and_then(|mut n| n.add_signatures(&lines).map(|()| n));
-                return match check.map(|n| n.verify_by(&w.vkey)) {
-                    Ok(Ok(Some(v))) if v.timestamp.is_some() => Outcome::Cosigned(lines, size),
-                    Ok(Err(e)) => Outcome::Refused(format!("{who} answered 200 with a cosignature that does not verify with its key: {e}")),
-                    _ => Outcome::Refused(format!("{who} answered 200 without a cosignature by its key {}: {shown:?}", w.vkey.vkey())),
-                };
-            }
-            409 if attempt == 0 => match body.trim_end_matches('\n').parse::<u64>() {
-                Ok(n) if n != old && n <= size => old = n,
-                _ => return Outcome::Refused(format!("{who} answered 409 (it holds a checkpoint of size {shown:?}, not {old}; this log has {size} entries)")),
-            },
-            status => return Outcome::Refused(format!("{who} answered {status}: {shown:?}")),
-        }
-    }
-    Outcome::Refused(format!("{who} answered 409 twice"))
-}
-
+/// Ask every witness to cosign (the protocol is the core's: `wheelsig::log::cosign`); write
+/// the cosigned checkpoint and the new proofs only if all of them did.
 fn cosign(dir: &Path) -> Result<ExitCode, Failure> {
     let config = load_config(dir)?;
-    let lc = need_log(dir, &config)?;
-    if config.witnesses.is_empty() {
-        return Err(Failure(format!("{}: site.json lists no witnesses: add one with `wheelsig site add-witness`", dir.display())));
+    need_log(dir, &config)?;
+    let root = dir.join("log");
+    let checkpoint = read_limited(&root.join("checkpoint"), wheelsig::log::note::MAX_NOTE_BYTES as u64, "log/checkpoint")?;
+    let witnessed_path = root.join(WITNESSED);
+    let witnessed = if witnessed_path.exists() { Some(read_limited(&witnessed_path, wheelsig::log::cosign::MAX_WITNESSED_BYTES as u64, WITNESSED)?) } else { None };
+    let mut read_err = None;
+    let round = site::cosign_round(&config, &checkpoint, &mut read_bundle(&root, &mut read_err), witnessed.as_deref());
+    let mut round = round.map_err(|e| read_err.take().map_or_else(|| Failure(format!("{}: {e}", dir.display())), Failure))?;
+    while let Some(req) = round.next_request() {
+        let answer = url::Url::parse(&req.url)
+            .map_err(|e| format!("{}: {e}", req.url))
+            .and_then(|u| fetch::post(&u, "text/plain; charset=utf-8", req.body.as_bytes(), wheelsig::log::cosign::MAX_ANSWER_BYTES));
+        round.answer(req.witness, answer.as_ref().map(|p| (p.status, p.body.as_slice())).map_err(Clone::clone));
     }
-    let disk = load_log(dir, lc)?;
-    let mut state = load_witnessed(dir)?;
-    // Submit the checkpoint with the log's own signature only (earlier cosignatures dropped).
-    let text = String::from_utf8_lossy(&disk.bytes).into_owned();
-    let split = text.rfind("\n\n").map_or(text.len(), |i| i + 2);
-    let own = format!("\u{2014} {} ", lc.origin);
-    let note_text: String = format!("{}{}", &text[..split], text[split..].lines().filter(|l| l.starts_with(&own)).map(|l| format!("{l}\n")).collect::<String>());
-    let mut note = Note::parse(note_text.as_bytes()).map_err(|e| format!("log/checkpoint: {e}"))?;
-    let mut failures = Vec::new();
-    for w in &config.witnesses {
-        let old = state.get(&w.vkey.vkey()).copied().unwrap_or(0);
-        match ask_witness(w, &disk, &note_text, old) {
-            Outcome::Cosigned(lines, size) => {
-                note.add_signatures(&lines).map_err(|e| format!("witness {}: {e}", w.name()))?;
-                state.insert(w.vkey.vkey(), size);
-                eprintln!("witness {} cosigned {} at size {size}", w.name(), lc.origin);
+    let size = round.checkpoint().size;
+    let cosigned = match round.finish() {
+        Ok(c) => c,
+        Err(failures) => {
+            for r in round.results().iter().flatten() {
+                eprintln!("witness {r} cosigned {} at size {size}", round.checkpoint().origin);
             }
-            Outcome::Refused(why) => failures.push(why),
+            for f in &failures {
+                eprintln!("wheelsig: {f}");
+            }
+            eprintln!("wheelsig: not cosigned by every witness: nothing was written (run `wheelsig site cosign` again once they accept)");
+            return Ok(ExitCode::from(1));
         }
+    };
+    for (name, size) in &cosigned.witnesses {
+        eprintln!("witness {name} cosigned {} at size {size}", round.checkpoint().origin);
     }
-    if !failures.is_empty() {
-        for f in &failures {
-            eprintln!("wheelsig: {}", escape(f));
-        }
-        eprintln!("wheelsig: not cosigned by every witness: nothing was written (run `wheelsig site cosign` again once they accept)");
-        return Ok(ExitCode::from(1));
+    let exists = |p: &str| std::fs::symlink_metadata(dir.join(p)).is_ok();
+    let proofs = site::new_proofs(round.log(), &cosigned.note, &exists).map_err(Failure)?;
+    for (path, text) in &proofs {
+        replace_file(&dir.join(path), |w| w.write_all(text.as_bytes()).map_err(Failure::from))?;
     }
-    // A proof beside each logged release's signature that has none (earlier proofs stay:
-    // their checkpoints date those releases, and are prefixes of this tree).
-    let mut proofs = 0;
-    for (file, (index, leaf)) in logged(&disk.log) {
-        let release = dir.join("releases").join(&leaf.project);
-        let path = release.join(format!("{file}{}", site::PROOF_SUFFIX));
-        if !release.join(format!("{file}.jws")).is_file() || std::fs::symlink_metadata(&path).is_ok() {
-            continue;
-        }
-        let proof = TlogProof { extra: None, index, path: disk.log.inclusion(index), note: note.clone(), checkpoint: disk.checkpoint.clone() };
-        replace_file(&path, |w| w.write_all(proof.to_text().as_bytes()).map_err(Failure::from))?;
-        proofs += 1;
-    }
-    let state_json = serde_json::to_string_pretty(&state)? + "\n";
-    replace_file(&dir.join("log").join(WITNESSED), |w| w.write_all(state_json.as_bytes()).map_err(Failure::from))?;
-    replace_file(&dir.join("log").join("checkpoint"), |w| w.write_all(note.to_text().as_bytes()).map_err(Failure::from))?;
-    eprintln!("cosigned by {} witness{}: wrote log/checkpoint and {proofs} new .tlog-proof file{}", config.witnesses.len(), if config.witnesses.len() == 1 { "" } else { "es" }, if proofs == 1 { "" } else { "s" });
+    replace_file(&witnessed_path, |w| w.write_all(cosigned.witnessed_json.as_bytes()).map_err(Failure::from))?;
+    replace_file(&root.join("checkpoint"), |w| w.write_all(cosigned.note.to_text().as_bytes()).map_err(Failure::from))?;
+    let n = cosigned.witnesses.len();
+    eprintln!("cosigned by {n} witness{}: wrote log/checkpoint and {} new .tlog-proof file{}", if n == 1 { "" } else { "es" }, proofs.len(), if proofs.len() == 1 { "" } else { "s" });
     Ok(ExitCode::SUCCESS)
 }
 

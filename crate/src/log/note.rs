@@ -375,6 +375,11 @@ impl Note {
         Ok(found)
     }
 
+    /// Keep only the signature lines for which `keep` holds.
+    pub fn retain_signatures(&mut self, keep: impl FnMut(&SignatureLine) -> bool) {
+        self.signatures.retain(keep);
+    }
+
     /// Add signature lines (as a witness returns them) to the note.
     pub fn add_signatures(&mut self, lines: &str) -> Result<(), NoteError> {
         let extra = Note::parse(format!("{}\n{lines}", self.text).as_bytes())?;

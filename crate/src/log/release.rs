@@ -69,6 +69,13 @@ impl ReleaseLeaf {
         if !is_hex64(&leaf.sha256) || !is_hex64(&leaf.jws_sha256) {
             return Err(bad("a digest is not 64 lowercase hex digits"));
         }
+        // The file name must be a wheel's, of this project: edges build paths from the two
+        // (`releases/<project>/<file>.tlog-proof`), so nothing else may pass.
+        match crate::names::parse_wheel_filename(&leaf.file) {
+            Ok(w) if w.project == leaf.project => {}
+            Ok(_) => return Err(bad("`file` is not a wheel of `project`")),
+            Err(_) => return Err(bad("`file` is not a wheel file name")),
+        }
         if leaf.encode() != bytes {
             return Err(bad("not in canonical form"));
         }
@@ -88,5 +95,10 @@ mod tests {
         assert!(ReleaseLeaf::parse(text.replace("project demo", "project  demo").as_bytes()).is_err());
         assert!(ReleaseLeaf::parse(text.replace(&"a".repeat(64), &"A".repeat(64)).as_bytes()).is_err());
         assert!(ReleaseLeaf::parse(format!("{text}x\n").as_bytes()).is_err());
+        // Edges build paths from project and file: only a wheel of that project passes.
+        for (project, file) in [("..", "demo-1.0-py3-none-any.whl"), ("demo", "../../x-1.0-py3-none-any.whl"), ("other", "demo-1.0-py3-none-any.whl"), ("demo", "demo-1.0.tar.gz")] {
+            let bad = ReleaseLeaf { project: project.into(), file: file.into(), ..l.clone() };
+            assert!(ReleaseLeaf::parse(&bad.encode()).is_err(), "{project} {file}");
+        }
     }
 }
