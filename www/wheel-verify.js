@@ -15,7 +15,7 @@
 import { VerifierClient } from './worker-client.js';
 import { loadFirstUse, firstUseInput, remember, forget, exportJson, loadKeyUrlChoices, chooseKeyUrl, forgetKeyUrlChoice } from './first-use.js';
 import { escapeControls } from './escape.js';
-import { seenCheckpoint, rememberCheckpoint } from './log-memory.js';
+import { seenCheckpoint, rememberCheckpoint, rememberedLogKey, rememberLogKey, listLogs, forgetLog } from './log-memory.js';
 
 const VERDICTS = {
   trusted: ['Trusted', 'Intact, and signed by a key that a trust source lists for this project.'],
@@ -328,6 +328,8 @@ class BatchSummary {
 
 export class WheelVerify extends HTMLElement {
   static observedAttributes = ['key-url', 'keys-url', 'project', 'pypi-check', 'witness-policy'];
+  /** This widget's version: crate/Cargo.toml's (a test keeps them and the npm package equal). */
+  static version = '0.1.0';
   #client = new VerifierClient();
   // Verifications run on up to this many workers (one wasm instance each); small calls and a
   // single wheel use the first.
@@ -339,6 +341,8 @@ export class WheelVerify extends HTMLElement {
   #batchId = 0;
   #policy = null; // { text: attribute value, promise } for the current witness policy URL
   #droppedProofs = new WeakMap(); // wheel File -> its dropped .tlog-proof File
+  #servedLogKeys = new Map();
+  #logPanelRender = 0;
 
   constructor() {
     super();
@@ -372,12 +376,13 @@ export class WheelVerify extends HTMLElement {
     this.cards = h('div', { class: 'cards', part: 'results' });
     this.live = h('div', { class: 'sr-only', role: 'status', 'aria-live': 'polite' });
     this.trustPanel = h('details', { class: 'trust-panel', part: 'trust-panel' });
+    this.logPanel = h('details', { class: 'trust-panel', part: 'log-memory', hidden: true });
     root.append(controls, this.fileInput, this.folderInput, this.drop,
       h('div', { class: 'row folder' }, h('button', { type: 'button', part: 'folder-button', onclick: () => this.folderInput.click() }, 'Choose a folder of wheels')),
       h('p', { class: 'note', id: 'privacy', part: 'note' },
         'Verification runs on your machine in WebAssembly; nothing about the wheel is uploaded. ',
         'The only network requests are the key URL and key list, key URLs you chose, signature files (and, with a witness policy, release log proofs and log files) on the sites of those that cover each wheel\u2019s project, and, if you ask, PyPI\u2019s public metadata.'),
-      this.live, this.cards, this.trustPanel);
+      this.live, this.cards, this.trustPanel, this.logPanel);
     this.drop.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); this.fileInput.click(); } });
     for (const ev of ['dragenter', 'dragover']) this.drop.addEventListener(ev, (e) => { e.preventDefault(); this.drop.classList.add('over'); });
     for (const ev of ['dragleave', 'dragend']) this.drop.addEventListener(ev, () => this.drop.classList.remove('over'));
@@ -398,6 +403,7 @@ export class WheelVerify extends HTMLElement {
     }
     if (this.hasAttribute('witness-policy')) this.#policyOrError();
     this.#renderTrustPanel();
+    this.#renderLogPanel();
   }
 
   attributeChangedCallback(name, old, value) {
@@ -719,6 +725,9 @@ export class WheelVerify extends HTMLElement {
           }
         }
         input.log = { policy: policy.text, proof, require: this.hasAttribute('require-logged') };
+        // For a log the policy does not list, its key by first use: the one remembered here
+        // and the one its key site serves (the wasm decides, as the CLI's core does).
+        if (proof && siteLog) await this.#logKeyInput(worker, proof, siteLog, input.log, warnings);
       }
       // The signer's key URL hints that could be offered as a first-use choice (checked by the
       // wasm, like any key URL); only when no key URL is configured: see #renderReport.
@@ -736,7 +745,14 @@ export class WheelVerify extends HTMLElement {
           progressText.textContent = `${fmtBytes(done)} of ${fmtBytes(total)}`;
         },
       });
-      const logState = report.log && proof ? await this.#checkLog(worker, report, proof, siteLog, warnings, policy.text) : null;
+      if (report.new_log_key) {
+        const { origin, vkey } = report.new_log_key;
+        delete report.new_log_key;
+        await rememberLogKey(origin, vkey).catch((err) => warnings.push(`The log key of ${origin} could not be remembered: ${asError(err).message}.`));
+      }
+      const logKey = input.log?.remembered_log_key ?? input.log?.served_log_key ?? null;
+      const logState = report.log && proof ? await this.#checkLog(worker, report, proof, siteLog, warnings, policy.text, logKey) : null;
+      if (logState || input.log?.served_log_key) this.#renderLogPanel();
       const offers = await offerable(report);
       const rendered = this.#renderReport(file, report, warnings, droppedSig, { keySet, keyList, choice, chosen, offers, logged: input.log ? { proof, logState } : null });
       card.replaceWith(rendered);
@@ -759,7 +775,7 @@ export class WheelVerify extends HTMLElement {
    * only if a log key of the policy signed it (the wasm checks): a script on this origin
    * cannot plant a false history.
    */
-  async #checkLog(worker, report, proof, siteLog, warnings, policyText) {
+  async #checkLog(worker, report, proof, siteLog, warnings, policyText, logKey) {
     const log = report.log;
     try {
       const current = await worker.call('proof_checkpoint', proof.text);
@@ -767,7 +783,7 @@ export class WheelVerify extends HTMLElement {
       const bundles = {};
       const larger = Math.max(seen?.size ?? 0, log.tree_size);
       if (seen && seen.size !== log.tree_size && siteLog) await this.#fetchBundles(siteLog, larger, bundles).catch((err) => warnings.push(`The release log\u2019s entries could not be read: ${err.message}.`));
-      const consistency = await worker.call('log_compare', { seen: seen?.note ?? null, current, bundles, policy: policyText });
+      const consistency = await worker.call('log_compare', { seen: seen?.note ?? null, current, bundles, policy: policyText, ...(logKey ? { log_key: logKey } : {}) });
       log.consistency = consistency;
       if ((consistency === 'first-sighting' || consistency === 'consistent') && (!seen || log.tree_size > seen.size)) {
         await rememberCheckpoint(log.origin, current, log.tree_size);
@@ -781,6 +797,53 @@ export class WheelVerify extends HTMLElement {
       warnings.push(`The release log was not compared with what this browser saw before: ${asError(err).message}.`);
       return null;
     }
+  }
+
+  /**
+   * Fill `logInput.remembered_log_key` and `served_log_key` for the proof's log: the key this
+   * browser remembered for its origin, and `<siteLog>vkey` (fetched once per page, 4 KiB at
+   * most). The wasm uses them only when the witness policy does not list the log.
+   */
+  async #logKeyInput(worker, proof, siteLog, logInput, warnings) {
+    try {
+      const note = await worker.call('proof_checkpoint', proof.text);
+      const origin = note.slice(0, note.indexOf('\n'));
+      const remembered = await rememberedLogKey(origin);
+      if (remembered) logInput.remembered_log_key = remembered;
+      const url = new URL('vkey', siteLog).href;
+      this.#servedLogKeys.has(url) || this.#servedLogKeys.set(url, fetch(url, FETCH).then(async (resp) => (resp.ok ? (await boundedText(resp, 4096, url)).trim() : null)).catch(() => null));
+      const served = await this.#servedLogKeys.get(url);
+      if (served) logInput.served_log_key = served;
+    } catch (err) {
+      warnings.push(`The release log\u2019s key could not be looked up: ${asError(err).message}.`);
+    }
+  }
+
+  /** The "Remembered release logs" panel: what this browser keeps of each log (log-memory.js). */
+  async #renderLogPanel() {
+    const render = ++this.#logPanelRender;
+    let logs;
+    try {
+      logs = await listLogs();
+    } catch {
+      return; // no IndexedDB (private mode): nothing is remembered, nothing to show
+    }
+    if (render !== this.#logPanelRender) return; // a later render is under way
+    this.logPanel.hidden = logs.length === 0;
+    const exportBtn = h('button', { type: 'button', part: 'export-logs', onclick: () => {
+      const a = h('a', { href: URL.createObjectURL(new Blob([JSON.stringify({ logs }, null, 2)], { type: 'application/json' })), download: 'wheelsig-logs.json' });
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+    } }, 'Export JSON (with the signed checkpoints)');
+    const list = h('ul', { part: 'remembered-logs' }, logs.map((l) => h('li', { 'data-origin': l.origin },
+      h('strong', {}, l.origin),
+      l.size !== null ? ` \u2014 ${l.size} entr${l.size === 1 ? 'y' : 'ies'} seen${l.stored_at ? ` (${l.stored_at.slice(0, 10)})` : ''}` : '',
+      l.vkey ? h('span', {}, ' \u2014 log key remembered on first use', l.key_first_seen ? ` (${l.key_first_seen.slice(0, 10)})` : '', ': ', h('code', {}, l.vkey)) : '',
+      ' ',
+      h('button', { type: 'button', 'aria-label': `Forget what this browser saw of ${l.origin}`, onclick: async () => { await forgetLog(l.origin); this.#renderLogPanel(); } }, 'Forget'))));
+    this.logPanel.replaceChildren(h('summary', {}, `Remembered release logs (${logs.length})`),
+      h('p', {}, 'The largest checkpoint of each release log this browser verified: a later one must extend it, or you see a split-view warning. Forgetting a log drops that protection for it.'),
+      list, exportBtn);
   }
 
   /** The entry bundles of a log of `size` entries under `siteLog` (C2SP tlog-tiles paths), bounded. */
@@ -834,7 +897,8 @@ export class WheelVerify extends HTMLElement {
       h('p', { part: 'log-line' }, `Logged: release #${log.index} of ${log.origin}${seenBy}`),
       h('dl', { class: 'meta' },
         h('dt', {}, 'Witness quorum'), h('dd', { part: 'log-quorum', 'data-quorum': log.quorum ? 'met' : 'not-met' }, log.quorum ? `met${log.witnessed ? ` at ${isoTime(log.witnessed)}` : ''}${required}` : `not met${required}`),
-        h('dt', {}, 'Log history'), h('dd', { part: 'log-consistency' }, CONSISTENCY[log.consistency] || log.consistency))));
+        h('dt', {}, 'Log history'), h('dd', { part: 'log-consistency' }, CONSISTENCY[log.consistency] || log.consistency),
+        ...(log.log_key === 'first-use' ? [h('dt', {}, 'Log key'), h('dd', { part: 'log-key' }, 'the key site\u2019s log/vkey, remembered in this browser on first use (the witness policy does not list this log)')] : []))));
     if (log.consistency === 'older-consistent') out.push(h('p', { class: 'note', part: 'log-stale' }, 'This is an older, consistent copy of the log (a stale cache): newer releases may exist.'));
     return out;
   }

@@ -609,8 +609,6 @@ fn verify_one(job: &Job, policy: &TrustPolicy, members: bool, threads: usize, lo
     }
     let mut site_urls: Vec<url::Url> = Vec::new();
     let mut log_url: Option<url::Url> = None;
-    let mut new_log_key: Option<(String, String)> = None;
-    let mut log_key_problem: Option<wheelsig::report::Problem> = None;
     if let Ok(wheel) = wheelsig::names::parse_wheel_filename(&name) {
         // Only sites whose key sets cover this project are asked (the core decides which).
         let (urls, warnings) = policy.signature_urls(&wheel.project, &name);
@@ -645,24 +643,17 @@ fn verify_one(job: &Job, policy: &TrustPolicy, members: bool, threads: usize, lo
                     log_url = u.join("../../log/").ok();
                 }
             }
-            let mut policy = cfg.policy.clone();
-            // A log the policy does not list: its key site's log/vkey, remembered on first use.
+            // A log the policy does not list: its key site's log/vkey, remembered on first use
+            // (the core decides which key counts).
+            let mut log_key = None;
             if let (Some((_, bytes)), Some(url)) = (&proof, &log_url) {
                 if let Ok(p) = wheelsig::log::proof::TlogProof::parse(bytes) {
-                    let origin = p.checkpoint.origin;
-                    if !policy.logs.iter().any(|(k, _)| k.name() == origin) {
-                        let (key, new, problem) = cli::logstate::log_key(&cfg.state, &origin, url);
-                        if let Some(k) = key {
-                            if new {
-                                new_log_key = Some((origin.clone(), k.vkey()));
-                            }
-                            policy.logs.push((k, None));
-                        }
-                        log_key_problem = problem;
+                    if !cfg.policy.lists_log(&p.checkpoint.origin) {
+                        log_key = Some(cli::logstate::log_key(&cfg.state, &p.checkpoint.origin, url));
                     }
                 }
             }
-            Some(LogInput { policy, proof, require: cfg.require })
+            Some(LogInput { policy: cfg.policy.clone(), proof, require: cfg.require, log_key })
         }
     };
     let input = VerifyInput { file_name: name, detached, trust: policy.clone(), now: Some(now()), log: log_input, ..VerifyInput::default() };
@@ -675,10 +666,7 @@ fn verify_one(job: &Job, policy: &TrustPolicy, members: bool, threads: usize, lo
     if !members {
         report.members.clear();
     }
-    if let Some(p) = log_key_problem {
-        report.fail_log(p);
-    }
-    Ok(Verdicted { report, log: verified.log, log_url, new_log_key })
+    Ok(Verdicted { report, log: verified.log, log_url, new_log_key: verified.new_log_key })
 }
 
 /// A report, and the checked log proof (for this machine's memory of the log).

@@ -405,6 +405,14 @@ pub struct LogReport {
     /// Consistency with what this machine saw of the log before: `first-sighting`,
     /// `consistent`, `older-consistent` (a stale copy), or `not-checked`.
     pub consistency: String,
+    /// Where the log's key came from: `policy` (the witness policy lists the log) or
+    /// `first-use` (its key site's `log/vkey`, remembered the first time).
+    #[serde(default = "policy_key")]
+    pub log_key: String,
+}
+
+fn policy_key() -> String {
+    "policy".into()
 }
 
 impl Report {

@@ -71,6 +71,8 @@ pub struct LogInput {
     pub proof: Option<(String, Vec<u8>)>,
     /// Whether an unlogged or under-witnessed release fails (`--require-logged`).
     pub require: LogRequirement,
+    /// For a log the policy does not list: its key by first use (remembered, served).
+    pub log_key: Option<crate::log::policy::LogKeyFirstUse>,
 }
 
 /// Whether a release must be logged.
@@ -115,6 +117,8 @@ pub struct Verified {
     pub directory: Option<Directory>,
     /// The checked log proof, for the caller's memory of the log (split views).
     pub log: Option<crate::log::check::CheckedProof>,
+    /// A log key used on first use for a proof that checked: (origin, vkey), to remember.
+    pub new_log_key: Option<(String, String)>,
 }
 
 /// A reader that can be sent to another thread.
@@ -467,35 +471,59 @@ impl Verification<'_> {
 
     /// The release log check (docs/SPEC.md "Release log"): problems, the report, and the time
     /// the witnesses vouch for with the key id it applies to.
-    fn check_log(&self) -> (Vec<Problem>, Option<crate::log::check::CheckedProof>) {
-        let (Some(li), Some(name)) = (&self.input.log, &self.name) else { return (Vec::new(), None) };
+    fn check_log(&self) -> (Vec<Problem>, Option<crate::log::check::CheckedProof>, Option<(String, String)>) {
+        let (Some(li), Some(name)) = (&self.input.log, &self.name) else { return (Vec::new(), None, None) };
         let required = li.require == LogRequirement::Required;
         let Some((source, bytes)) = &li.proof else {
             let p = Problem::file(Code::LogUnlogged, "no release log proof (.tlog-proof) was found for this wheel, and --require-logged is set");
-            return (if required { vec![p] } else { Vec::new() }, None);
+            return (if required { vec![p] } else { Vec::new() }, None, None);
         };
         let (Some(sha256), Some((kid, jws_sha256))) = (self.sha256, self.detached_valid.first()) else {
-            return (vec![Problem::file(Code::LogNotIncluded, format!("{}: a key site's log binds a detached signature, and none verified for this wheel", crate::display::escape(source)))], None);
+            return (vec![Problem::file(Code::LogNotIncluded, format!("{}: a key site's log binds a detached signature, and none verified for this wheel", crate::display::escape(source)))], None, None);
         };
+        // A log the policy does not list: its key by first use, if the caller gave one.
+        let mut problems = Vec::new();
+        let mut policy = std::borrow::Cow::Borrowed(&li.policy);
+        let mut new_key = None;
+        let mut by_first_use = false;
+        let origin = crate::log::proof::TlogProof::parse(bytes).ok().map(|p| p.checkpoint.origin);
+        if let (Some(first_use), Some(origin)) = (&li.log_key, origin) {
+            if !li.policy.lists_log(&origin) {
+                let choice = first_use.choose(&origin);
+                if let Some(m) = choice.changed {
+                    problems.push(Problem::file(Code::LogKeyChanged, m));
+                }
+                if let Some(k) = choice.key {
+                    if choice.new {
+                        new_key = Some((origin, k.vkey()));
+                    }
+                    policy.to_mut().logs.push((k, None));
+                    by_first_use = true;
+                }
+            }
+        }
         let leaf = crate::log::release::ReleaseLeaf { project: name.project.clone(), version: name.version.clone(), file: self.input.file_name.clone(), sha256: hex(&sha256), jws_sha256: jws_sha256.clone(), kid: kid.clone() };
-        match crate::log::check::check_proof(bytes, &leaf, &li.policy) {
+        match crate::log::check::check_proof(bytes, &leaf, &policy) {
             Err(mut p) => {
                 p.message = format!("{}: {}", crate::display::escape(source), p.message);
-                (vec![p], None)
+                problems.push(p);
+                (problems, None, None)
             }
-            Ok(c) => {
-                let mut problems = Vec::new();
+            Ok(mut c) => {
+                if by_first_use {
+                    c.report.log_key = "first-use".into();
+                }
                 if required && !c.report.quorum {
                     problems.push(Problem::file(Code::LogQuorum, format!("release #{} of {} is not cosigned by the policy's quorum ({})", c.report.index, crate::display::escape(&c.report.origin), li.policy.quorum_name())));
                 }
-                (problems, Some(c))
+                (problems, Some(c), new_key)
             }
         }
     }
 
     fn finish(mut self, directory: Option<Directory>) -> Verified {
         let integrity_failed = !self.problems.is_empty();
-        let (log_problems, checked_log) = if integrity_failed { (Vec::new(), None) } else { self.check_log() };
+        let (log_problems, checked_log, new_log_key) = if integrity_failed { (Vec::new(), None, None) } else { self.check_log() };
         // The witnessed time counts for the signature whose key the log binds.
         let witnessed: Option<(String, i64)> = checked_log.as_ref().and_then(|c| {
             let kid = self.detached_valid.first().map(|(k, _)| k.clone())?;
@@ -538,7 +566,7 @@ impl Verification<'_> {
             members: self.members,
             log: checked_log.as_ref().map(|c| c.report.clone()),
         };
-        Verified { report, record_sha256: self.record_sha256, directory, log: checked_log }
+        Verified { report, record_sha256: self.record_sha256, directory, log: checked_log, new_log_key }
     }
 }
 

@@ -166,6 +166,12 @@ struct LogIn {
     proof: Option<Named>,
     #[serde(default)]
     require: bool,
+    /// For a log the policy does not list: the log key this browser remembered for the
+    /// proof's origin, and the one its key site serves (`log/vkey`), both vkey text.
+    #[serde(default)]
+    remembered_log_key: Option<String>,
+    #[serde(default)]
+    served_log_key: Option<String>,
 }
 
 /// Deserialize strictly. serde-wasm-bindgen reads only the fields a struct declares (so
@@ -227,6 +233,8 @@ pub fn verify_wheel(read_at: &Function, size: f64, input: JsValue, on_progress: 
             policy: crate::log::policy::Policy::parse(&l.policy).map_err(|e| into_error("policy", format!("witness policy: {e}")))?,
             proof: l.proof.as_ref().map(|p| (p.name.clone(), p.text.as_bytes().to_vec())),
             require: if l.require { LogRequirement::Required } else { LogRequirement::IfPresent },
+            log_key: (l.remembered_log_key.is_some() || l.served_log_key.is_some())
+                .then(|| crate::log::policy::LogKeyFirstUse { remembered: l.remembered_log_key.clone(), served: l.served_log_key.clone() }),
         }),
     };
     let core_input = VerifyInput {
@@ -243,7 +251,12 @@ pub fn verify_wheel(read_at: &Function, size: f64, input: JsValue, on_progress: 
         let _ = on_progress.call2(&JsValue::NULL, &JsValue::from_f64(done as f64), &JsValue::from_f64(total as f64));
     };
     let verified = core_verify(reader, &core_input, &mut progress).map_err(|e| into_error("io", e))?;
-    to_js(&verified.report)
+    let out = to_js(&verified.report)?;
+    // A log key used on first use, for the caller to remember: {origin, vkey}.
+    if let Some((origin, vkey)) = &verified.new_log_key {
+        let _ = js_sys::Reflect::set(&out, &JsValue::from_str("new_log_key"), &to_js(&serde_json::json!({ "origin": origin, "vkey": vkey }))?);
+    }
+    Ok(out)
 }
 
 /// Where a detached signature of `input.file_name` may be published: only the sites of trust
@@ -559,7 +572,8 @@ const MAX_BUNDLES: u32 = 400;
 
 /// Compare a checkpoint with the one remembered for its log (`cli/logstate.rs`'s rule):
 /// `input` is `{seen: note text | null, current: note text, bundles: {path: Uint8Array |
-/// base64}}`, the bundles (`tile/entries/…` paths) of the log at the larger size, from which
+/// base64}, policy, log_key}` (`log_key`: the first-use key verify_wheel used for a log the
+/// policy does not list), the bundles (`tile/entries/…` paths) of the log at the larger size, from which
 /// the smaller tree is rebuilt and checked against the larger checkpoint's root. Returns
 /// `first-sighting`, `consistent`, `older-consistent`, `split-view` or `not-checked`; throws
 /// an `Error` with code `input` or `log`.
@@ -573,7 +587,7 @@ pub fn log_compare(input: JsValue) -> Result<String, JsValue> {
     let obj: &js_sys::Object = input.dyn_ref().ok_or_else(|| bad("the input is not an object".into()))?;
     for key in js_sys::Object::keys(obj).iter() {
         let k = key.as_string().unwrap_or_default();
-        if !matches!(k.as_str(), "seen" | "current" | "bundles" | "policy") {
+        if !matches!(k.as_str(), "seen" | "current" | "bundles" | "policy" | "log_key") {
             return Err(bad(format!("unknown member `{k}`")));
         }
     }
@@ -593,6 +607,15 @@ pub fn log_compare(input: JsValue) -> Result<String, JsValue> {
         let text = policy.as_string().ok_or_else(|| bad("`policy` must be tlog-policy text".into()))?;
         Some(crate::log::policy::Policy::parse(&text).map_err(|e| into_error("policy", e))?)
     };
+    // A log the policy does not list: the log key verify_wheel used for it (first use).
+    let log_key = get("log_key");
+    let mut policy = policy;
+    if let (Some(p), Some(text)) = (policy.as_mut(), log_key.as_string()) {
+        let k = crate::log::note::NoteVerifier::parse(text.trim()).map_err(|e| into_error("log", format!("log_key: {e}")))?;
+        if k.name() == current.origin && !p.lists_log(&current.origin) {
+            p.logs.push((k, None));
+        }
+    }
     let seen = get("seen");
     let seen = if seen.is_null() || seen.is_undefined() {
         None

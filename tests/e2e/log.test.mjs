@@ -272,7 +272,7 @@ test('a history planted in IndexedDB by a script on the origin (not signed by th
   // Same origin and size, another root, and a signature line that is not the log key's.
   const forged = `${lines[0]}\n${lines[1]}\n${crypto.randomBytes(32).toString('base64')}\n\n\u2014 ${lines[0]} ${crypto.randomBytes(68).toString('base64')}\n`;
   await page.evaluate(({ o, note, size }) => new Promise((resolve, reject) => {
-    const req = indexedDB.open('wheelsig', 1);
+    const req = indexedDB.open('wheelsig'); // the version the widget created (it opened it already)
     req.onupgradeneeded = () => req.result.createObjectStore('logs');
     req.onsuccess = () => {
       const tx = req.result.transaction('logs', 'readwrite');
@@ -288,5 +288,81 @@ test('a history planted in IndexedDB by a script on the origin (not signed by th
   assert.equal(r.verdict, 'trusted', r.text);
   assert.equal(r.splitView, null);
   assert.notEqual(r.consistency, 'split-view');
+  await fresh.close();
+});
+
+/** An Ed25519 signed-note verifier key named `name` (C2SP signed-note: key id = SHA-256(name, \n, 0x01, key)[:4]). */
+function noteVkey(name) {
+  const { publicKey } = crypto.generateKeyPairSync('ed25519');
+  const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+  const keyBytes = Buffer.concat([Buffer.from([1]), raw]);
+  const id = sha256(Buffer.from(`${name}\n`), keyBytes).subarray(0, 4).toString('hex');
+  return `${name}+${id}+${keyBytes.toString('base64')}`;
+}
+
+test('a policy that does not list the log: the site\u2019s log key on first use, remembered and listed; another key later is log-key-changed; Forget starts over', async () => {
+  rebuild();
+  const vkeyPath = path.join(out, 'log/vkey');
+  const realVkey = fs.readFileSync(vkeyPath, 'utf8').trim();
+  const witnessOnly = fs.readFileSync(path.join(out, 'witness-policy.txt'), 'utf8').split('\n').filter((l) => !l.startsWith('log ')).join('\n');
+  assert.doesNotMatch(witnessOnly, /^log /m);
+  fs.writeFileSync(path.join(out, 'witness-only.txt'), witnessOnly);
+  fs.writeFileSync(path.join(out, 'tofu.html'), '<!doctype html><meta charset="utf-8"><title>tofu</title><script type="module" src="wheelsig/wheel-verify.js"></script><wheel-verify key-url="keys.json" witness-policy="witness-only.txt"></wheel-verify>\n');
+  const fresh = await browser.newContext({ viewport: { width: 1100, height: 1000 } });
+  const open = async () => {
+    const page = await fresh.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${server.url}/site/tofu.html`);
+    await page.waitForFunction(() => customElements.get('wheel-verify'));
+    return { page, errors };
+  };
+  const panel = (page) => page.evaluate(() => {
+    const p = document.querySelector('wheel-verify').shadowRoot.querySelector('[part="log-memory"]');
+    return { hidden: p.hidden, text: p.textContent, origins: [...p.querySelectorAll('li[data-origin]')].map((li) => li.dataset.origin) };
+  });
+
+  let { page, errors } = await open();
+  let r = await drop(page, [W(WHEEL1)]);
+  assert.equal(r.verdict, 'trusted', r.text);
+  assert.ok(r.logLine?.startsWith(`Logged: release #0 of ${origin()}`), r.logLine);
+  assert.equal(r.consistency, 'first-sighting');
+  assert.match(r.text, /Log keythe key site’s log\/vkey, remembered in this browser on first use/);
+  await page.waitForFunction(() => !document.querySelector('wheel-verify').shadowRoot.querySelector('[part="log-memory"]').hidden);
+  let p = await panel(page);
+  assert.deepEqual(p.origins, [origin()]);
+  assert.ok(p.text.includes(`log key remembered on first use`) && p.text.includes(realVkey), p.text);
+  await page.locator('wheel-verify').locator('[part="log-memory"] summary').click();
+  await shot(page, '4-remembered-logs');
+  assert.deepEqual(errors, []);
+  await page.close();
+
+  // Again: the remembered key checks the remembered checkpoint, so the comparison really ran.
+  ({ page } = await open());
+  r = await drop(page, [W(WHEEL1)]);
+  assert.equal(r.verdict, 'trusted', r.text);
+  assert.equal(r.consistency, 'consistent');
+  await page.close();
+
+  // The site now serves another log key under the same name: the remembered one is kept, and
+  // the change is reported; the wheel is untrusted.
+  fs.writeFileSync(vkeyPath, `${noteVkey(origin())}\n`);
+  ({ page } = await open());
+  r = await drop(page, [W(WHEEL1)]);
+  assert.equal(r.verdict, 'untrusted', r.text);
+  assert.ok(r.problems.some((x) => x.startsWith('log-key-changed') && x.includes('LOG KEY CHANGED')), r.problems.join('\n'));
+  // Forget: the panel no longer lists the log.
+  await page.locator('wheel-verify').locator('[part="log-memory"] summary').click();
+  await page.locator('wheel-verify').locator(`[part="log-memory"] li[data-origin="${origin()}"] button`).click();
+  await page.waitForFunction(() => document.querySelector('wheel-verify').shadowRoot.querySelector('[part="log-memory"]').hidden);
+  assert.deepEqual((await panel(page)).origins, []);
+  await page.close();
+
+  // The genuine key again, nothing remembered: first use once more.
+  fs.writeFileSync(vkeyPath, `${realVkey}\n`);
+  ({ page } = await open());
+  r = await drop(page, [W(WHEEL1)]);
+  assert.equal(r.verdict, 'trusted', r.text);
+  assert.equal(r.consistency, 'first-sighting');
+  await page.close();
   await fresh.close();
 });

@@ -583,7 +583,7 @@ def test_the_built_site_verifies_with_a_witness_policy(site, tmp_path):
         site.ws.env["WHEELSIG_STATE_DIR"] = str(tmp_path / "state")
         code, r = site.ws.report("--key-url", f"{site.url}keys.json", "--witness-policy", policy, "--require-logged", "--require-trusted", whl)
         assert (code, r["verdict"]) == (0, "trusted"), r["problems"]
-        assert r["log"]["index"] == 0 and r["log"]["quorum"] is True
+        assert r["log"]["index"] == 0 and r["log"]["quorum"] is True and r["log"]["log_key"] == "policy"
 
         # A policy naming only the witness: the log key is the site's log/vkey, remembered on
         # first use; a site that later serves another log key is log-key-changed (untrusted).
@@ -591,6 +591,7 @@ def test_the_built_site_verifies_with_a_witness_policy(site, tmp_path):
         policy.write_text(f"witness W1 {w_vkey}\nquorum W1\n")
         code, r = site.ws.report("--key-url", f"{site.url}keys.json", "--witness-policy", policy, "--require-logged", "--require-trusted", whl)
         assert (code, r["verdict"]) == (0, "trusted"), r["problems"]
+        assert r["log"]["log_key"] == "first-use"
         state = json.loads((tmp_path / "state2" / "logs.json").read_text())
         assert list(state["log_keys"].values()) == [site.vkey]
         # Another Ed25519 log key with the same origin name (tlog.py, an independent implementation).

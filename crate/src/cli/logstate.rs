@@ -152,32 +152,13 @@ fn hex_id(origin: &str) -> String {
     wheelsig::encoding::hex(&sha2::Sha256::digest(origin.as_bytes()))[..16].to_string()
 }
 
-/// The log key to check `origin`'s checkpoints with when the witness policy does not list the
-/// log: the key site's `log/vkey`, remembered on first use. Returns the key to use, whether it
-/// is new (to remember), and a `log-key-changed` problem when the site now serves another key
-/// than the one remembered (the remembered one is still the one used).
-pub fn log_key(state: &State, origin: &str, log_url: &url::Url) -> (Option<wheelsig::log::note::NoteVerifier>, bool, Option<Problem>) {
-    use wheelsig::log::note::{KeyKind, NoteVerifier};
-    let remembered = state.log_keys.get(origin).and_then(|v| NoteVerifier::parse(v).ok());
-    let served = log_url
-        .join("vkey")
-        .ok()
-        .and_then(|u| match fetch::get(&u, 4096) {
-            Ok(fetch::Fetched::Body(b)) => String::from_utf8(b).ok(),
-            _ => None,
-        })
-        .and_then(|t| NoteVerifier::parse(t.trim()).ok())
-        .filter(|k| k.kind() == KeyKind::Ed25519 && k.name() == origin);
-    match (remembered, served) {
-        (Some(r), Some(s)) if r != s => {
-            let p = Problem::file(
-                Code::LogKeyChanged,
-                format!("LOG KEY CHANGED: {} now serves log key {}, but this machine remembered {}", wheelsig::display::escape(origin), wheelsig::display::escape(&s.vkey()), r.vkey()),
-            );
-            (Some(r), false, Some(p))
-        }
-        (Some(r), _) => (Some(r), false, None),
-        (None, Some(s)) => (Some(s), true, None),
-        (None, None) => (None, false, None),
-    }
+/// What this machine knows of `origin`'s log key, for a log the witness policy does not list:
+/// the key remembered on first use, and the one its key site serves now (`<log_url>vkey`).
+/// The core's `LogKeyFirstUse::choose` decides which counts.
+pub fn log_key(state: &State, origin: &str, log_url: &url::Url) -> wheelsig::log::policy::LogKeyFirstUse {
+    let served = log_url.join("vkey").ok().and_then(|u| match fetch::get(&u, 4096) {
+        Ok(fetch::Fetched::Body(b)) => String::from_utf8(b).ok(),
+        _ => None,
+    });
+    wheelsig::log::policy::LogKeyFirstUse { remembered: state.log_keys.get(origin).cloned(), served }
 }

@@ -99,6 +99,9 @@ pub fn human(out: &mut impl Write, r: &Report, members: bool, hint: Hint) -> io:
             _ => "consistency with earlier sightings not checked (the log's files could not be read)",
         };
         writeln!(out, "{INDENT}  {consistency}")?;
+        if l.log_key == "first-use" {
+            writeln!(out, "{INDENT}  log key: the key site's log/vkey, remembered on first use (the witness policy does not list this log)")?;
+        }
     }
     if r.verdict == Verdict::Signed {
         let project = escape(r.project.as_deref().unwrap_or("this project"));

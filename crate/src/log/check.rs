@@ -47,6 +47,7 @@ pub fn check_proof(proof: &[u8], leaf: &ReleaseLeaf, policy: &Policy) -> Result<
         quorum: ev.quorum_time.is_some(),
         witnessed: ev.quorum_time.filter(|t| *t > 0),
         consistency: "not-checked".into(),
+        log_key: "policy".into(),
     };
     Ok(CheckedProof { report, checkpoint: p.checkpoint, note: p.note.to_text() })
 }

@@ -64,7 +64,52 @@ pub struct Evaluation {
     pub quorum_time: Option<u64>,
 }
 
+/// A log key known by first use, for a log the witness policy does not list: the one this
+/// machine (or browser) remembered for the origin, and the one its key site serves now
+/// (`<site>/log/vkey`), as text. The CLI and the page fetch and store them; the rule is here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogKeyFirstUse {
+    /// The vkey remembered for the origin.
+    pub remembered: Option<String>,
+    /// The vkey the log's key site serves now.
+    pub served: Option<String>,
+}
+
+/// What [`LogKeyFirstUse::choose`] decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogKeyChoice {
+    /// The key to check the log's checkpoints with (none: the log stays unknown).
+    pub key: Option<NoteVerifier>,
+    /// Whether it is the served key, seen for the first time (to remember once the proof checks).
+    pub new: bool,
+    /// Why the served key is not used although it differs from the remembered one.
+    pub changed: Option<String>,
+}
+
+impl LogKeyFirstUse {
+    /// The remembered key wins; the served key is used (and to be remembered) only when none
+    /// was remembered, and only if it is an Ed25519 note key named after `origin`. A served
+    /// key other than the remembered one is reported, like a signing key that changed.
+    pub fn choose(&self, origin: &str) -> LogKeyChoice {
+        let parse = |v: &Option<String>| v.as_deref().and_then(|t| NoteVerifier::parse(t.trim()).ok()).filter(|k| k.kind() == KeyKind::Ed25519 && k.name() == origin);
+        match (parse(&self.remembered), parse(&self.served)) {
+            (Some(r), Some(s)) if r != s => {
+                let changed = format!("LOG KEY CHANGED: {} now serves log key {}, but {} was remembered for it", crate::display::escape(origin), crate::display::escape(&s.vkey()), r.vkey());
+                LogKeyChoice { key: Some(r), new: false, changed: Some(changed) }
+            }
+            (Some(r), _) => LogKeyChoice { key: Some(r), new: false, changed: None },
+            (None, Some(s)) => LogKeyChoice { key: Some(s), new: true, changed: None },
+            (None, None) => LogKeyChoice { key: None, new: false, changed: None },
+        }
+    }
+}
+
 impl Policy {
+    /// Whether the policy lists a log key for `origin`.
+    pub fn lists_log(&self, origin: &str) -> bool {
+        self.logs.iter().any(|(k, _)| k.name() == origin)
+    }
+
     /// Parse a policy file.
     pub fn parse(text: &str) -> Result<Policy, NoteError> {
         let e = |n: usize, m: String| NoteError(format!("policy line {n}: {m}"));
@@ -204,6 +249,27 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_key_first_use_keeps_the_remembered_key() {
+        use crate::log::note::NoteSigner;
+        let a = NoteSigner::from_seed("example.com/log", KeyKind::Ed25519, &[1; 32]).unwrap().verifier().vkey();
+        let b = NoteSigner::from_seed("example.com/log", KeyKind::Ed25519, &[2; 32]).unwrap().verifier().vkey();
+        let other_name = NoteSigner::from_seed("evil.example/log", KeyKind::Ed25519, &[3; 32]).unwrap().verifier().vkey();
+        let cosig = NoteSigner::from_seed("example.com/log", KeyKind::Cosignature, &[4; 32]).unwrap().verifier().vkey();
+        let fu = |r: Option<&str>, s: Option<&str>| LogKeyFirstUse { remembered: r.map(String::from), served: s.map(String::from) }.choose("example.com/log");
+        let c = fu(None, Some(&format!("{a}\n")));
+        assert_eq!((c.key.map(|k| k.vkey()), c.new, c.changed), (Some(a.clone()), true, None));
+        let c = fu(Some(&a), Some(&b));
+        assert_eq!(c.key.map(|k| k.vkey()), Some(a.clone()));
+        assert!(!c.new && c.changed.unwrap().contains("LOG KEY CHANGED"));
+        let c = fu(Some(&a), None);
+        assert_eq!((c.key.map(|k| k.vkey()), c.new, c.changed), (Some(a.clone()), false, None));
+        for bad in [other_name.as_str(), cosig.as_str(), "garbage"] {
+            let c = fu(None, Some(bad));
+            assert!(c.key.is_none() && !c.new, "{bad}");
+        }
+    }
     use crate::log::note::NoteSigner;
 
     #[test]
