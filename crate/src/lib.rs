@@ -5,6 +5,7 @@
 
 pub mod display;
 pub mod encoding;
+pub mod jwe;
 pub mod jws;
 pub mod keys;
 pub mod limits;

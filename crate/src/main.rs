@@ -14,7 +14,7 @@ use clap::{Args, Parser, Subcommand};
 
 use cli::{fetch, output, store};
 use wheelsig::display::escape;
-use wheelsig::keys::{KeySet, ListedKey, PrivateKey, Private, PublicKey};
+use wheelsig::keys::{KeySet, ListedKey, PrivateKey, PublicKey};
 use wheelsig::names::normalize_project;
 use wheelsig::report::{Requirement, Verdict};
 use wheelsig::trust::{TrustBuilder, TrustPolicy};
@@ -41,6 +41,10 @@ enum Command {
         /// Overwrite an existing file
         #[arg(long)]
         force: bool,
+        /// Encrypt the private key with a passphrase (asked twice, or $WHEELSIG_KEY_PASSPHRASE):
+        /// a JWE with PBES2-HS512+A256KW and A256GCM, as jwcrypto reads
+        #[arg(long)]
+        encrypt: bool,
     },
     /// Print a JWK Set (keys.json) listing the public halves of key files
     Jwks {
@@ -56,9 +60,8 @@ enum Command {
     },
     /// Sign wheels: a detached <wheel>.jws (default) or an embedded RECORD.jws
     Sign {
-        /// Private key file (from `wheelsig keygen`)
-        #[arg(long, value_name = "FILE")]
-        key: PathBuf,
+        #[command(flatten)]
+        key: cli::keysrc::KeySource,
         /// Append <dist-info>/RECORD.jws inside the wheel instead (rewrites the wheel)
         #[arg(long)]
         embed: bool,
@@ -200,7 +203,7 @@ impl<T: std::fmt::Display> From<T> for Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Keygen { out, force } => keygen(&out, force),
+        Command::Keygen { out, force, encrypt } => keygen(&out, force, encrypt),
         Command::Jwks { keys, projects, exp } => jwks(&keys, &projects, exp.as_deref()),
         Command::Sign { key, embed, key_url, out_dir, wheels } => sign_cmd(&key, embed, key_url.as_deref(), out_dir.as_deref(), &wheels),
         Command::Unsign { wheels } => unsign_cmd(&wheels),
@@ -265,22 +268,22 @@ pub(crate) fn write_private(path: &Path, text: &str, existing: Existing) -> Resu
     f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).map_err(|e| Failure(format!("{}: {e}", path.display())))
 }
 
-fn keygen(out: &Path, force: bool) -> Result<ExitCode, Failure> {
+fn keygen(out: &Path, force: bool, encrypt: bool) -> Result<ExitCode, Failure> {
     let key = PrivateKey::generate()?;
-    write_private(out, &key.to_jwk_text(), if force { Existing::Replace } else { Existing::Refuse("; pass --force to overwrite it") })?;
+    let text = if encrypt { cli::keysrc::encrypt(&key.to_jwk_text())? } else { key.to_jwk_text() };
+    write_private(out, &text, if force { Existing::Replace } else { Existing::Refuse("; pass --force to overwrite it") })?;
     let listed = ListedKey { key: *key.public(), projects: None, exp: None, key_url: None };
     print!("{}", serde_json::to_string_pretty(&listed.to_jwk())? + "\n");
-    eprintln!("wheelsig: private key written to {} (mode 0600): keep it secret, back it up", out.display());
+    let how = if encrypt { "encrypted with your passphrase, mode 0600" } else { "mode 0600" };
+    eprintln!("wheelsig: private key written to {} ({how}): keep it secret, back it up", out.display());
     eprintln!("wheelsig: key id {}  fingerprint {}", key.public().kid(), key.public().fingerprint());
     eprintln!("wheelsig: next: wheelsig site add-key <site dir> --key {} (or: wheelsig jwks {} --projects <your projects> > keys.json)", out.display(), out.display());
     Ok(ExitCode::SUCCESS)
 }
 
+/// The public half of a key file (private, public or encrypted JWK).
 fn load_public(path: &Path) -> Result<PublicKey, Failure> {
-    let bytes = read_limited(path, 64 * 1024, "key file")?;
-    let v = wheelsig::encoding::parse_json(&bytes).map_err(|e| format!("{}: not a JWK: {e}", path.display()))?;
-    let obj = v.as_object().ok_or_else(|| format!("{}: not a JWK object", path.display()))?;
-    PublicKey::from_jwk(obj, Private::Ignore).map_err(|e| Failure(format!("{}: {e}", path.display())))
+    cli::keysrc::KeySource { key: Some(path.to_path_buf()), key_env: None }.public()
 }
 
 fn jwks(keys: &[PathBuf], projects: &[String], exp: Option<&str>) -> Result<ExitCode, Failure> {
@@ -334,8 +337,8 @@ pub(crate) fn replace_file(path: &Path, write: impl FnOnce(&mut BufWriter<&mut F
     Ok(())
 }
 
-fn sign_cmd(key: &Path, embed: bool, key_url: Option<&str>, out_dir: Option<&Path>, wheels: &[PathBuf]) -> Result<ExitCode, Failure> {
-    let key = PrivateKey::from_jwk_text(&read_limited(key, 64 * 1024, "key file")?).map_err(|e| format!("{}: {e}", key.display()))?;
+fn sign_cmd(key: &cli::keysrc::KeySource, embed: bool, key_url: Option<&str>, out_dir: Option<&Path>, wheels: &[PathBuf]) -> Result<ExitCode, Failure> {
+    let key = key.private()?;
     if let Some(u) = key_url {
         wheelsig::urls::check_jku(u).map_err(|e| format!("--key-url: {e}"))?;
     }

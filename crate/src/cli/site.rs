@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use sha2::{Digest as _, Sha256};
 use wheelsig::encoding::hex;
-use wheelsig::keys::{KeySet, ListedKey, PrivateKey};
+use wheelsig::keys::{KeySet, ListedKey};
 use wheelsig::log::note::{KeyKind, NoteSigner, NoteVerifier};
 use wheelsig::log::release::ReleaseLeaf;
 use wheelsig::log::tiles::Log;
@@ -21,7 +21,7 @@ use wheelsig::site::{self, Config, LogConfig, SourceFile, WitnessConfig};
 use wheelsig::{jws, sign, time};
 
 use crate::cli::fetch;
-use crate::{file_name, load_public, now, read_limited, replace_file, Failure};
+use crate::{file_name, now, read_limited, replace_file, Failure};
 
 /// The template's own files, compiled in so `site init` needs nothing else.
 const TEMPLATE: &[(&str, &str)] = &[
@@ -67,9 +67,8 @@ pub enum SiteAction {
     AddKey {
         /// The site directory
         dir: PathBuf,
-        /// Private or public JWK file
-        #[arg(long, value_name = "FILE")]
-        key: PathBuf,
+        #[command(flatten)]
+        key: crate::cli::keysrc::KeySource,
         /// Projects the key may sign (comma-separated) [default: all of the site's]
         #[arg(long, value_delimiter = ',', value_name = "NAMES")]
         projects: Vec<String>,
@@ -114,9 +113,8 @@ pub enum SiteAction {
     Publish {
         /// The site directory
         dir: PathBuf,
-        /// Private key file
-        #[arg(long, value_name = "FILE")]
-        key: PathBuf,
+        #[command(flatten)]
+        key: crate::cli::keysrc::KeySource,
         /// The release log's private key [default: the one `site init` wrote]
         #[arg(long, value_name = "FILE")]
         log_key: Option<PathBuf>,
@@ -348,9 +346,9 @@ fn edit_keys(dir: &Path, edit: impl FnOnce(&mut KeySet) -> Result<(), Failure>) 
     Ok(ExitCode::SUCCESS)
 }
 
-fn add_key(dir: &Path, key: &Path, projects: &[String]) -> Result<ExitCode, Failure> {
+fn add_key(dir: &Path, key: &crate::cli::keysrc::KeySource, projects: &[String]) -> Result<ExitCode, Failure> {
     let config = load_config(dir)?;
-    let public = load_public(key)?;
+    let public = key.public()?;
     let projects = names(projects)?;
     if let Some(p) = projects.iter().find(|p| !config.projects.contains(p)) {
         return Err(Failure(format!("{p} is not one of site.json's projects ({})", config.projects.join(", "))));
@@ -415,10 +413,10 @@ fn load_log_key(path: Option<&Path>, lc: &LogConfig) -> Result<NoteSigner, Failu
     Ok(signer)
 }
 
-fn publish(dir: &Path, key: &Path, log_key: Option<&Path>, wheels: &[PathBuf]) -> Result<ExitCode, Failure> {
+fn publish(dir: &Path, key: &crate::cli::keysrc::KeySource, log_key: Option<&Path>, wheels: &[PathBuf]) -> Result<ExitCode, Failure> {
     let config = load_config(dir)?;
     let set = load_keys(dir)?;
-    let key = PrivateKey::from_jwk_text(&read_limited(key, 64 * 1024, "key file")?).map_err(|e| format!("{}: {e}", key.display()))?;
+    let key = key.private()?;
     let listed = set
         .keys
         .iter()
