@@ -1,8 +1,9 @@
 """Write small, real wheels for the demo (and anyone who wants sample input).
 
-Usage: make_sample_wheels.py OUT_DIR NAME==VERSION [NAME==VERSION ...]
+Usage: make_sample_wheels.py OUT_DIR NAME==VERSION[;signing-keys=URL] [...]
 Each wheel has a package module, METADATA, WHEEL and a correct RECORD, written with zipfile
-the way setuptools does. Prints the paths written.
+the way setuptools does. `;signing-keys=URL` adds `Project-URL: Signing keys, URL` to METADATA
+(what `[project.urls] "Signing keys" = URL` in pyproject.toml produces). Prints the paths written.
 """
 import base64
 import hashlib
@@ -15,14 +16,15 @@ def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def write_wheel(out: Path, name: str, version: str) -> Path:
+def write_wheel(out: Path, name: str, version: str, signing_keys: str | None = None) -> Path:
     module = name.replace("-", "_")
     files = {
         f"{module}/__init__.py": f'"""{name} {version}: a sample package for the wheelsig demo."""\n__version__ = "{version}"\n'.encode(),
         f"{module}/core.py": b"def greet(who: str) -> str:\n    return f'hello, {who}'\n",
     }
     dist_info = f"{module}-{version}.dist-info"
-    files[f"{dist_info}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: wheelsig demo package\n".encode()
+    urls = f"Project-URL: Signing keys, {signing_keys}\n" if signing_keys else ""
+    files[f"{dist_info}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: wheelsig demo package\n{urls}".encode()
     files[f"{dist_info}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: wheelsig-demo\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     record = "".join(f"{p},sha256={b64(hashlib.sha256(b).digest())},{len(b)}\n" for p, b in files.items())
     record += f"{dist_info}/RECORD,,\n"
@@ -54,5 +56,9 @@ if __name__ == "__main__":
             src, dst = spec[len("tamper:"):].split("=>")
             print(tamper(Path(src), Path(dst)))
         else:
+            spec, _, option = spec.partition(";")
             name, version = spec.split("==")
-            print(write_wheel(out, name, version))
+            keys = option.removeprefix("signing-keys=") if option.startswith("signing-keys=") else None
+            if option and keys is None:
+                sys.exit(f"unknown option {option!r} (only signing-keys=URL)")
+            print(write_wheel(out, name, version, keys))

@@ -731,11 +731,19 @@ export class WheelVerify extends HTMLElement {
       }
       // The signer's key URL hints that could be offered as a first-use choice (checked by the
       // wasm, like any key URL); only when no key URL is configured: see #renderReport.
+      // A validly signed wheel nothing covers offers its signature's jku; an unsigned or signed
+      // one offers its METADATA's "Signing keys" URL (where its signatures would be).
       const offerable = async (report) => {
-        if (report.verdict !== 'signed' || !report.project || choice || this.#keyUrlConfigured()) return [];
-        const hints = [...new Set(report.signatures.filter((s) => s.valid && s.jku).map((s) => s.jku))];
-        const checked = await Promise.all(hints.map((j) => worker.call('check_key_url', j).catch(() => null)));
-        return [...new Set(checked.filter(Boolean))];
+        if (!['signed', 'unsigned'].includes(report.verdict) || !report.project || choice || this.#keyUrlConfigured()) return [];
+        const hints = [];
+        if (report.verdict === 'signed') for (const s of report.signatures) if (s.valid && s.jku) hints.push({ url: s.jku, from: 'signature' });
+        if (report.key_url_hint) hints.push({ url: report.key_url_hint, from: 'metadata' });
+        const out = [];
+        for (const hint of hints) {
+          const url = await worker.call('check_key_url', hint.url).catch(() => null);
+          if (url && !out.some((o) => o.url === url)) out.push({ url, from: hint.from });
+        }
+        return out;
       };
       progressText.textContent = `Reading ${fmtBytes(file.size)} \u2026`;
       const report = await worker.verify(file, input, {
@@ -956,9 +964,11 @@ export class WheelVerify extends HTMLElement {
     // A key URL named by the signature, offered as an explicit first-use choice for this
     // project: only for a validly signed wheel nothing else covers, and never where a key URL
     // is configured (a publisher's page must not let a stranger's key URL take over).
-    for (const url of offers || []) {
-      card.append(h('div', { class: 'choice', part: 'trust-choice' },
-        h('p', {}, `This signature names `, h('code', {}, url), ` as its publisher\u2019s key URL. Nothing you trust vouches for it: choose it only if you know this is where ${r.project}\u2019s publisher lists their keys.`),
+    for (const { url, from } of offers || []) {
+      const who = from === 'metadata' ? 'This wheel\u2019s metadata (Project-URL \u201cSigning keys\u201d) names ' : 'This signature names ';
+      const then = from === 'metadata' && r.verdict === 'unsigned' ? ' Its signatures, if any, are there.' : '';
+      card.append(h('div', { class: 'choice', part: 'trust-choice', 'data-from': from },
+        h('p', {}, who, h('code', {}, url), ` as its publisher\u2019s key URL. Nothing you trust vouches for it: choose it only if you know this is where ${r.project}\u2019s publisher lists their keys.${then}`),
         h('button', { type: 'button', part: 'trust-key-url', onclick: () => {
           chooseKeyUrl(r.project, url);
           this.#renderTrustPanel();

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod limits;
 pub mod lock;
 pub mod log;
+pub mod metadata;
 pub mod names;
 pub mod record;
 pub mod report;

@@ -149,6 +149,7 @@ mod tests {
             problems: vec![],
             members: vec![],
             log: None,
+            key_url_hint: None,
         }
     }
 

@@ -376,6 +376,10 @@ pub struct Report {
     /// What the release log says about this wheel, when a log proof was checked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log: Option<LogReport>,
+    /// The publisher's key URL as METADATA names it (`Project-URL: Signing keys, <url>`): a
+    /// hint only, like a signature's `jku`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_url_hint: Option<String>,
 }
 
 /// One witness's cosignature on the checkpoint that includes the release.

@@ -162,7 +162,7 @@ fn verify_with<R: Read + Seek>(mut reader: R, scanning: Scanning<'_>, input: &Ve
             None
         }
     };
-    let mut v = Verification { input, name, problems, members: Vec::new(), files_checked: 0, signatures: Vec::new(), valid: Vec::new(), sha256: None, record_sha256: None, detached_valid: Vec::new() };
+    let mut v = Verification { input, name, problems, members: Vec::new(), files_checked: 0, signatures: Vec::new(), valid: Vec::new(), sha256: None, record_sha256: None, detached_valid: Vec::new(), key_url_hint: None };
     let directory = match v.run(&mut reader, scanning, progress) {
         Ok(dir) => dir,
         Err(Fatal::Io(e)) => return Err(VerifyError::Io(e)),
@@ -185,6 +185,8 @@ struct Verification<'a> {
     valid: Vec<(usize, jws::CheckedSignature, Option<i64>)>,
     sha256: Option<[u8; 32]>,
     record_sha256: Option<[u8; 32]>,
+    /// METADATA's `Project-URL: Signing keys` (a hint).
+    key_url_hint: Option<String>,
     /// (kid, hex sha256 of the document) of detached signatures that verified: what a key
     /// site's log binds.
     detached_valid: Vec<(String, String)>,
@@ -235,6 +237,14 @@ impl Verification<'_> {
                     },
                     Err(Fatal::Problem(p)) => self.problems.push(p),
                     Err(e) => return Err(e),
+                }
+            }
+        }
+        // The publisher's key URL hint (`Project-URL: Signing keys, …`), read for display only.
+        if let Some(d) = &dist_info {
+            if let Some(&i) = by_name.get(format!("{d}/METADATA").as_str()) {
+                if let Ok(bytes) = zip::read_member(r, &dir.entries[i], crate::metadata::MAX_METADATA_READ, Code::LimitMemberSize) {
+                    self.key_url_hint = crate::metadata::signing_keys_url(&bytes);
                 }
             }
         }
@@ -565,6 +575,7 @@ impl Verification<'_> {
             problems: self.problems,
             members: self.members,
             log: checked_log.as_ref().map(|c| c.report.clone()),
+            key_url_hint: self.key_url_hint,
         };
         Verified { report, record_sha256: self.record_sha256, directory, log: checked_log, new_log_key }
     }

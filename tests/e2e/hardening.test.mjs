@@ -126,6 +126,12 @@ before(async () => {
   make('jku', 'demo==3.0', 'otherproj==1.0', 'sampledemo==9.0');
   ws('sign', '--embed', '--key', KEY('stranger'), '--key-url', siteUrl('stranger'), whl('jku', 'demo', '3.0'), whl('jku', 'otherproj', '1.0'), whl('jku', 'sampledemo', '9.0'));
 
+  // (c') an unsigned download whose METADATA names its publisher's key URL, where its
+  // signature is (pyproject's `[project.urls] "Signing keys"`).
+  keySite('pubH', 'pubA', '--projects', 'hinted');
+  make('hint', `hinted==1.0;signing-keys=${siteUrl('pubH')}`);
+  ws('sign', '--key', KEY('pubA'), '--out-dir', path.join(sites, 'pubH', 'releases', 'hinted'), whl('hint', 'hinted', '1.0'));
+
   // (e) member names with U+202E and ESC.
   fs.mkdirSync(path.join(work, 'hostile'), { recursive: true });
   hostileWheel(whl('hostile', 'bidi', '1.0'), 'bidi', [`bidi/${RLO}gnp.py`]);
@@ -312,6 +318,28 @@ test('jku on the plain verifier: an explicit first-use choice for demo only; tru
   [card] = await drop(page, [whl('jku', 'demo', '3.0')]);
   assert.equal(card.verdict, 'signed', card.text);
   assert.ok(card.buttons.includes(label), 'offered again');
+  await context.close();
+});
+
+test('a key URL named in the wheel\u2019s METADATA: unsigned alone, offered as a first-use choice; chosen, the signature on that site makes it trusted; never offered where key-url is set', async () => {
+  let { page, context, requests } = await open();
+  let [card] = await drop(page, [whl('hint', 'hinted', '1.0')]);
+  assert.equal(card.verdict, 'unsigned', card.text);
+  assert.ok(!requests.some((u) => u.includes('/s/pubH/')), 'the hint is not fetched by itself');
+  const label = `Trust keys from ${siteUrl('pubH')} for hinted from now on (remembered in this browser)`;
+  assert.ok(card.buttons.includes(label), card.buttons.join(' | '));
+  assert.match(card.text, /This wheel\u2019s metadata \(Project-URL \u201cSigning keys\u201d\) names .*pubH\/keys\.json as its publisher\u2019s key URL\. .*Its signatures, if any, are there\./);
+  await shot(page, 'c-metadata-hint-offered');
+  await page.locator('wheel-verify button[part="trust-key-url"]').click();
+  await page.waitForFunction(() => document.querySelector('wheel-verify').getAttribute('verdict') === 'trusted', null, { timeout: 60_000 });
+  [card] = await waitCards(page);
+  assert.match(card.text, /Trusted viakey URL chosen on first use/);
+  assert.ok(requests.includes(`${server.url}/s/pubH/releases/hinted/hinted-1.0-py3-none-any.whl.jws`), requests.join('\n'));
+  await context.close();
+  // A publisher's page (key-url set): the hint is shown nowhere as a choice.
+  ({ page, context } = await open(`?key-url=${encodeURIComponent(siteUrl('pubA'))}`));
+  [card] = await drop(page, [whl('hint', 'hinted', '1.0')]);
+  assert.deepEqual(card.buttons.filter((b) => /Trust keys from/i.test(b)), [], card.buttons.join(' | '));
   await context.close();
 });
 

@@ -141,3 +141,58 @@ def test_json_report_whole_file_problem_has_null_path(tmp_path, wheelsig):
     [w] = json.loads(p.stdout)["wheels"]
     assert w["verdict"] == "invalid"
     assert any(pr["path"] is None and pr["code"].startswith("zip-") for pr in w["problems"]), w["problems"]
+
+
+def wheel_naming_key_url(tmp_path, url_line: str):
+    """A wheel whose METADATA carries `Project-URL: <url_line>` (what pyproject's
+    `[project.urls] "Signing keys" = …` produces), RECORD covering it."""
+    d = tmp_path / "hinted"
+    d.mkdir(exist_ok=True)
+    whl = build_wheel(d)
+    import zipfile, base64, hashlib
+
+    meta = f"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nProject-URL: Homepage, https://example.org/\nProject-URL: {url_line}\n\nA description.\n".encode()
+    with zipfile.ZipFile(whl) as z:
+        files = {i.filename: z.read(i) for i in z.infolist()}
+    files["demo-1.0.dist-info/METADATA"] = meta
+    h = lambda b: "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(b).digest()).rstrip(b"=").decode()
+    files["demo-1.0.dist-info/RECORD"] = "".join(f"{p},{h(b)},{len(b)}\n" for p, b in files.items() if not p.endswith("RECORD")).encode() + b"demo-1.0.dist-info/RECORD,,\n"
+    with zipfile.ZipFile(whl, "w", zipfile.ZIP_DEFLATED) as z:
+        for p, b in files.items():
+            z.writestr(p, b)
+    return whl
+
+
+def test_the_key_url_named_in_metadata_is_a_hint_that_says_how_to_check(tmp_path, wheelsig, site):
+    """`verify` alone on a wheel whose publisher named its key URL in METADATA: `unsigned` is
+    not the last word; the output names the key URL and the command, and that command (which
+    finds the signature on the key site) makes it trusted. The hint alone trusts nothing."""
+    root, url = site
+    key_url = f"{url}/keys.json"
+    whl = wheel_naming_key_url(tmp_path, f"Signing keys, {key_url}")
+    wheelsig.keygen(tmp_path / "me.jwk")
+    (root / "keys.json").write_text(wheelsig.run("jwks", tmp_path / "me.jwk", "--projects", "demo").stdout)
+    assert wheelsig.run("sign", "--key", tmp_path / "me.jwk", "--out-dir", root / "releases" / "demo", whl).returncode == 0
+    code, report = wheelsig.report(whl)
+    assert (code, report["verdict"], report["key_url_hint"]) == (0, "unsigned", key_url)
+    p = wheelsig.run("verify", whl)
+    assert f"publisher's key URL, as METADATA names it" in p.stdout and f"wheelsig verify --key-url {key_url} {whl.name}" in p.stdout, p.stdout
+    code, report = wheelsig.report("--require-trusted", "--key-url", key_url, whl)
+    assert (code, report["verdict"]) == (0, "trusted"), report["problems"]
+    assert "METADATA names it" not in wheelsig.run("verify", "--key-url", key_url, whl).stdout
+    # --require-trusted still fails on the hint alone.
+    assert wheelsig.run("verify", "--require-trusted", whl).returncode == 1
+
+
+@pytest.mark.parametrize("line", [
+    "Signing keys, http://evil.example/keys.json",  # plain http off loopback
+    "Signing keys, https://evil.example/keys.json#frag",
+    "Signing keys, https://evil.example/\x1b[2Jkeys.json",
+    "Source, https://evil.example/keys.json",  # another label
+])
+def test_a_metadata_hint_that_is_not_a_key_url_is_not_shown(tmp_path, wheelsig, line):
+    whl = wheel_naming_key_url(tmp_path, line)
+    code, report = wheelsig.report(whl)
+    assert "key_url_hint" not in report, report
+    p = wheelsig.run("verify", whl)
+    assert "METADATA names it" not in p.stdout and "\x1b" not in p.stdout

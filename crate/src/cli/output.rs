@@ -86,6 +86,15 @@ pub fn human(out: &mut impl Write, r: &Report, members: bool, hint: Hint) -> io:
             }
         }
     }
+    // The publisher's key URL as the wheel's METADATA names it: a hint, unless it is what
+    // already vouched for the wheel (or the signature's own hint, shown above).
+    if let Some(hint) = &r.key_url_hint {
+        let vouched = r.signatures.iter().any(|s| s.trusted_by.as_ref().is_some_and(|t| &t.source == hint) || (s.trusted_by.is_none() && s.jku.as_ref() == Some(hint)));
+        if !vouched && r.verdict != Verdict::Trusted {
+            writeln!(out, "{INDENT}publisher's key URL, as METADATA names it (Project-URL \"Signing keys\"; not trusted by itself): {}", escape(hint))?;
+            writeln!(out, "{INDENT}  to check against it, signatures looked up there too: wheelsig verify --key-url {} {}", escape(hint), escape(&r.file))?;
+        }
+    }
     if let Some(l) = &r.log {
         let who: Vec<String> = l.cosignatures.iter().map(|c| format!("{} at {}", escape(&c.name), wheelsig::time::format(i64::try_from(c.time).unwrap_or(i64::MAX)))).collect();
         let seen = if who.is_empty() { "not cosigned by any witness the policy names".to_string() } else { format!("seen by witnesses {}", who.join(" and ")) };
