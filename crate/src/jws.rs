@@ -337,6 +337,70 @@ fn header_key(s: &RawSignature, path: &Option<String>) -> Result<PublicKey, Prob
     })
 }
 
+/// What a signature document says, for `wheelsig inspect`: its payload, what it binds, and
+/// each entry with its key and whether it verifies cryptographically. Trust is not decided
+/// here (that needs a trust source and the wheel: `verify`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Inspection {
+    /// The RECORD digest claimed (`sha256=<b64url>`).
+    pub record_hash: String,
+    /// The wheel file name (detached signatures).
+    pub filename: Option<String>,
+    /// The whole wheel's SHA-256, hex (detached signatures).
+    pub file_sha256: Option<String>,
+    /// The signer's claimed signing time (Unix seconds).
+    pub iat: Option<i64>,
+    /// Whether the payload binds one file (detached) or only RECORD (embedded or legacy).
+    pub detached: bool,
+    /// What it binds, in words.
+    pub binds: String,
+    /// Each entry.
+    pub signatures: Vec<InspectedSignature>,
+}
+
+/// One entry of an inspected document.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InspectedSignature {
+    /// Serialization.
+    pub format: SigFormat,
+    /// `alg`.
+    pub alg: Option<String>,
+    /// The header key's id and fingerprint.
+    pub kid: Option<String>,
+    /// SHA-256 fingerprint.
+    pub fingerprint: Option<String>,
+    /// `jku`, when it passes the key URL rule.
+    pub jku: Option<String>,
+    /// Whether the signature verifies with the header key.
+    pub valid: bool,
+    /// Why not.
+    pub problem: Option<Problem>,
+}
+
+/// Parse and check a signature document for display (see [`Inspection`]).
+pub fn inspect(bytes: &[u8], path: &Option<String>) -> Result<Inspection, Problem> {
+    let parsed = parse(bytes, path)?;
+    let p = parsed.payload().clone();
+    let detached = p.filename.is_some() && p.file_sha256.is_some();
+    let when = p.iat.map(|t| format!(", signed (by the signer's own clock) at {}", crate::time::format(t))).unwrap_or_default();
+    let binds = match (&p.filename, &p.file_sha256) {
+        (Some(f), Some(h)) => format!("the file {} with SHA-256 {h}, whose RECORD has digest {}{when}", crate::display::escape(f), p.hash),
+        _ => format!("any wheel whose RECORD has digest {} (an embedded signature: the file name and the bytes outside RECORD's entries are not bound){when}", p.hash),
+    };
+    let signatures = parsed
+        .check(path)
+        .into_iter()
+        .map(|o| {
+            let (valid, problem) = match &o.result {
+                Ok(_) => (true, None),
+                Err(e) => (false, Some(e.clone())),
+            };
+            InspectedSignature { format: o.format, alg: o.alg, kid: o.key.map(|k| k.kid()), fingerprint: o.key.map(|k| k.fingerprint()), jku: o.jku, valid, problem }
+        })
+        .collect();
+    Ok(Inspection { record_hash: p.hash, filename: p.filename, file_sha256: p.file_sha256, iat: p.iat, detached, binds, signatures })
+}
+
 /// `sha256=<b64url>` of RECORD's bytes: PEP 427's signature payload `hash`.
 pub fn record_hash_claim(record_sha256: &[u8; 32]) -> String {
     format!("sha256={}", b64url(record_sha256))

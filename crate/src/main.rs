@@ -25,11 +25,36 @@ use wheelsig::{sign, time};
 /// Verify and sign Python wheels: strict archive and RECORD checks, Ed25519 JWS signatures,
 /// keys published at a key URL.
 #[derive(Parser)]
-#[command(name = "wheelsig", version, about, long_about = None, max_term_width = 100)]
+#[command(name = "wheelsig", version, about, long_about = None, max_term_width = 100, after_help = TOP_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
+
+const TOP_HELP: &str = "\
+Exit codes: 0 done (every wheel passed the policy), 1 a wheel (or site, or log) failed its
+checks, 2 usage or I/O error.
+
+Examples:
+  wheelsig verify --key-url https://alice.github.io/keys/keys.json --require-trusted dist/
+  wheelsig verify --tofu ~/Downloads/            # a folder: every .whl in it
+  wheelsig keygen --out ~/my-wheel-key.jwk && wheelsig site add-key my-keys --key ~/my-wheel-key.jwk
+  wheelsig sign --key-env WHEEL_SIGNING_KEY dist/*.whl   # in CI: the key from a secret
+  wheelsig inspect dist/demo-1.0-py3-none-any.whl.jws
+  wheelsig completions bash > ~/.local/share/bash-completion/completions/wheelsig
+
+Docs: docs/SPEC.md (formats, problem codes, JSON report) in the wheelsig repository.";
+
+const VERIFY_HELP: &str = "\
+Exit codes: 0 every wheel passed (--require-… sets the bar: intact by default), 1 at least one
+did not, 2 usage or I/O error (with --json, reported as JSON too).
+
+Examples:
+  wheelsig verify demo-1.0-py3-none-any.whl                   # intact? signed? by whom?
+  wheelsig verify --key-url https://alice.github.io/keys/keys.json --require-trusted dist/
+  wheelsig verify --jwks deps-keys.json --require-trusted wheels/   # a `wheelsig lock` list
+  wheelsig verify --tofu --quiet ~/Downloads/*.whl           # remember keys; print only failures
+  wheelsig verify --json dist/ | jq '.summary'";
 
 #[derive(Subcommand)]
 enum Command {
@@ -71,7 +96,7 @@ enum Command {
         /// Write detached signatures here instead of next to each wheel
         #[arg(long, value_name = "DIR")]
         out_dir: Option<PathBuf>,
-        /// Wheels to sign
+        /// Wheels to sign, or directories of wheels (e.g. dist/)
         #[arg(required = true, value_name = "WHEEL")]
         wheels: Vec<PathBuf>,
     },
@@ -82,7 +107,24 @@ enum Command {
         wheels: Vec<PathBuf>,
     },
     /// Verify wheels: archive, RECORD, signatures and trust
+    #[command(after_help = VERIFY_HELP)]
     Verify(VerifyArgs),
+    /// Show what a signature file (.jws) says: its payload, what it binds, each entry's key
+    /// and whether it verifies (trust is `verify`'s job)
+    Inspect {
+        /// A detached <wheel>.jws, or a wheel (its embedded RECORD.jws)
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Create, maintain and build a key site (keys.json, releases/, a human key page)
     Site {
         #[command(subcommand)]
@@ -102,7 +144,8 @@ enum Command {
         /// Leave unsigned wheels out of the list instead of failing
         #[arg(long)]
         allow_unsigned: bool,
-        /// The verified set of wheels (for example from `pip download -d wheels/`)
+        /// The verified set of wheels, or a directory of them (for example from
+        /// `pip download -d wheels/`)
         #[arg(required = true, value_name = "WHEEL")]
         wheels: Vec<PathBuf>,
     },
@@ -173,9 +216,12 @@ struct VerifyArgs {
     /// Fail (exit 1) unless every wheel is trusted
     #[arg(long)]
     require_trusted: bool,
-    /// Print a JSON report instead of text
+    /// Print a JSON report instead of text (usage and I/O errors too)
     #[arg(long)]
     json: bool,
+    /// Print only the wheels that fail (and any warnings); nothing when all pass
+    #[arg(long, short, conflicts_with = "json")]
+    quiet: bool,
     /// List every member and its status
     #[arg(long)]
     members: bool,
@@ -186,7 +232,7 @@ struct VerifyArgs {
     /// Fail (exit 1) when a wheel has no log proof or its checkpoint lacks the policy's quorum
     #[arg(long, requires = "witness_policy")]
     require_logged: bool,
-    /// Wheels to verify
+    /// Wheels to verify, or directories of wheels (every .whl under them)
     #[arg(required = true, value_name = "WHEEL")]
     wheels: Vec<PathBuf>,
 }
@@ -200,14 +246,36 @@ impl<T: std::fmt::Display> From<T> for Failure {
     }
 }
 
+/// The JSON report's schema version (docs/SPEC.md "JSON report"): bumped on an incompatible change.
+const JSON_SCHEMA: u32 = 1;
+
+/// An error as JSON, for `--json` callers: `{"schema_version", "error": {"kind", "message"}}`.
+fn json_error(kind: &str, message: &str) {
+    println!("{}", serde_json::to_string_pretty(&serde_json::json!({"schema_version": JSON_SCHEMA, "wheels": [], "error": {"kind": kind, "message": message}})).unwrap_or_default());
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // With --json, even a usage error is JSON (on stdout), so scripts parse one format.
+    let json = std::env::args_os().skip(1).take_while(|a| a != "--").any(|a| a == "--json");
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) if json && e.use_stderr() => {
+            json_error("usage", e.to_string().trim_end());
+            return ExitCode::from(2);
+        }
+        Err(e) => e.exit(),
+    };
     let result = match cli.command {
         Command::Keygen { out, force, encrypt } => keygen(&out, force, encrypt),
         Command::Jwks { keys, projects, exp } => jwks(&keys, &projects, exp.as_deref()),
         Command::Sign { key, embed, key_url, out_dir, wheels } => sign_cmd(&key, embed, key_url.as_deref(), out_dir.as_deref(), &wheels),
         Command::Unsign { wheels } => unsign_cmd(&wheels),
         Command::Verify(args) => verify_cmd(&args),
+        Command::Inspect { file, json } => inspect_cmd(&file, json),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "wheelsig", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Site { action } => cli::site::run(action),
         Command::Lock { trust, out, allow_signed, allow_unsigned, wheels } => {
             lock_cmd(&trust, &out, wheelsig::lock::LockPolicy { allow_signed, allow_unsigned }, &wheels)
@@ -217,6 +285,10 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(Failure(msg)) if json => {
+            json_error("error", &msg);
+            ExitCode::from(2)
+        }
         Err(Failure(msg)) => {
             eprintln!("wheelsig: error: {}", escape(&msg));
             ExitCode::from(2)
@@ -314,6 +386,46 @@ fn file_name(path: &Path) -> Result<String, Failure> {
         .ok_or_else(|| Failure(format!("{}: file name is not valid UTF-8", path.display())))
 }
 
+/// Most wheels one directory argument may expand to.
+const MAX_DIR_WHEELS: usize = 100_000;
+
+/// The wheels the arguments name: a file as given; a directory, every `*.whl` under it (by
+/// path, sorted; symbolic links inside it are not followed), at least one.
+fn expand_wheels(args: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
+    fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), Failure> {
+        if depth > 16 {
+            return Err(Failure(format!("{}: folders nested more than 16 deep", dir.display())));
+        }
+        let mut entries: Vec<_> = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?.collect::<Result<_, _>>().map_err(|e| format!("{}: {e}", dir.display()))?;
+        entries.sort_by_key(std::fs::DirEntry::file_name);
+        for e in entries {
+            let kind = e.file_type().map_err(|err| format!("{}: {err}", e.path().display()))?;
+            if kind.is_dir() {
+                walk(&e.path(), depth + 1, out)?;
+            } else if kind.is_file() && e.path().extension().is_some_and(|x| x == "whl") {
+                if out.len() >= MAX_DIR_WHEELS {
+                    return Err(Failure(format!("{}: more than {MAX_DIR_WHEELS} wheels", dir.display())));
+                }
+                out.push(e.path());
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for a in args {
+        if a.is_dir() {
+            let before = out.len();
+            walk(a, 0, &mut out)?;
+            if out.len() == before {
+                return Err(Failure(format!("{}: a folder with no .whl files", a.display())));
+            }
+        } else {
+            out.push(a.clone());
+        }
+    }
+    Ok(out)
+}
+
 /// Write `path` atomically: a new temporary file with a random name, created with O_EXCL in
 /// the same directory (so a planted symlink or file is never followed or reused), given the
 /// original file's permissions, synced, then renamed over `path`.
@@ -345,7 +457,7 @@ fn sign_cmd(key: &cli::keysrc::KeySource, embed: bool, key_url: Option<&str>, ou
     if embed && out_dir.is_some() {
         return Err(Failure("--out-dir applies to detached signatures, not --embed".into()));
     }
-    for path in wheels {
+    for path in &expand_wheels(wheels)? {
         let name = file_name(path)?;
         let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
         if embed {
@@ -365,6 +477,25 @@ fn sign_cmd(key: &cli::keysrc::KeySource, embed: bool, key_url: Option<&str>, ou
             replace_file(&out, |w| w.write_all(doc.as_bytes()).map_err(Failure::from)).map_err(|Failure(m)| Failure(format!("{}: {m}", out.display())))?;
             eprintln!("signed {} -> {} (key {})", path.display(), out.display(), key.public().kid());
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `wheelsig inspect`: a detached .jws, or a wheel's embedded RECORD.jws.
+fn inspect_cmd(file: &Path, json: bool) -> Result<ExitCode, Failure> {
+    let limit = wheelsig::limits::Limits::default().max_signature_size;
+    let (bytes, at) = if file.extension().is_some_and(|x| x == "whl") {
+        let mut f = File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let (bytes, member) = wheelsig::sign::embedded_signature(&mut f).map_err(|e| format!("{}: {e}", file.display()))?;
+        (bytes, Some(member))
+    } else {
+        (read_limited(file, limit, "signature")?, None)
+    };
+    let inspection = wheelsig::jws::inspect(&bytes, &at).map_err(|p| format!("{}: {}: {}", file.display(), p.code, p.message))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"schema_version": JSON_SCHEMA, "file": file.display().to_string(), "signature": inspection}))?);
+    } else {
+        output::inspection(&mut std::io::stdout().lock(), &file.display().to_string(), &inspection)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -439,29 +570,33 @@ fn trust_policy(args: &TrustArgs) -> Result<(TrustPolicy, FirstUseStore), Failur
     Ok((b.build(), tofu))
 }
 
-/// Verify every wheel; I/O failures are printed and counted, not fatal to the others.
-fn verify_all(jobs: &[Job], policy: &TrustPolicy, members: bool, log: Option<&LogConfig>) -> (Vec<Verdicted>, bool) {
-    let mut any_error = false;
+/// Verify every wheel; an I/O failure is returned with its path, not fatal to the others.
+fn verify_all(jobs: &[Job], policy: &TrustPolicy, members: bool, log: Option<&LogConfig>) -> (Vec<Verdicted>, Vec<(String, String)>) {
+    let mut errors = Vec::new();
     let mut reports = Vec::new();
     for (job, r) in jobs.iter().zip(run_parallel(jobs, policy, members, log)) {
         match r {
             Ok(rep) => reports.push(rep),
-            Err(Failure(m)) => {
-                eprintln!("wheelsig: error: {}: {}", job.path.display(), escape(&m));
-                any_error = true;
-            }
+            Err(Failure(m)) => errors.push((job.path.display().to_string(), m)),
         }
     }
-    (reports, any_error)
+    (reports, errors)
+}
+
+fn print_errors(errors: &[(String, String)]) {
+    for (path, m) in errors {
+        eprintln!("wheelsig: error: {}: {}", escape(path), escape(m));
+    }
 }
 
 fn lock_cmd(trust: &TrustArgs, out: &Path, policy: wheelsig::lock::LockPolicy, wheels: &[PathBuf]) -> Result<ExitCode, Failure> {
     // With --tofu, keys remembered on first use count as trust sources; lock never adds to the store.
     let (trust_policy, _) = trust_policy(trust)?;
-    let jobs: Vec<Job> = wheels.iter().map(|w| Job { path: w.clone(), sig: None }).collect();
-    let (verdicted, any_error) = verify_all(&jobs, &trust_policy, false, None);
+    let jobs: Vec<Job> = expand_wheels(wheels)?.into_iter().map(|w| Job { path: w, sig: None }).collect();
+    let (verdicted, errors) = verify_all(&jobs, &trust_policy, false, None);
     let reports: Vec<wheelsig::report::Report> = verdicted.into_iter().map(|v| v.report).collect();
-    if any_error {
+    if !errors.is_empty() {
+        print_errors(&errors);
         return Ok(ExitCode::from(2));
     }
     match wheelsig::lock::lock(&reports, policy) {
@@ -482,7 +617,8 @@ fn lock_cmd(trust: &TrustArgs, out: &Path, policy: wheelsig::lock::LockPolicy, w
 }
 
 fn verify_cmd(args: &VerifyArgs) -> Result<ExitCode, Failure> {
-    if args.sig.is_some() && args.wheels.len() != 1 {
+    let wheels = expand_wheels(&args.wheels)?;
+    if args.sig.is_some() && wheels.len() != 1 {
         return Err(Failure("--sig applies to a single wheel; for several, put <wheel>.jws next to each".into()));
     }
     let (policy, tofu) = trust_policy(&args.trust)?;
@@ -503,8 +639,8 @@ fn verify_cmd(args: &VerifyArgs) -> Result<ExitCode, Failure> {
             Some(LogConfig { policy, require: if args.require_logged { LogRequirement::Required } else { LogRequirement::IfPresent }, state })
         }
     };
-    let jobs: Vec<Job> = args.wheels.iter().map(|w| Job { path: w.clone(), sig: args.sig.clone() }).collect();
-    let (verdicted, any_error) = verify_all(&jobs, &policy, args.members, log.as_ref());
+    let jobs: Vec<Job> = wheels.iter().map(|w| Job { path: w.clone(), sig: args.sig.clone() }).collect();
+    let (verdicted, errors) = verify_all(&jobs, &policy, args.members, log.as_ref());
     let mut reports: Vec<wheelsig::report::Report> = Vec::with_capacity(verdicted.len());
     let mut logged = Vec::new();
     let mut new_log_keys = Vec::new();
@@ -525,13 +661,19 @@ fn verify_cmd(args: &VerifyArgs) -> Result<ExitCode, Failure> {
         Some(_) => wheelsig::trust::settle_first_use(&mut reports, &time::format(now())),
         None => Vec::new(),
     };
+    let summary = output::Summary::of(&reports, errors.len(), requirement);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"wheels": reports}))?);
+        let errors: Vec<_> = errors.iter().map(|(path, message)| serde_json::json!({"path": path, "message": message})).collect();
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"schema_version": JSON_SCHEMA, "wheels": reports, "errors": errors, "summary": summary}))?);
     } else {
+        print_errors(&errors);
         let mut out = std::io::stdout().lock();
         let hint = if tofu.is_some() { output::Hint::FirstUse } else { output::Hint::Sources };
-        for r in &reports {
+        for r in reports.iter().filter(|r| !args.quiet || !requirement.accepts(r.verdict)) {
             output::human(&mut out, r, args.members, hint)?;
+        }
+        if reports.len() + errors.len() > 1 && !(args.quiet && summary.passed) {
+            writeln!(out, "{}", summary.line())?;
         }
     }
     for r in reports.iter().filter(|r| r.has(wheelsig::report::Code::SplitView)) {
@@ -550,7 +692,7 @@ fn verify_cmd(args: &VerifyArgs) -> Result<ExitCode, Failure> {
         }
     }
     let failed = reports.iter().any(|r| !requirement.accepts(r.verdict));
-    Ok(if any_error {
+    Ok(if !errors.is_empty() {
         ExitCode::from(2)
     } else if failed {
         ExitCode::from(1)

@@ -201,6 +201,30 @@ fn embed<R: Read + Seek, W: Write>(mut reader: R, v: &Verified, key: &PrivateKey
     Ok(())
 }
 
+/// A wheel's embedded `<name>.dist-info/RECORD.jws`: its bytes (at most the signature size
+/// limit) and member name, for `wheelsig inspect`. The archive must read strictly.
+pub fn embedded_signature<R: Read + Seek>(reader: &mut R) -> Result<(Vec<u8>, String), String> {
+    let limits = crate::limits::Limits::default();
+    let mut problems = Vec::new();
+    let dir = crate::zip::read_directory(reader, &limits, &mut problems).map_err(|e| match e {
+        crate::zip::Fatal::Problem(p) => p.to_string(),
+        crate::zip::Fatal::Io(e) => e.to_string(),
+    })?;
+    if let Some(p) = problems.first() {
+        return Err(p.to_string());
+    }
+    let mut found = dir.entries.iter().filter(|e| e.name.strip_suffix("/RECORD.jws").is_some_and(|d| d.ends_with(".dist-info") && !d.contains('/')));
+    let e = found.next().ok_or("no embedded RECORD.jws (a detached signature is <wheel>.jws next to it)")?;
+    if found.next().is_some() {
+        return Err("more than one */RECORD.jws".into());
+    }
+    let bytes = crate::zip::read_member(reader, e, limits.max_signature_size, crate::report::Code::LimitSignatureSize).map_err(|err| match err {
+        crate::zip::Fatal::Problem(p) => p.to_string(),
+        crate::zip::Fatal::Io(e) => e.to_string(),
+    })?;
+    Ok((bytes, e.name.clone()))
+}
+
 /// Write a copy of the wheel without its trailing `RECORD.jws`.
 pub fn unsign<R: Read + Seek, W: Write>(mut reader: R, dir: &Directory, mut out: W) -> Result<(), SignError> {
     let Some(last) = dir.entries.last() else { return Err(SignError::NotSigned) };

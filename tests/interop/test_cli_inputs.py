@@ -1,5 +1,8 @@
 """Hostile or malformed CLI inputs: each is a clear error (exit 2) that says what and where."""
 import json
+import subprocess
+
+import pytest
 
 from conftest import build_wheel
 
@@ -79,3 +82,18 @@ def test_unsign_of_an_unsigned_wheel_leaves_it_alone(tmp_path, wheelsig):
     p = wheelsig.run("unsign", whl)
     assert p.returncode == 2 and "not signed" in p.stderr
     assert whl.read_bytes() == before
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_shell_completions_are_valid_scripts_naming_the_commands(wheelsig, tmp_path, shell):
+    p = wheelsig.run("completions", shell)
+    assert p.returncode == 0, p.stderr
+    # fish writes long options as `-l key-env`.
+    for word in ("verify", "inspect", "key-env", "witness-policy"):
+        assert word in p.stdout, word
+    if shell == "bash":
+        script = tmp_path / "wheelsig.bash"
+        script.write_text(p.stdout)
+        # bash parses it, and completing `wheelsig ver` offers verify.
+        check = subprocess.run(["bash", "-c", f'source {script}; COMP_WORDS=(wheelsig ver); COMP_CWORD=1; COMP_LINE="wheelsig ver"; COMP_POINT=12; _wheelsig wheelsig ver wheelsig; printf "%s\\n" "${{COMPREPLY[@]}}"'], capture_output=True, text=True, timeout=60)
+        assert check.returncode == 0 and "verify" in check.stdout.split(), check.stdout + check.stderr

@@ -160,3 +160,75 @@ pub fn split_view_banner(r: &Report) {
     eprintln!("You may be shown releases nobody else sees. Both signed checkpoints are saved as evidence;");
     eprintln!("send them to the publisher and the witnesses. Do not install until this is explained.");
 }
+
+/// The outcome of a batch: how many wheels got each verdict, and whether all passed.
+#[derive(serde::Serialize)]
+pub struct Summary {
+    /// Wheels verified (errors not included).
+    pub wheels: usize,
+    /// Wheels that could not be read (I/O errors).
+    pub errors: usize,
+    /// Wheels per verdict, in order of severity.
+    pub verdicts: std::collections::BTreeMap<&'static str, usize>,
+    /// The bar (`intact`, `signed`, `trusted`).
+    pub requirement: &'static str,
+    /// Wheels below it.
+    pub failed: usize,
+    /// Every wheel read and passed.
+    pub passed: bool,
+}
+
+impl Summary {
+    /// Count `reports` against `requirement`.
+    pub fn of(reports: &[Report], errors: usize, requirement: wheelsig::report::Requirement) -> Summary {
+        use wheelsig::report::Requirement;
+        let mut verdicts = std::collections::BTreeMap::new();
+        for r in reports {
+            *verdicts.entry(r.verdict.as_str()).or_insert(0) += 1;
+        }
+        let failed = reports.iter().filter(|r| !requirement.accepts(r.verdict)).count();
+        let requirement = match requirement {
+            Requirement::Intact => "intact",
+            Requirement::Signed => "signed",
+            Requirement::Trusted => "trusted",
+        };
+        Summary { wheels: reports.len(), errors, verdicts, requirement, failed, passed: failed == 0 && errors == 0 }
+    }
+
+    /// One line: `PASS: 12 wheels (10 trusted, 2 signed); required: signed` or `FAIL: …`.
+    pub fn line(&self) -> String {
+        const ORDER: [&str; 6] = ["trusted", "signed", "unsigned", "key-changed", "untrusted", "invalid"];
+        let counts: Vec<String> = ORDER.iter().filter_map(|v| self.verdicts.get(v).map(|n| format!("{n} {v}"))).collect();
+        let errors = if self.errors > 0 { format!(", {} could not be read", self.errors) } else { String::new() };
+        let n = self.wheels + self.errors;
+        let head = if self.passed { "PASS".to_string() } else { format!("FAIL ({} below the bar{errors})", self.failed) };
+        format!("{head}: {n} wheel{} ({}); required: {}", if n == 1 { "" } else { "s" }, counts.join(", "), self.requirement)
+    }
+}
+
+/// `wheelsig inspect`: what a signature document says. Everything from the document is escaped.
+pub fn inspection(out: &mut impl Write, file: &str, i: &wheelsig::jws::Inspection) -> io::Result<()> {
+    writeln!(out, "{}", escape(file))?;
+    writeln!(out, "{INDENT}binds {}", i.binds)?;
+    writeln!(out, "{INDENT}{} entr{}; trust is not checked here (use `wheelsig verify` with the wheel)", i.signatures.len(), if i.signatures.len() == 1 { "y" } else { "ies" })?;
+    for s in &i.signatures {
+        let format = match s.format {
+            SigFormat::General => "RFC 7515 general JSON",
+            SigFormat::Flattened => "RFC 7515 flattened JSON",
+            SigFormat::Legacy => "wheel 0.31 legacy",
+        };
+        let who = match (&s.kid, &s.fingerprint) {
+            (Some(k), Some(f)) => format!("key {} ({})", escape(k), escape(f)),
+            _ => "an unreadable key".into(),
+        };
+        let state = if s.valid { "valid signature" } else { "INVALID signature" };
+        writeln!(out, "{INDENT}{state} by {who}, {format}, alg {}", escape(s.alg.as_deref().unwrap_or("(none)")))?;
+        if let Some(j) = &s.jku {
+            writeln!(out, "{INDENT}  signer's key URL hint (jku, not trusted by itself): {}", escape(j))?;
+        }
+        if let Some(p) = &s.problem {
+            writeln!(out, "{INDENT}  {} {}", p.code, escape(&p.message))?;
+        }
+    }
+    Ok(())
+}
