@@ -98,6 +98,11 @@ pub fn log_origin(site_url: &str) -> String {
     format!("{}/log", rest.trim_end_matches('/'))
 }
 
+/// `site.json`'s `publisher` as the template repository ships it (static-site-template/site.json).
+pub const TEMPLATE_PUBLISHER: &str = "Your Name";
+/// `site.json`'s `site_url` as the template repository ships it.
+pub const TEMPLATE_SITE_URL: &str = "https://you.github.io/my-keys/";
+
 impl Config {
     /// Parse `site.json` strictly: `publisher`, `site_url`, `projects`, and optionally `log`
     /// and `witnesses`.
@@ -135,6 +140,24 @@ impl Config {
             Some(v) => parse_witnesses(v, log.is_some())?,
         };
         Ok(Config { publisher, site_url, projects, log, witnesses })
+    }
+
+    /// The fields still holding the template repository's placeholders
+    /// ([`TEMPLATE_PUBLISHER`], [`TEMPLATE_SITE_URL`]): one message per field, saying which to
+    /// edit and what to put there. Empty for a site that was described. [`build_with_log`]
+    /// refuses a site with any, so neither `wheelsig site build` nor the template's
+    /// `tools/build-site.mjs` deploys a page titled "Your Name" whose key URL is someone else's.
+    pub fn placeholders(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.publisher.eq_ignore_ascii_case(TEMPLATE_PUBLISHER) {
+            out.push(format!("`publisher` is still the template's placeholder {TEMPLATE_PUBLISHER:?}: edit site.json and put your name (or your organization's) in `publisher`"));
+        }
+        if self.site_url.eq_ignore_ascii_case(TEMPLATE_SITE_URL) {
+            out.push(format!(
+                "`site_url` is still the template's placeholder {TEMPLATE_SITE_URL:?}: edit site.json and put this site's address in `site_url` (on GitHub Pages https://<owner>.github.io/<repository>/, shown under Settings → Pages)"
+            ));
+        }
+        out
     }
 
     /// The JWK Set's URL: `<site_url>keys.json`.
@@ -352,6 +375,9 @@ pub fn build_with_log(config: &[u8], keys: &[u8], signatures: &[SourceFile], log
         return Err(problems);
     }
     let (Some(config), Some(keys)) = (config, keys) else { return Err(problems) };
+    for message in config.placeholders() {
+        complain("site.json", message);
+    }
     for (i, k) in keys.keys.iter().enumerate() {
         for p in k.projects.iter().flatten() {
             if !config.projects.contains(p) {
@@ -1110,6 +1136,35 @@ mod tests {
         let c = Config::parse(br#"{"publisher":"a","site_url":"http://127.0.0.1:8000/site","projects":["Foo.Bar"]}"#).unwrap();
         assert_eq!((c.key_url().as_str(), c.projects[0].as_str()), ("http://127.0.0.1:8000/site/keys.json", "foo-bar"));
         assert_eq!(Config::parse(c.to_json().as_bytes()).unwrap(), c);
+    }
+
+    #[test]
+    fn the_template_placeholders_are_refused_naming_the_field_to_edit() {
+        // What static-site-template/site.json ships: parsed (site init, add-key work on it)...
+        let template = include_bytes!("../../static-site-template/site.json");
+        let c = Config::parse(template).unwrap();
+        assert_eq!((c.publisher.as_str(), c.site_url.as_str()), (TEMPLATE_PUBLISHER, TEMPLATE_SITE_URL));
+        // ...but never built: one problem per field, each saying which field to edit.
+        let got: Vec<String> = build(template, br#"{"keys": []}"#, &[], "test").err().unwrap().iter().map(ToString::to_string).collect();
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[0].starts_with("site.json: `publisher` is still the template's placeholder \"Your Name\": edit site.json"), "{got:?}");
+        assert!(got[1].starts_with("site.json: `site_url` is still the template's placeholder \"https://you.github.io/my-keys/\": edit site.json"), "{got:?}");
+        // One placeholder left is still refused (without a trailing slash, or in other case, too).
+        for (text, field) in [
+            (r#"{"publisher":"Alice","site_url":"https://you.github.io/my-keys","projects":[]}"#, "`site_url`"),
+            (r#"{"publisher":" your name ","site_url":"https://alice.github.io/keys/","projects":[]}"#, "`publisher`"),
+        ] {
+            let p = Config::parse(text.as_bytes()).unwrap().placeholders();
+            assert!(p.len() == 1 && p[0].starts_with(field), "{text}: {p:?}");
+        }
+        // A described site has none; a name or address merely like them is fine.
+        for text in [
+            r#"{"publisher":"Your Name Ltd","site_url":"https://you.github.io/my-keys-2/","projects":[]}"#,
+            r#"{"publisher":"Alice","site_url":"https://alice.github.io/my-keys/","projects":[]}"#,
+        ] {
+            assert_eq!(Config::parse(text.as_bytes()).unwrap().placeholders(), Vec::<String>::new(), "{text}");
+        }
+        assert!(build(&config(), br#"{"keys": []}"#, &[], "test").is_ok());
     }
 
     mod log {

