@@ -66,7 +66,8 @@ if [ "$have" != "$actionlint_version" ]; then
 fi
 
 # Python venv with the reference tools for interop tests: wheel 0.31.1, jwcrypto, installer,
-# zizmor (tests/interop/test_workflows.py).
+# zizmor (tests/interop/test_workflows.py), pypiserver and devpi-server (loopback package
+# indexes for tests/interop/test_index.py; about 10 s of the install).
 stamp=.venv/.requirements.sha256
 sum=$(sha256sum tests/requirements.txt | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then

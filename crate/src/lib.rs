@@ -7,6 +7,7 @@ pub mod display;
 pub mod encoding;
 pub mod jwe;
 pub mod jws;
+pub mod index;
 pub mod keys;
 pub mod limits;
 pub mod lock;

@@ -73,3 +73,32 @@ pub fn post(url: &Url, content_type: &str, body: &[u8], limit: usize) -> Result<
     let status = resp.status().as_u16();
     Ok(Posted { status, body: read_body(url, &mut resp, limit)? })
 }
+
+/// A page fetched with content negotiation.
+#[allow(dead_code)] // used by cli/index.rs, whose callers are still to come
+pub struct Negotiated {
+    /// The response body.
+    pub body: Vec<u8>,
+    /// Its `Content-Type` (empty when absent or not ASCII).
+    pub content_type: String,
+    /// The URL it finally came from, after redirects (relative links resolve against it).
+    pub url: Url,
+}
+
+/// [`get`] with an `Accept` header, also returning the `Content-Type` and the final URL.
+/// `None` for 404 / 410.
+#[allow(dead_code)] // used by cli/index.rs, whose callers are still to come
+pub fn get_with_accept(url: &Url, accept: &str, limit: usize) -> Result<Option<Negotiated>, String> {
+    use ureq::ResponseExt as _;
+    let redirects = if url.scheme() == "https" { 5 } else { 0 };
+    let mut resp = agent(url, redirects).get(url.as_str()).header("Accept", accept).call().map_err(|e| format!("{url}: {e}"))?;
+    match resp.status().as_u16() {
+        200 => {}
+        404 | 410 => return Ok(None),
+        other => return Err(format!("{url}: HTTP status {other}")),
+    }
+    let content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let final_url = Url::parse(&resp.get_uri().to_string()).map_err(|e| format!("{url}: the response's URL: {e}"))?;
+    let body = read_body(url, &mut resp, limit)?;
+    Ok(Some(Negotiated { body, content_type, url: final_url }))
+}

@@ -1,5 +1,6 @@
 //! CLI-only modules: HTTP, the first-use store, key sites and printing.
 pub mod fetch;
+pub mod index;
 pub mod keysrc;
 pub mod logstate;
 pub mod output;
