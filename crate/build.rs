@@ -1,6 +1,9 @@
-//! Generates `$OUT_DIR/vector_files.rs` listing every file under ../tests/vectors with
-//! `include_bytes!`, so the wasm test (tests/wasm.rs) can run the vectors inside a browser,
-//! which has no file system. Nothing else includes the generated file.
+//! Generates two files in `$OUT_DIR`:
+//! - `vector_files.rs`: every file under ../tests/vectors with `include_bytes!`, so the wasm
+//!   test (tests/wasm.rs) can run the vectors inside a browser, which has no file system;
+//! - `widget_files.rs`: the built `<wheel-verify>` widget (www/ after the wasm build, or the
+//!   `widget/` copy a packaged crate carries), so `wheelsig site init` needs no checkout. Empty
+//!   when neither is there (then `site init` asks for `--widget`); never for wasm32 builds.
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -19,7 +22,36 @@ fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, PathBuf)>) {
     }
 }
 
+/// The files a key site serves in `wheelsig/` (the template's tools/build-site.mjs copies the
+/// same list).
+const WIDGET: &[&str] = &["wheel-verify.js", "worker.js", "worker-client.js", "first-use.js", "log-memory.js", "escape.js", "pkg/wheelsig.js", "pkg/wheelsig_bg.wasm"];
+
+fn widget() {
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
+    let wasm = std::env::var("TARGET").is_ok_and(|t| t.starts_with("wasm32"));
+    let mut src = String::from("/// (path under wheelsig/, bytes) of the built widget, or empty.\npub static WIDGET_FILES: &[(&str, &[u8])] = &[\n");
+    if !wasm {
+        let candidates = [manifest.join("widget"), manifest.join("../www")];
+        for dir in &candidates {
+            for rel in WIDGET {
+                println!("cargo:rerun-if-changed={}", dir.join(rel).display());
+            }
+        }
+        if let Some(dir) = candidates.iter().find(|d| WIDGET.iter().all(|rel| d.join(rel).is_file())) {
+            for rel in WIDGET {
+                let _ = writeln!(src, "    ({rel:?}, include_bytes!({:?})),", dir.join(rel).display().to_string());
+            }
+        }
+    }
+    src.push_str("];\n");
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("widget_files.rs");
+    if let Err(e) = std::fs::write(&out, src) {
+        println!("cargo:warning=cannot write {}: {e}", out.display());
+    }
+}
+
 fn main() {
+    widget();
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default()).join("../tests/vectors");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut files = Vec::new();

@@ -46,8 +46,17 @@ fi
 stage "wasm: build the browser package into www/pkg"
 wasm-pack --quiet build crate --release --target web --out-dir ../www/pkg --no-default-features --features wasm
 
-stage "interop: wheel 0.31.1, jwcrypto, a loopback key URL, real PyPI wheels"
-WHEELSIG="$PWD/target/debug/wheelsig" .venv/bin/pytest tests/interop -q
+stage "Python package: the CLI as a maturin binary wheel, pip-installed into a fresh venv"
+# After the wasm build: the binary carries the widget `site init` copies.
+rm -rf target/wheels target/pypi-venv
+.venv/bin/maturin build --release --locked --quiet -m crate/Cargo.toml --out target/wheels
+python3 -m venv target/pypi-venv
+target/pypi-venv/bin/pip install --quiet --no-index --disable-pip-version-check target/wheels/wheelsig-*.whl
+WHEELSIG_WHEEL=$(ls target/wheels/wheelsig-*.whl)
+export WHEELSIG_WHEEL
+
+stage "interop (against the pip-installed CLI): wheel 0.31.1, jwcrypto, key URLs, witnesses, indexes, real PyPI wheels"
+WHEELSIG="$PWD/target/pypi-venv/bin/wheelsig" .venv/bin/pytest tests/interop -q
 
 if compgen -G "tests/e2e/*.test.mjs" >/dev/null; then
   stage "browser end-to-end (Playwright + Debian chromium)"

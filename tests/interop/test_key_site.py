@@ -245,3 +245,13 @@ def test_links_under_releases_are_refused_by_both_builders(tmp_path, site, where
     for p in (native, node):
         assert str(link) in p.stderr and ("symbolic link" in p.stderr or "not a regular file" in p.stderr), p.stderr
     assert not list(site.out.rglob("*")) and not (tmp_path / "n").exists()
+
+
+def test_init_without_widget_copies_the_widget_built_into_the_binary(tmp_path, wheelsig):
+    """`pip install wheelsig` users have no www/: the widget comes from the binary, and it is
+    exactly the built one."""
+    env = dict(wheelsig.env, XDG_CONFIG_HOME=str(tmp_path / "cfg"))
+    p = subprocess.run([str(wheelsig.binary), "site", "init", tmp_path / "s", "--publisher", "A", "--site-url", "https://a.example/k/"], capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 0, p.stderr
+    for rel in ["wheel-verify.js", "worker.js", "worker-client.js", "first-use.js", "log-memory.js", "escape.js", "pkg/wheelsig.js", "pkg/wheelsig_bg.wasm"]:
+        assert (tmp_path / "s" / "wheelsig" / rel).read_bytes() == (WIDGET / rel).read_bytes(), f"{rel} differs from www/ (binary built before the wasm?)"

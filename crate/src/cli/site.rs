@@ -35,8 +35,30 @@ const TEMPLATE: &[(&str, &str)] = &[
     ("tools/site-files.mjs", include_str!("../../../static-site-template/tools/site-files.mjs")),
 ];
 
-/// Files of the `<wheel-verify>` widget a site ships in `wheelsig/` (from www/ after the wasm build).
+// The built widget compiled into this binary (crate/build.rs), `WIDGET_FILES`; empty when it
+// was built before the wasm.
+include!(concat!(env!("OUT_DIR"), "/widget_files.rs"));
+
+/// Files of the `<wheel-verify>` widget a site ships in `wheelsig/`.
 const WIDGET: &[&str] = &["wheel-verify.js", "worker.js", "worker-client.js", "first-use.js", "log-memory.js", "escape.js", "pkg/wheelsig.js", "pkg/wheelsig_bg.wasm"];
+
+/// The widget's files: from `--widget DIR` (www/ after the wasm build), else those built in.
+fn widget_files(dir: Option<&Path>) -> Result<Vec<(&'static str, Vec<u8>)>, Failure> {
+    match dir {
+        Some(dir) => WIDGET
+            .iter()
+            .map(|rel| {
+                let p = dir.join(rel);
+                if !p.is_file() {
+                    return Err(Failure(format!("{}: no {rel}; pass --widget the www/ directory after the wasm build (npm start or npm test builds www/pkg)", dir.display())));
+                }
+                std::fs::read(&p).map(|b| (*rel, b)).map_err(|e| Failure(format!("{}: {e}", p.display())))
+            })
+            .collect(),
+        None if WIDGET_FILES.len() == WIDGET.len() => Ok(WIDGET_FILES.iter().map(|(rel, b)| (*rel, b.to_vec())).collect()),
+        None => Err(Failure("this wheelsig was built without the widget: pass --widget the www/ directory after the wasm build (npm start or npm test builds www/pkg)".into())),
+    }
+}
 
 #[derive(Subcommand)]
 pub enum SiteAction {
@@ -55,9 +77,10 @@ pub enum SiteAction {
         /// Projects you sign (comma-separated)
         #[arg(long, value_delimiter = ',', value_name = "NAMES")]
         projects: Vec<String>,
-        /// The built widget: www/ after `npm start` or `npm test` built www/pkg
+        /// The widget to copy: www/ after the wasm build [default: the copy built into this
+        /// binary]
         #[arg(long, value_name = "DIR")]
-        widget: PathBuf,
+        widget: Option<PathBuf>,
         /// Where to write the release log's private key (mode 0600, never inside DIR)
         /// [default: $XDG_CONFIG_HOME/wheelsig/log-keys/<origin>.key, else ~/.config/…]
         #[arg(long, value_name = "FILE")]
@@ -145,7 +168,7 @@ pub enum SiteAction {
 
 pub fn run(action: SiteAction) -> Result<ExitCode, Failure> {
     match action {
-        SiteAction::Init { dir, publisher, site_url, projects, widget, log_key } => init(&dir, &publisher, &site_url, &projects, &widget, log_key.as_deref()),
+        SiteAction::Init { dir, publisher, site_url, projects, widget, log_key } => init(&dir, &publisher, &site_url, &projects, widget.as_deref(), log_key.as_deref()),
         SiteAction::Vkey { dir } => {
             let config = load_config(&dir)?;
             let lc = need_log(&dir, &config)?;
@@ -236,17 +259,13 @@ fn write_secret(path: &Path, text: &str) -> Result<(), Failure> {
     crate::write_private(path, text, crate::Existing::Refuse(": is it the key of another log? Pass --log-key with a new file (a log key is never overwritten)"))
 }
 
-fn init(dir: &Path, publisher: &str, site_url: &str, projects: &[String], widget: &Path, log_key: Option<&Path>) -> Result<ExitCode, Failure> {
+fn init(dir: &Path, publisher: &str, site_url: &str, projects: &[String], widget: Option<&Path>, log_key: Option<&Path>) -> Result<ExitCode, Failure> {
     if dir.exists() && std::fs::read_dir(dir).map_err(io_err(dir))?.next().is_some() {
         return Err(Failure(format!("{} exists and is not empty", dir.display())));
     }
     let config = serde_json::json!({"publisher": publisher, "site_url": site_url, "projects": names(projects)?});
     let mut config = Config::parse(config.to_string().as_bytes()).map_err(|e| format!("site.json: {e}"))?;
-    for rel in WIDGET {
-        if !widget.join(rel).is_file() {
-            return Err(Failure(format!("{}: no {rel}; pass --widget the www/ directory after the wasm build (npm start or npm test builds www/pkg)", widget.display())));
-        }
-    }
+    let widget = widget_files(widget)?;
     // The release log: its own Ed25519 note key, named after the origin, kept off the site.
     let origin = config.log_origin();
     let signer = NoteSigner::generate(&origin, KeyKind::Ed25519).map_err(|e| format!("the log origin {origin}: {e}"))?;
@@ -269,12 +288,8 @@ fn init(dir: &Path, publisher: &str, site_url: &str, projects: &[String], widget
         for (rel, text) in TEMPLATE {
             write(&dir.join(rel), text.as_bytes())?;
         }
-        for rel in WIDGET {
-            let to = dir.join("wheelsig").join(rel);
-            if let Some(parent) = to.parent() {
-                std::fs::create_dir_all(parent).map_err(io_err(parent))?;
-            }
-            std::fs::copy(widget.join(rel), &to).map_err(io_err(&to))?;
+        for (rel, bytes) in &widget {
+            write(&dir.join("wheelsig").join(rel), bytes)?;
         }
         write(&dir.join("log").join("vkey"), format!("{}\n", signer.verifier().vkey()).as_bytes())?;
         write(&dir.join("log").join("checkpoint"), signed_checkpoint(&Log::new(), &signer)?.as_bytes())
