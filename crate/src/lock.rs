@@ -150,6 +150,7 @@ mod tests {
             members: vec![],
             log: None,
             key_url_hint: None,
+            index: None,
         }
     }
 

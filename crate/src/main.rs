@@ -232,7 +232,19 @@ struct VerifyArgs {
     /// Fail (exit 1) when a wheel has no log proof or its checkpoint lacks the policy's quorum
     #[arg(long, requires = "witness_policy")]
     require_logged: bool,
-    /// Wheels to verify, or directories of wheels (every .whl under them)
+    /// Also compare each wheel's sha256 with the digest the package index lists for its file
+    /// name (`index-digest-mismatch` when they differ; exit 2 when the index cannot be asked)
+    #[arg(long)]
+    index_check: bool,
+    /// The package index (the simple API root) for --index-check and PROJECT==VERSION
+    #[arg(long, value_name = "URL", default_value = "https://pypi.org/simple/")]
+    index_url: String,
+    /// Keep the wheels downloaded for PROJECT==VERSION or a URL here (a verified wheelhouse
+    /// for `pip install --no-index --find-links DIR`) [default: a temporary directory]
+    #[arg(long, value_name = "DIR")]
+    keep: Option<PathBuf>,
+    /// Wheels to verify: files, directories of wheels (every .whl under them), PROJECT==VERSION
+    /// (its wheels downloaded from the index) or a wheel's URL
     #[arg(required = true, value_name = "WHEEL")]
     wheels: Vec<PathBuf>,
 }
@@ -571,10 +583,10 @@ fn trust_policy(args: &TrustArgs) -> Result<(TrustPolicy, FirstUseStore), Failur
 }
 
 /// Verify every wheel; an I/O failure is returned with its path, not fatal to the others.
-fn verify_all(jobs: &[Job], policy: &TrustPolicy, members: bool, log: Option<&LogConfig>) -> (Vec<Verdicted>, Vec<(String, String)>) {
+fn verify_all(jobs: &[Job], policy: &TrustPolicy, members: bool, log: Option<&LogConfig>, digest: bool) -> (Vec<Verdicted>, Vec<(String, String)>) {
     let mut errors = Vec::new();
     let mut reports = Vec::new();
-    for (job, r) in jobs.iter().zip(run_parallel(jobs, policy, members, log)) {
+    for (job, r) in jobs.iter().zip(run_parallel(jobs, policy, members, log, digest)) {
         match r {
             Ok(rep) => reports.push(rep),
             Err(Failure(m)) => errors.push((job.path.display().to_string(), m)),
@@ -592,8 +604,8 @@ fn print_errors(errors: &[(String, String)]) {
 fn lock_cmd(trust: &TrustArgs, out: &Path, policy: wheelsig::lock::LockPolicy, wheels: &[PathBuf]) -> Result<ExitCode, Failure> {
     // With --tofu, keys remembered on first use count as trust sources; lock never adds to the store.
     let (trust_policy, _) = trust_policy(trust)?;
-    let jobs: Vec<Job> = expand_wheels(wheels)?.into_iter().map(|w| Job { path: w, sig: None }).collect();
-    let (verdicted, errors) = verify_all(&jobs, &trust_policy, false, None);
+    let jobs: Vec<Job> = expand_wheels(wheels)?.into_iter().map(|w| Job { path: w, sig: None, downloaded: false }).collect();
+    let (verdicted, errors) = verify_all(&jobs, &trust_policy, false, None, false);
     let reports: Vec<wheelsig::report::Report> = verdicted.into_iter().map(|v| v.report).collect();
     if !errors.is_empty() {
         print_errors(&errors);
@@ -616,8 +628,117 @@ fn lock_cmd(trust: &TrustArgs, out: &Path, policy: wheelsig::lock::LockPolicy, w
     }
 }
 
+/// What one `verify` argument names.
+enum Target {
+    /// A file or directory.
+    Local(PathBuf),
+    /// `PROJECT==VERSION`: its wheels on the index.
+    Release(String, String),
+    /// A wheel's URL.
+    Url(url::Url),
+}
+
+fn target(arg: &Path) -> Result<Target, Failure> {
+    let text = arg.to_string_lossy();
+    if arg.exists() {
+        return Ok(Target::Local(arg.to_path_buf()));
+    }
+    if text.starts_with("https://") || text.starts_with("http://") {
+        let url = url::Url::parse(&text).map_err(|e| format!("{}: {e}", escape(&text)))?;
+        return Ok(Target::Url(url));
+    }
+    if let Some((project, version)) = text.split_once("==") {
+        if !wheelsig::names::is_valid_project(project) || version.is_empty() || version.contains(['/', '=', ' ']) {
+            return Err(Failure(format!("{}: expected PROJECT==VERSION (for example requests==2.32.3)", escape(&text))));
+        }
+        return Ok(Target::Release(project.to_string(), version.to_string()));
+    }
+    Ok(Target::Local(arg.to_path_buf()))
+}
+
+/// Index listings per project (one request each), for --index-check and downloads.
+type Listings = std::collections::HashMap<String, Result<(url::Url, Vec<wheelsig::index::IndexFile>), String>>;
+
+fn listing<'a>(cache: &'a mut Listings, index: &url::Url, project: &str) -> &'a Result<(url::Url, Vec<wheelsig::index::IndexFile>), String> {
+    let key = normalize_project(project);
+    cache.entry(key.clone()).or_insert_with(|| {
+        let page = wheelsig::index::project_url(index, &key).map_err(|e| e.to_string())?;
+        // A project the index does not have lists no files (a download then says so).
+        cli::index::listed_files(index, &key).map(|files| (page, files.unwrap_or_default()))
+    })
+}
+
+/// Download what the `Release` and `Url` targets name into `dir`, digests checked against the
+/// index; returns the files, each with its index entry.
+fn download_targets(targets: &[Target], index: &url::Url, dir: &Path, cache: &mut Listings) -> Result<Vec<PathBuf>, Failure> {
+    let mut out = Vec::new();
+    for t in targets {
+        let (project, files): (String, Vec<wheelsig::index::IndexFile>) = match t {
+            Target::Local(_) => continue,
+            Target::Release(project, version) => {
+                let (page, listed) = listing(cache, index, project).as_ref().map_err(|e| Failure(e.clone()))?;
+                let wheels: Vec<_> = listed.iter().filter(|f| f.wheel.as_ref().is_some_and(|w| w.version == *version)).cloned().collect();
+                if wheels.is_empty() {
+                    let mut versions: Vec<&str> = listed.iter().filter_map(|f| f.wheel.as_ref().map(|w| w.version.as_str())).collect();
+                    versions.sort_unstable();
+                    versions.dedup();
+                    let tail = versions.iter().rev().take(8).copied().collect::<Vec<_>>().join(", ");
+                    return Err(Failure(format!("{page}: no wheel of {project} {version} (versions with wheels, newest by name: {})", if tail.is_empty() { "none" } else { &tail })));
+                }
+                (project.clone(), wheels)
+            }
+            Target::Url(url) => {
+                let name = url.path_segments().and_then(|mut s| s.next_back()).map(percent_decode).unwrap_or_default();
+                let wheel = wheelsig::names::parse_wheel_filename(&name).map_err(|e| format!("{url}: not a wheel's URL: {e}"))?;
+                let (page, listed) = listing(cache, index, &wheel.project).as_ref().map_err(|e| Failure(e.clone()))?;
+                let entry = wheelsig::index::find(listed, &name).ok_or_else(|| format!("{page} does not list {}: its digest cannot be checked (use --index-url for another index)", escape(&name)))?;
+                let mut f = entry.clone();
+                f.url = url.clone();
+                (wheel.project, vec![f])
+            }
+        };
+        for f in &files {
+            let path = cli::index::download(f, dir).map_err(|e| format!("{project}: {e}"))?;
+            eprintln!("downloaded {} ({}, sha256 as the index lists)", escape(&f.filename), escape(f.url.as_str()));
+            out.push(path);
+        }
+    }
+    Ok(out)
+}
+
+fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
+}
+
 fn verify_cmd(args: &VerifyArgs) -> Result<ExitCode, Failure> {
-    let wheels = expand_wheels(&args.wheels)?;
+    let targets: Vec<Target> = args.wheels.iter().map(|a| target(a)).collect::<Result<_, _>>()?;
+    let local: Vec<PathBuf> = targets.iter().filter_map(|t| if let Target::Local(p) = t { Some(p.clone()) } else { None }).collect();
+    let mut wheels = if local.is_empty() { Vec::new() } else { expand_wheels(&local)? };
+    let index = url::Url::parse(&args.index_url).map_err(|e| format!("--index-url {}: {e}", escape(&args.index_url)))?;
+    let mut listings = Listings::new();
+    // Downloads: into --keep DIR, else a temporary directory removed at the end.
+    let scratch;
+    let remote = targets.iter().any(|t| !matches!(t, Target::Local(_)));
+    let downloaded = if remote {
+        let dir = match &args.keep {
+            Some(d) => {
+                std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
+                d.clone()
+            }
+            None => {
+                scratch = tempfile::tempdir().map_err(|e| format!("a temporary directory: {e}"))?;
+                scratch.path().to_path_buf()
+            }
+        };
+        download_targets(&targets, &index, &dir, &mut listings)?
+    } else {
+        if args.keep.is_some() {
+            return Err(Failure("--keep keeps the wheels PROJECT==VERSION or a URL downloads; give one".into()));
+        }
+        Vec::new()
+    };
+    let first_downloaded = wheels.len();
+    wheels.extend(downloaded);
     if args.sig.is_some() && wheels.len() != 1 {
         return Err(Failure("--sig applies to a single wheel; for several, put <wheel>.jws next to each".into()));
     }
@@ -639,8 +760,9 @@ fn verify_cmd(args: &VerifyArgs) -> Result<ExitCode, Failure> {
             Some(LogConfig { policy, require: if args.require_logged { LogRequirement::Required } else { LogRequirement::IfPresent }, state })
         }
     };
-    let jobs: Vec<Job> = wheels.iter().map(|w| Job { path: w.clone(), sig: args.sig.clone() }).collect();
-    let (verdicted, errors) = verify_all(&jobs, &policy, args.members, log.as_ref());
+    let jobs: Vec<Job> = wheels.iter().enumerate().map(|(i, w)| Job { path: w.clone(), sig: args.sig.clone(), downloaded: i >= first_downloaded }).collect();
+    let digest = args.index_check || first_downloaded < jobs.len();
+    let (verdicted, mut errors) = verify_all(&jobs, &policy, args.members, log.as_ref(), digest);
     let mut reports: Vec<wheelsig::report::Report> = Vec::with_capacity(verdicted.len());
     let mut logged = Vec::new();
     let mut new_log_keys = Vec::new();
@@ -648,6 +770,18 @@ fn verify_cmd(args: &VerifyArgs) -> Result<ExitCode, Failure> {
         logged.push((v.log, v.log_url));
         new_log_keys.extend(v.new_log_key);
         reports.push(v.report);
+    }
+    // The index's digest for each file (downloads were checked against it already).
+    for r in reports.iter_mut() {
+        let downloaded = jobs.iter().any(|j| j.downloaded && j.path.file_name().is_some_and(|n| n.to_string_lossy() == r.file));
+        let Some(project) = r.project.clone().filter(|_| args.index_check || downloaded) else { continue };
+        match listing(&mut listings, &index, &project) {
+            Ok((page, files)) => {
+                let entry = wheelsig::index::find(files, &r.file);
+                r.check_index(page.as_str(), entry.map(|f| (f.sha256.as_deref().unwrap_or_default(), f.upload_time.as_deref())));
+            }
+            Err(e) => errors.push((r.file.clone(), format!("--index-check: {e}"))),
+        }
     }
     if log.is_some() {
         // What this machine saw of each log: a later sighting must be consistent with it.
@@ -704,10 +838,12 @@ fn verify_cmd(args: &VerifyArgs) -> Result<ExitCode, Failure> {
 struct Job {
     path: PathBuf,
     sig: Option<PathBuf>,
+    /// Downloaded from an index: look for signatures at the key URL its METADATA names too.
+    downloaded: bool,
 }
 
 /// Verify wheels on all cores: each worker takes the next job until none are left.
-fn run_parallel(jobs: &[Job], policy: &TrustPolicy, members: bool, log: Option<&LogConfig>) -> Vec<Result<Verdicted, Failure>> {
+fn run_parallel(jobs: &[Job], policy: &TrustPolicy, members: bool, log: Option<&LogConfig>, digest: bool) -> Vec<Result<Verdicted, Failure>> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
     let next = AtomicUsize::new(0);
@@ -721,7 +857,7 @@ fn run_parallel(jobs: &[Job], policy: &TrustPolicy, members: bool, log: Option<&
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(job) = jobs.get(i) else { break };
-                let r = verify_one(job, policy, members, per_wheel, log);
+                let r = verify_one(job, policy, members, per_wheel, log, digest);
                 if let Ok(mut slot) = slots[i].lock() {
                     *slot = Some(r);
                 }
@@ -734,7 +870,7 @@ fn run_parallel(jobs: &[Job], policy: &TrustPolicy, members: bool, log: Option<&
         .collect()
 }
 
-fn verify_one(job: &Job, policy: &TrustPolicy, members: bool, threads: usize, log: Option<&LogConfig>) -> Result<Verdicted, Failure> {
+fn verify_one(job: &Job, policy: &TrustPolicy, members: bool, threads: usize, log: Option<&LogConfig>, digest: bool) -> Result<Verdicted, Failure> {
     let name = file_name(&job.path)?;
     let limit = wheelsig::limits::Limits::default().max_signature_size;
     let mut detached: Vec<DetachedSignature> = Vec::new();
@@ -801,12 +937,27 @@ fn verify_one(job: &Job, policy: &TrustPolicy, members: bool, threads: usize, lo
             Some(LogInput { policy: cfg.policy.clone(), proof, require: cfg.require, log_key })
         }
     };
-    let input = VerifyInput { file_name: name, detached, trust: policy.clone(), now: Some(now()), log: log_input, ..VerifyInput::default() };
+    let file_digest = if digest { wheelsig::verify::FileDigest::Compute } else { wheelsig::verify::FileDigest::IfNeeded };
+    let mut input = VerifyInput { file_name: name.clone(), detached, trust: policy.clone(), now: Some(now()), log: log_input, file_digest, ..VerifyInput::default() };
     // Open once: every thread reads this same file (positional reads on one handle), so a
     // file swapped on disk mid-verification cannot give threads different bytes.
     let file = std::sync::Arc::new(File::open(&job.path).map_err(|e| format!("{e}"))?);
     let open = || Ok(Box::new(SharedFile { file: file.clone(), pos: 0 }) as Box<dyn ReadSeekSend>);
-    let verified = verify_wheel_parallel(&open, threads, &input, &mut |_, _| {})?;
+    let mut verified = verify_wheel_parallel(&open, threads, &input, &mut |_, _| {})?;
+    // A wheel downloaded from an index with no signature found: look at the key URL its
+    // METADATA names (a hint: what is found there is checked like any signature, and trusted
+    // only if a trust source covers it).
+    if job.downloaded && input.detached.is_empty() {
+        let hint = verified.report.key_url_hint.as_deref().and_then(|h| url::Url::parse(h).ok());
+        if let (Some(hint), Ok(w)) = (hint, wheelsig::names::parse_wheel_filename(&name)) {
+            if let Ok(sig_url) = wheelsig::urls::release_url(&hint, &w.project, &name) {
+                if let fetch::Fetched::Body(b) = fetch::get(&sig_url, usize::try_from(limit).unwrap_or(usize::MAX))? {
+                    input.detached.push(DetachedSignature { source: sig_url.to_string(), bytes: b });
+                    verified = verify_wheel_parallel(&open, threads, &input, &mut |_, _| {})?;
+                }
+            }
+        }
+    }
     let mut report = verified.report;
     if !members {
         report.members.clear();

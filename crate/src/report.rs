@@ -101,6 +101,8 @@ pub enum Code {
     LogKeyChanged,
     #[serde(rename = "split-view")]
     SplitView,
+    /// The package index serves this file name with another sha256 (`verify --index-check`).
+    IndexDigestMismatch,
 }
 
 impl Code {
@@ -123,6 +125,7 @@ impl Code {
                 | Code::TrustNotPinned
                 | Code::TrustKeyChanged
                 | Code::TrustUnsignedDowngrade
+                | Code::IndexDigestMismatch
         ) || self.is_log()
     }
 
@@ -380,6 +383,24 @@ pub struct Report {
     /// hint only, like a signature's `jku`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_url_hint: Option<String>,
+    /// What the package index says about this file (`verify --index-check`, or a download).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<IndexCheck>,
+}
+
+/// The package index's digest for this file name, compared with the file's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexCheck {
+    /// The project page asked (`<index>/<project>/`).
+    pub page: String,
+    /// Whether the page lists this file name.
+    pub listed: bool,
+    /// The index's sha256 for it (hex).
+    pub sha256: Option<String>,
+    /// Whether it equals this file's sha256 (none when either is unknown).
+    pub matches: Option<bool>,
+    /// When the index says it was uploaded (PEP 700), as given.
+    pub upload_time: Option<String>,
 }
 
 /// One witness's cosignature on the checkpoint that includes the release.
@@ -420,8 +441,34 @@ fn policy_key() -> String {
 }
 
 impl Report {
-    /// Add a release-log problem found by the caller (a split view against its memory of the
-    /// log): the wheel is `untrusted` unless it is already `invalid`.
+    /// Record what the index says about this file. A different sha256 for the same file name
+    /// is `index-digest-mismatch` (you were not served what the index serves everyone): the
+    /// wheel is `untrusted` unless already `invalid`.
+    pub fn check_index(&mut self, page: &str, listed: Option<(&str, Option<&str>)>) {
+        let ours = self.sha256.clone();
+        let (sha256, upload_time) = match listed {
+            Some((sha, up)) => (Some(sha.to_ascii_lowercase()), up.map(str::to_string)),
+            None => (None, None),
+        };
+        let matches = match (&sha256, &ours) {
+            (Some(a), Some(b)) => Some(a == b),
+            _ => None,
+        };
+        if matches == Some(false) {
+            let msg = format!(
+                "{} serves {} with sha256 {}, but this file has {}: it is not the file the index serves everyone",
+                crate::display::escape(page),
+                crate::display::escape(&self.file),
+                sha256.as_deref().unwrap_or_default(),
+                ours.as_deref().unwrap_or_default()
+            );
+            self.fail_log(Problem::file(Code::IndexDigestMismatch, msg));
+        }
+        self.index = Some(IndexCheck { page: page.to_string(), listed: listed.is_some(), sha256, matches, upload_time });
+    }
+
+    /// Add a problem found by the caller after verification (a split view against its memory
+    /// of the log, an index digest mismatch): the wheel is `untrusted` unless already `invalid`.
     pub fn fail_log(&mut self, problem: Problem) {
         if self.verdict != Verdict::Invalid {
             self.verdict = Verdict::Untrusted;

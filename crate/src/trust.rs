@@ -664,7 +664,7 @@ mod tests {
                 }
             })
             .collect();
-        Report { file: file.into(), verdict: Verdict::Signed, project: Some(project.into()), version: Some("1".into()), files_checked: 1, sha256: None, signatures, problems: vec![], members: vec![], log: None, key_url_hint: None }
+        Report { file: file.into(), verdict: Verdict::Signed, project: Some(project.into()), version: Some("1".into()), files_checked: 1, sha256: None, signatures, problems: vec![], members: vec![], log: None, key_url_hint: None, index: None }
     }
 
     #[test]

@@ -576,6 +576,7 @@ impl Verification<'_> {
             members: self.members,
             log: checked_log.as_ref().map(|c| c.report.clone()),
             key_url_hint: self.key_url_hint,
+            index: None,
         };
         Verified { report, record_sha256: self.record_sha256, directory, log: checked_log, new_log_key }
     }

@@ -26,11 +26,15 @@ pub const MAX_DOWNLOAD_BYTES: u64 = 4 << 30;
 /// The files the index at `index` lists for `project` (`<index>/<normalized project>/`), in page
 /// order. The index URL must be https, or http on a loopback host, without credentials.
 pub fn project_files(index: &Url, project: &str) -> Result<Vec<IndexFile>, String> {
+    listed_files(index, project)?.ok_or_else(|| format!("{}: the index has no project {} (not found)", index::project_url(index, project).map_or_else(|_| index.to_string(), |u| u.to_string()), escape(project)))
+}
+
+/// Like [`project_files`], with `None` when the index has no such project (404).
+pub fn listed_files(index: &Url, project: &str) -> Result<Option<Vec<IndexFile>>, String> {
     check_index_url(index)?;
     let url = index::project_url(index, project).map_err(|e| e.to_string())?;
-    let page = fetch::get_with_accept(&url, ACCEPT, MAX_PAGE_BYTES)?
-        .ok_or_else(|| format!("{url}: the index has no project {} (not found)", escape(project)))?;
-    index::parse_project_page(&page.body, &page.content_type, &page.url).map_err(|e| format!("{}: {e}", page.url))
+    let Some(page) = fetch::get_with_accept(&url, ACCEPT, MAX_PAGE_BYTES)? else { return Ok(None) };
+    index::parse_project_page(&page.body, &page.content_type, &page.url).map(Some).map_err(|e| format!("{}: {e}", page.url))
 }
 
 fn check_index_url(index: &Url) -> Result<(), String> {

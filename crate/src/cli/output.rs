@@ -112,6 +112,16 @@ pub fn human(out: &mut impl Write, r: &Report, members: bool, hint: Hint) -> io:
             writeln!(out, "{INDENT}  log key: the key site's log/vkey, remembered on first use (the witness policy does not list this log)")?;
         }
     }
+    if let Some(ix) = &r.index {
+        let when = ix.upload_time.as_deref().map(|t| format!(", uploaded {}", escape(t))).unwrap_or_default();
+        let line = match ix.matches {
+            Some(true) => format!("index: {} serves this file with the same sha256{when}", escape(&ix.page)),
+            Some(false) => format!("INDEX MISMATCH: {} serves this file name with sha256 {}, not this file's", escape(&ix.page), escape(ix.sha256.as_deref().unwrap_or_default())),
+            None if !ix.listed => format!("index: {} does not list this file", escape(&ix.page)),
+            None => format!("index: {} lists this file without a sha256: nothing compared", escape(&ix.page)),
+        };
+        writeln!(out, "{INDENT}{line}")?;
+    }
     if r.verdict == Verdict::Signed {
         let project = escape(r.project.as_deref().unwrap_or("this project"));
         match hint {
