@@ -3,7 +3,9 @@
 //!   test (tests/wasm.rs) can run the vectors inside a browser, which has no file system;
 //! - `widget_files.rs`: the built `<wheel-verify>` widget (www/ after the wasm build, or the
 //!   `widget/` copy a packaged crate carries), so `wheelsig site init` needs no checkout. Empty
-//!   when neither is there (then `site init` asks for `--widget`); never for wasm32 builds.
+//!   when neither is there (then `site init` asks for `--widget`); never for wasm32 builds;
+//! - `template_files.rs`: the key-site template's own files (../static-site-template, or the
+//!   `template/` copy a packaged crate carries), which `site init` writes.
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -50,8 +52,32 @@ fn widget() {
     }
 }
 
+/// The template files `site init` writes (site.json and keys.json it makes itself).
+const TEMPLATE: &[&str] = &["README.md", ".gitignore", "releases/README.md", ".github/workflows/pages.yml", "tools/build-site.mjs", "tools/cosign-site.mjs", "tools/site-files.mjs"];
+
+fn template() {
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
+    let candidates = [manifest.join("template"), manifest.join("../static-site-template")];
+    let mut src = String::from("/// (path, text) of the key-site template's files.\npub static TEMPLATE_FILES: &[(&str, &str)] = &[\n");
+    match candidates.iter().find(|d| TEMPLATE.iter().all(|rel| d.join(rel).is_file())) {
+        Some(dir) => {
+            for rel in TEMPLATE {
+                println!("cargo:rerun-if-changed={}", dir.join(rel).display());
+                let _ = writeln!(src, "    ({rel:?}, include_str!({:?})),", dir.join(rel).display().to_string());
+            }
+        }
+        None => println!("cargo:warning=the key-site template is missing (neither template/ nor ../static-site-template/): `site init` will refuse"),
+    }
+    src.push_str("];\n");
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("template_files.rs");
+    if let Err(e) = std::fs::write(&out, src) {
+        println!("cargo:warning=cannot write {}: {e}", out.display());
+    }
+}
+
 fn main() {
     widget();
+    template();
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default()).join("../tests/vectors");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut files = Vec::new();

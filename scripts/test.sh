@@ -55,6 +55,9 @@ target/pypi-venv/bin/pip install --quiet --no-index --disable-pip-version-check 
 WHEELSIG_WHEEL=$(ls target/wheels/wheelsig-*.whl)
 export WHEELSIG_WHEEL
 
+stage "crates.io: the crate packages and builds on its own (cargo publish --dry-run)"
+bash scripts/package-crate.sh --quiet
+
 stage "interop (against the pip-installed CLI): wheel 0.31.1, jwcrypto, key URLs, witnesses, indexes, real PyPI wheels"
 WHEELSIG="$PWD/target/pypi-venv/bin/wheelsig" .venv/bin/pytest tests/interop -q
 

@@ -1,4 +1,4 @@
-//! The package index client of `src/cli/index.rs`, as a small program, for
+//! The package index client of `src/bin/wheelsig/cli/index.rs`, as a small program, for
 //! tests/interop/test_index.py (until a CLI command uses it):
 //!
 //! ```text
@@ -23,9 +23,9 @@ use url::Url;
 // The CLI's own modules, compiled into this example as they are into the binary (at the top
 // level: `super::fetch` in index.rs then names the sibling module here too).
 #[allow(dead_code)]
-#[path = "../src/cli/fetch.rs"]
+#[path = "../src/bin/wheelsig/cli/fetch.rs"]
 mod fetch;
-#[path = "../src/cli/index.rs"]
+#[path = "../src/bin/wheelsig/cli/index.rs"]
 mod index;
 
 fn run(args: &[String]) -> Result<String, String> {

@@ -1,5 +1,5 @@
 """The package index client against real indexes on loopback: the core's page parser
-(crate/src/index.rs) and the CLI edge's fetching and checked downloads (crate/src/cli/index.rs),
+(crate/src/index.rs) and the CLI edge's fetching and checked downloads (crate/src/bin/wheelsig/cli/index.rs),
 through crate/examples/index_probe.rs (built once with cargo).
 
 - pypiserver 2.4 (`pypi-server run --hash-algo sha256`) serves PEP 503 HTML only: it answers

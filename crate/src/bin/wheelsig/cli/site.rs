@@ -23,17 +23,9 @@ use wheelsig::{jws, sign, time};
 use crate::cli::fetch;
 use crate::{file_name, now, read_limited, replace_file, Failure};
 
-/// The template's own files, compiled in so `site init` needs nothing else.
-const TEMPLATE: &[(&str, &str)] = &[
-    ("README.md", include_str!("../../../static-site-template/README.md")),
-    (".nojekyll", ""),
-    (".gitignore", include_str!("../../../static-site-template/.gitignore")),
-    ("releases/README.md", include_str!("../../../static-site-template/releases/README.md")),
-    (".github/workflows/pages.yml", include_str!("../../../static-site-template/.github/workflows/pages.yml")),
-    ("tools/build-site.mjs", include_str!("../../../static-site-template/tools/build-site.mjs")),
-    ("tools/cosign-site.mjs", include_str!("../../../static-site-template/tools/cosign-site.mjs")),
-    ("tools/site-files.mjs", include_str!("../../../static-site-template/tools/site-files.mjs")),
-];
+// The template's own files (`TEMPLATE_FILES`), compiled in by crate/build.rs so `site init`
+// needs nothing else; `.nojekyll` is empty and written too.
+include!(concat!(env!("OUT_DIR"), "/template_files.rs"));
 
 // The built widget compiled into this binary (crate/build.rs), `WIDGET_FILES`; empty when it
 // was built before the wasm.
@@ -285,7 +277,11 @@ fn init(dir: &Path, publisher: &str, site_url: &str, projects: &[String], widget
     let written = (|| {
         write(&dir.join("site.json"), config.to_json().as_bytes())?;
         write(&dir.join("keys.json"), KeySet::default().to_json().as_bytes())?;
-        for (rel, text) in TEMPLATE {
+        if TEMPLATE_FILES.is_empty() {
+            return Err(Failure("this wheelsig was built without the key-site template".into()));
+        }
+        write(&dir.join(".nojekyll"), b"")?;
+        for (rel, text) in TEMPLATE_FILES {
             write(&dir.join(rel), text.as_bytes())?;
         }
         for (rel, bytes) in &widget {
