@@ -255,3 +255,17 @@ def test_init_without_widget_copies_the_widget_built_into_the_binary(tmp_path, w
     assert p.returncode == 0, p.stderr
     for rel in ["wheel-verify.js", "worker.js", "worker-client.js", "first-use.js", "log-memory.js", "escape.js", "pkg/wheelsig.js", "pkg/wheelsig_bg.wasm"]:
         assert (tmp_path / "s" / "wheelsig" / rel).read_bytes() == (WIDGET / rel).read_bytes(), f"{rel} differs from www/ (binary built before the wasm?)"
+
+
+def test_update_widget_replaces_a_stale_widget_with_the_binarys(tmp_path, wheelsig):
+    env = dict(wheelsig.env, XDG_CONFIG_HOME=str(tmp_path / "cfg"))
+    run = lambda *a: subprocess.run([str(wheelsig.binary), *map(str, a)], capture_output=True, text=True, env=env, timeout=120)
+    assert run("site", "init", tmp_path / "s", "--publisher", "A", "--site-url", "https://a.example/k/").returncode == 0
+    stale = tmp_path / "s" / "wheelsig" / "wheel-verify.js"
+    stale.write_text("// an old widget\n")
+    p = run("site", "update-widget", tmp_path / "s")
+    assert p.returncode == 0 and "1 of 8 widget files replaced" in p.stderr, p.stderr
+    assert stale.read_bytes() == (WIDGET / "wheel-verify.js").read_bytes()
+    assert "0 of 8" in run("site", "update-widget", tmp_path / "s").stderr
+    p = run("site", "update-widget", tmp_path / "not-a-site")
+    assert p.returncode == 2 and "site.json" in p.stderr, p.stderr

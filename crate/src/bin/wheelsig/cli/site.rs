@@ -156,6 +156,16 @@ pub enum SiteAction {
         #[arg(long, value_name = "CHECKPOINT_FILE")]
         previous: Option<PathBuf>,
     },
+    /// Replace the site's widget (wheelsig/) with this wheelsig's, to update a site made by an
+    /// older version (`pip install -U wheelsig` first)
+    UpdateWidget {
+        /// The site directory
+        dir: PathBuf,
+        /// The widget to copy: www/ after the wasm build [default: the copy built into this
+        /// binary]
+        #[arg(long, value_name = "DIR")]
+        widget: Option<PathBuf>,
+    },
 }
 
 pub fn run(action: SiteAction) -> Result<ExitCode, Failure> {
@@ -185,6 +195,24 @@ pub fn run(action: SiteAction) -> Result<ExitCode, Failure> {
         SiteAction::Publish { dir, key, log_key, wheels } => publish(&dir, &key, log_key.as_deref(), &wheels),
         SiteAction::Cosign { dir } => cosign(&dir),
         SiteAction::Build { dir, out, previous } => build(&dir, &out, previous.as_deref()),
+        SiteAction::UpdateWidget { dir, widget } => {
+            load_config(&dir)?;
+            let files = widget_files(widget.as_deref())?;
+            let mut changed = 0;
+            for (rel, bytes) in &files {
+                let path = dir.join("wheelsig").join(rel);
+                if std::fs::read(&path).is_ok_and(|b| &b == bytes) {
+                    continue;
+                }
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+                }
+                replace_file(&path, |w| w.write_all(bytes).map_err(Failure::from))?;
+                changed += 1;
+            }
+            eprintln!("{}/wheelsig: {changed} of {} widget files replaced with wheelsig {}'s; commit them", dir.display(), files.len(), env!("CARGO_PKG_VERSION"));
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
