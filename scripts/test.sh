@@ -9,6 +9,10 @@ stage() { printf '\n==== %s ====\n' "$*"; }
 stage "setup"
 bash scripts/setup.sh
 
+stage "Rust: formatting (rustfmt, the workspace and the fuzz crate)"
+cargo fmt --all --check
+cargo fmt --manifest-path crate/fuzz/Cargo.toml --check
+
 stage "Rust: unit, vector and CLI transcript tests (all targets), then doc tests"
 cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked

@@ -40,10 +40,13 @@ fn run(args: &[String]) -> Result<String, String> {
                 [flag, rest @ ..] if flag == "--wait" => (true, rest),
                 _ => (false, rest),
             };
-            let [index, project, filename, dir] = rest else { return Err(String::new()) };
+            let [index, project, filename, dir] = rest else {
+                return Err(String::new());
+            };
             let index = Url::parse(index).map_err(|e| format!("{index}: {e}"))?;
             let files = index::project_files(&index, project)?;
-            let file = index::find(&files, filename).ok_or_else(|| format!("the index lists no file {filename:?} for {project}"))?;
+            let file = index::find(&files, filename)
+                .ok_or_else(|| format!("the index lists no file {filename:?} for {project}"))?;
             if wait {
                 println!("{}", file.sha256.as_deref().unwrap_or("-"));
                 std::io::stdout().flush().map_err(|e| e.to_string())?;
@@ -55,7 +58,8 @@ fn run(args: &[String]) -> Result<String, String> {
         [cmd, file, content_type, page_url] if cmd == "parse" => {
             let body = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
             let page_url = Url::parse(page_url).map_err(|e| format!("{page_url}: {e}"))?;
-            let files = wheelsig::index::parse_project_page(&body, content_type, &page_url).map_err(|e| e.to_string())?;
+            let files = wheelsig::index::parse_project_page(&body, content_type, &page_url)
+                .map_err(|e| e.to_string())?;
             serde_json::to_string_pretty(&files).map_err(|e| e.to_string())
         }
         _ => Err(String::new()),

@@ -38,7 +38,8 @@ mod tests {
 
     #[test]
     fn shared_vectors() {
-        let doc: serde_json::Value = serde_json::from_str(include_str!("../../tests/vectors/escape.json")).unwrap();
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/vectors/escape.json")).unwrap();
         let cases = doc["cases"].as_array().unwrap();
         assert!(cases.len() >= 10);
         for case in cases {

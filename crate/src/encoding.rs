@@ -154,7 +154,9 @@ impl<'de> Visitor<'de> for StrictVisitor {
             return Err(de::Error::custom("JSON nested too deeply"));
         }
         let mut out = Vec::new();
-        while let Some(v) = seq.next_element_seed(Nested { depth: self.depth + 1 })? {
+        while let Some(v) = seq.next_element_seed(Nested {
+            depth: self.depth + 1,
+        })? {
             out.push(v);
         }
         Ok(Value::Array(out))
@@ -165,7 +167,9 @@ impl<'de> Visitor<'de> for StrictVisitor {
         }
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            let v = map.next_value_seed(Nested { depth: self.depth + 1 })?;
+            let v = map.next_value_seed(Nested {
+                depth: self.depth + 1,
+            })?;
             if out.contains_key(&key) {
                 return Err(de::Error::custom(format_args!("{DUP_PREFIX}{key}")));
             }
@@ -185,7 +189,11 @@ mod tests {
         assert_eq!(b64url_decode("__4"), Some(vec![0xff, 0xfe]));
         assert_eq!(b64url_decode("__4="), None, "padding rejected");
         assert_eq!(b64url_decode("//4"), None, "standard alphabet rejected");
-        assert_eq!(b64url_decode("__5"), None, "non-zero trailing bits rejected");
+        assert_eq!(
+            b64url_decode("__5"),
+            None,
+            "non-zero trailing bits rejected"
+        );
     }
 
     #[test]
@@ -204,7 +212,10 @@ mod tests {
     #[test]
     fn json_depth_and_trailing_garbage() {
         let deep = "[".repeat(40) + &"]".repeat(40);
-        assert!(matches!(parse_json(deep.as_bytes()), Err(JsonError::Syntax(_))));
+        assert!(matches!(
+            parse_json(deep.as_bytes()),
+            Err(JsonError::Syntax(_))
+        ));
         assert!(matches!(parse_json(b"{} x"), Err(JsonError::Syntax(_))));
         assert!(parse_json(b"  {}\n").is_ok());
     }

@@ -67,7 +67,11 @@ impl fmt::Display for IndexError {
         match self {
             IndexError::Page(m) | IndexError::Request(m) => f.write_str(m),
             IndexError::File { file, problem } => write!(f, "{}: {problem}", escape(file)),
-            IndexError::Duplicate(name) => write!(f, "the page lists {} twice: an index lists each file name once", escape(name)),
+            IndexError::Duplicate(name) => write!(
+                f,
+                "the page lists {} twice: an index lists each file name once",
+                escape(name)
+            ),
         }
     }
 }
@@ -142,17 +146,51 @@ pub fn project_url(index: &Url, project: &str) -> Result<Url, IndexError> {
         )));
     }
     if !matches!(index.scheme(), "https" | "http") {
-        return Err(IndexError::Request(format!("{}: an index URL is https (or http on loopback)", escape(index.as_str()))));
+        return Err(IndexError::Request(format!(
+            "{}: an index URL is https (or http on loopback)",
+            escape(index.as_str())
+        )));
     }
     let mut url = index.clone();
     url.set_query(None);
     url.set_fragment(None);
     url.path_segments_mut()
-        .map_err(|()| IndexError::Request(format!("{} cannot be a base URL", escape(index.as_str()))))?
+        .map_err(|()| {
+            IndexError::Request(format!("{} cannot be a base URL", escape(index.as_str())))
+        })?
         .pop_if_empty()
         .push(&normalize_project(project))
         .push("");
     Ok(url)
+}
+
+/// Whether `index` may be asked at all: https, or plain http on a loopback host, without
+/// credentials (the rule of every index client: the CLI's and the template's audit tool).
+pub fn check_index_url(index: &Url) -> Result<(), String> {
+    match index.scheme() {
+        "https" => {}
+        "http" if is_loopback(index) => {}
+        "http" => {
+            return Err(format!(
+                "{}: an index URL must be https (plain http only on loopback)",
+                escape(index.as_str())
+            ))
+        }
+        other => {
+            return Err(format!(
+                "{}: scheme {:?} is not allowed for an index; use https",
+                escape(index.as_str()),
+                escape(other)
+            ))
+        }
+    }
+    if !index.username().is_empty() || index.password().is_some() {
+        return Err(format!(
+            "{}: credentials in an index URL are not supported",
+            index.host_str().unwrap_or("")
+        ));
+    }
+    Ok(())
 }
 
 /// Whether `name` is a plain file name, safe to create in a directory on any system and to
@@ -163,20 +201,39 @@ pub fn check_file_name(name: &str) -> Result<(), String> {
         return Err("an empty file name".into());
     }
     if name.len() > MAX_FILE_NAME_BYTES {
-        return Err(format!("a file name of {} bytes; the limit is {MAX_FILE_NAME_BYTES}", name.len()));
+        return Err(format!(
+            "a file name of {} bytes; the limit is {MAX_FILE_NAME_BYTES}",
+            name.len()
+        ));
     }
     if name.starts_with('.') {
         return Err("a file name starting with '.' (hidden, or a path like ..)".into());
     }
     if let Some(c) = name.chars().find(|&c| matches!(c, '/' | '\\')) {
-        return Err(format!("a file name containing {c:?}: a plain file name has no path separators"));
+        return Err(format!(
+            "a file name containing {c:?}: a plain file name has no path separators"
+        ));
     }
-    if let Some(c) = name.chars().find(|&c| c.is_whitespace() || c.is_control() || crate::display::is_unsafe(c)) {
-        let shown = if crate::display::is_unsafe(c) { escape(&c.to_string()).into_owned() } else { c.escape_debug().to_string() };
-        return Err(format!("a file name containing {shown}: no whitespace or control characters"));
+    if let Some(c) = name
+        .chars()
+        .find(|&c| c.is_whitespace() || c.is_control() || crate::display::is_unsafe(c))
+    {
+        let shown = if crate::display::is_unsafe(c) {
+            escape(&c.to_string()).into_owned()
+        } else {
+            c.escape_debug().to_string()
+        };
+        return Err(format!(
+            "a file name containing {shown}: no whitespace or control characters"
+        ));
     }
-    if let Some(c) = name.chars().find(|&c| matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*')) {
-        return Err(format!("a file name containing {c:?}, which some file systems refuse"));
+    if let Some(c) = name
+        .chars()
+        .find(|&c| matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*'))
+    {
+        return Err(format!(
+            "a file name containing {c:?}, which some file systems refuse"
+        ));
     }
     Ok(())
 }
@@ -211,7 +268,10 @@ pub fn page_format(content_type: &str) -> Result<PageFormat, IndexError> {
         if name.trim().eq_ignore_ascii_case("charset") {
             let value = value.trim().trim_matches('"');
             if !value.eq_ignore_ascii_case("utf-8") && !value.eq_ignore_ascii_case("utf8") {
-                return Err(IndexError::Page(format!("charset {:?}: a project page is UTF-8", escape(value))));
+                return Err(IndexError::Page(format!(
+                    "charset {:?}: a project page is UTF-8",
+                    escape(value)
+                )));
             }
         }
     }
@@ -222,13 +282,24 @@ pub fn page_format(content_type: &str) -> Result<PageFormat, IndexError> {
 /// response's `Content-Type`; `page_url` is the URL the page was finally fetched from (after
 /// redirects): relative URLs resolve against it, and it decides whether plain http is
 /// acceptable (only when it is itself http on a loopback host).
-pub fn parse_project_page(body: &[u8], content_type: &str, page_url: &Url) -> Result<Vec<IndexFile>, IndexError> {
+pub fn parse_project_page(
+    body: &[u8],
+    content_type: &str,
+    page_url: &Url,
+) -> Result<Vec<IndexFile>, IndexError> {
     if body.len() > MAX_PAGE_BYTES {
-        return Err(IndexError::Page(format!("a project page of {} bytes; the limit is {MAX_PAGE_BYTES}", body.len())));
+        return Err(IndexError::Page(format!(
+            "a project page of {} bytes; the limit is {MAX_PAGE_BYTES}",
+            body.len()
+        )));
     }
     let format = page_format(content_type)?;
-    let text = std::str::from_utf8(body)
-        .map_err(|e| IndexError::Page(format!("the page is not UTF-8 (invalid byte at offset {})", e.valid_up_to())))?;
+    let text = std::str::from_utf8(body).map_err(|e| {
+        IndexError::Page(format!(
+            "the page is not UTF-8 (invalid byte at offset {})",
+            e.valid_up_to()
+        ))
+    })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let files = match format {
         PageFormat::Json => parse_json(text, page_url)?,
@@ -294,11 +365,16 @@ impl<'de> Deserialize<'de> for BoundedFiles {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 write!(f, "an array of at most {MAX_FILES} files")
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<BoundedFiles, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<BoundedFiles, A::Error> {
                 let mut out = Vec::new();
                 while let Some(f) = seq.next_element::<JsonFile>()? {
                     if out.len() == MAX_FILES {
-                        return Err(serde::de::Error::custom(format!("more than {MAX_FILES} files")));
+                        return Err(serde::de::Error::custom(format!(
+                            "more than {MAX_FILES} files"
+                        )));
                     }
                     out.push(f);
                 }
@@ -310,15 +386,28 @@ impl<'de> Deserialize<'de> for BoundedFiles {
 }
 
 fn parse_json(text: &str, page_url: &Url) -> Result<Vec<IndexFile>, IndexError> {
-    let page: JsonPage = serde_json::from_str(text).map_err(|e| IndexError::Page(format!("the JSON project page is malformed: {e}")))?;
+    let page: JsonPage = serde_json::from_str(text)
+        .map_err(|e| IndexError::Page(format!("the JSON project page is malformed: {e}")))?;
     check_api_version(&page.meta.api_version)?;
     let mut out = Vec::with_capacity(page.files.0.len());
     for (i, f) in page.files.0.into_iter().enumerate() {
-        let entry = |problem: String| IndexError::File { file: format!("files[{i}] ({})", f.filename), problem };
-        check_file_name(&f.filename).map_err(|p| IndexError::File { file: format!("files[{i}]"), problem: p })?;
+        let entry = |problem: String| IndexError::File {
+            file: format!("files[{i}] ({})", f.filename),
+            problem,
+        };
+        check_file_name(&f.filename).map_err(|p| IndexError::File {
+            file: format!("files[{i}]"),
+            problem: p,
+        })?;
         let wheel = wheel_name(&f.filename).map_err(entry)?;
         let (url, fragment_hash) = file_url(&f.url, page_url, page_url).map_err(entry)?;
-        let listed = f.hashes.sha256.as_deref().map(check_sha256).transpose().map_err(|p| entry(format!("hashes.sha256: {p}")))?;
+        let listed = f
+            .hashes
+            .sha256
+            .as_deref()
+            .map(check_sha256)
+            .transpose()
+            .map_err(|p| entry(format!("hashes.sha256: {p}")))?;
         let sha256 = one_hash(listed, fragment_hash).map_err(entry)?;
         if let Some(t) = &f.upload_time {
             check_rfc3339(t).map_err(|p| entry(format!("upload-time: {p}")))?;
@@ -348,12 +437,18 @@ fn parse_json(text: &str, page_url: &Url) -> Result<Vec<IndexFile>, IndexError> 
 /// a newer minor version is read as 1.0).
 fn check_api_version(v: &str) -> Result<(), IndexError> {
     let ok = v.split_once('.').is_some_and(|(major, minor)| {
-        major == "1" && !minor.is_empty() && minor.len() <= 9 && minor.bytes().all(|b| b.is_ascii_digit())
+        major == "1"
+            && !minor.is_empty()
+            && minor.len() <= 9
+            && minor.bytes().all(|b| b.is_ascii_digit())
     });
     if ok {
         Ok(())
     } else {
-        Err(IndexError::Page(format!("meta.api-version {:?}: only version 1.x of the Simple API is understood", escape(v))))
+        Err(IndexError::Page(format!(
+            "meta.api-version {:?}: only version 1.x of the Simple API is understood",
+            escape(v)
+        )))
     }
 }
 
@@ -370,7 +465,9 @@ struct Anchor {
 }
 
 fn attr(tag: &html5gum::StartTag<usize>, name: &str) -> Option<String> {
-    tag.attributes.get(name.as_bytes()).map(|v| String::from_utf8_lossy(&v.value.0).into_owned())
+    tag.attributes
+        .get(name.as_bytes())
+        .map(|v| String::from_utf8_lossy(&v.value.0).into_owned())
 }
 
 fn parse_html(text: &str, page_url: &Url) -> Result<Vec<IndexFile>, IndexError> {
@@ -386,7 +483,10 @@ fn parse_html(text: &str, page_url: &Url) -> Result<Vec<IndexFile>, IndexError> 
     // Inside <title>, <textarea>, <script>, <style>, <noscript>… (read as text): its name and
     // where it started.
     let mut raw: Option<(Vec<u8>, usize)> = None;
-    let tag_err = |offset: usize, problem: String| IndexError::File { file: format!("the <a> at byte {offset}"), problem };
+    let tag_err = |offset: usize, problem: String| IndexError::File {
+        file: format!("the <a> at byte {offset}"),
+        problem,
+    };
     for token in Tokenizer::new_with_emitter(text, emitter) {
         let token = match token {
             Ok(t) => t,
@@ -398,12 +498,23 @@ fn parse_html(text: &str, page_url: &Url) -> Result<Vec<IndexFile>, IndexError> 
                 if code == "duplicate-attribute" {
                     // Readers disagree on which one counts (browsers: the first; Python's
                     // html.parser, hence pip: the last), so neither is taken.
-                    return Err(IndexError::Page(format!("a tag at byte {} repeats an attribute", e.span.start)));
+                    return Err(IndexError::Page(format!(
+                        "a tag at byte {} repeats an attribute",
+                        e.span.start
+                    )));
                 }
                 if code.starts_with("eof-") {
-                    return Err(IndexError::Page(format!("the page ends inside a tag or comment ({code} at byte {}): truncated?", e.span.start)));
+                    return Err(IndexError::Page(format!(
+                        "the page ends inside a tag or comment ({code} at byte {}): truncated?",
+                        e.span.start
+                    )));
                 }
-                if matches!(code, "abrupt-closing-of-empty-comment" | "incorrectly-closed-comment" | "nested-comment") {
+                if matches!(
+                    code,
+                    "abrupt-closing-of-empty-comment"
+                        | "incorrectly-closed-comment"
+                        | "nested-comment"
+                ) {
                     // `<!-->`, `--!>`, `<!-- <!--`: where such a comment ends is where HTML
                     // parsers have disagreed (Python's html.parser among them).
                     return Err(IndexError::Page(format!("a malformed comment at byte {} ({code}): readers disagree on where it ends", e.span.start)));
@@ -412,7 +523,13 @@ fn parse_html(text: &str, page_url: &Url) -> Result<Vec<IndexFile>, IndexError> 
             Token::StartTag(tag) => {
                 let offset = tag.span.start;
                 if let Some(a) = open.as_ref().map(|a| a.offset).or(open_without_href) {
-                    return Err(tag_err(a, format!("its text holds a <{}> tag: a link's text is the file name alone", String::from_utf8_lossy(&tag.name.0))));
+                    return Err(tag_err(
+                        a,
+                        format!(
+                            "its text holds a <{}> tag: a link's text is the file name alone",
+                            String::from_utf8_lossy(&tag.name.0)
+                        ),
+                    ));
                 }
                 if html5gum::naive_next_state(&tag.name.0).is_some() {
                     raw = Some((tag.name.0.clone(), offset));
@@ -421,7 +538,9 @@ fn parse_html(text: &str, page_url: &Url) -> Result<Vec<IndexFile>, IndexError> 
                     b"a" => match attr(&tag, "href") {
                         Some(href) => {
                             if anchors.len() == MAX_FILES {
-                                return Err(IndexError::Page(format!("the page lists more than {MAX_FILES} files")));
+                                return Err(IndexError::Page(format!(
+                                    "the page lists more than {MAX_FILES} files"
+                                )));
                             }
                             open = Some(Anchor {
                                 href,
@@ -437,11 +556,17 @@ fn parse_html(text: &str, page_url: &Url) -> Result<Vec<IndexFile>, IndexError> 
                     // The first <base href> sets the document's base URL (HTML, and pip).
                     b"base" if base.is_none() => {
                         if let Some(href) = attr(&tag, "href") {
-                            let b = page_url
-                                .join(&href)
-                                .map_err(|e| IndexError::Page(format!("<base href={:?}> at byte {offset} is not a URL: {e}", escape(&href))))?;
+                            let b = page_url.join(&href).map_err(|e| {
+                                IndexError::Page(format!(
+                                    "<base href={:?}> at byte {offset} is not a URL: {e}",
+                                    escape(&href)
+                                ))
+                            })?;
                             if !matches!(b.scheme(), "https" | "http") {
-                                return Err(IndexError::Page(format!("<base href={:?}> at byte {offset}: not an http(s) URL", escape(&href))));
+                                return Err(IndexError::Page(format!(
+                                    "<base href={:?}> at byte {offset}: not an http(s) URL",
+                                    escape(&href)
+                                )));
                             }
                             base = Some(b);
                         }
@@ -455,7 +580,13 @@ fn parse_html(text: &str, page_url: &Url) -> Result<Vec<IndexFile>, IndexError> 
                 }
                 if let Some(a) = open.as_ref().map(|a| a.offset).or(open_without_href) {
                     if tag.name.0 != b"a" {
-                        return Err(tag_err(a, format!("its text holds a </{}> tag: a link's text is the file name alone", String::from_utf8_lossy(&tag.name.0))));
+                        return Err(tag_err(
+                            a,
+                            format!(
+                                "its text holds a </{}> tag: a link's text is the file name alone",
+                                String::from_utf8_lossy(&tag.name.0)
+                            ),
+                        ));
                     }
                     if let Some(done) = open.take() {
                         anchors.push(done);
@@ -486,29 +617,51 @@ fn parse_html(text: &str, page_url: &Url) -> Result<Vec<IndexFile>, IndexError> 
         return Err(tag_err(a, "it is never closed (no </a>)".into()));
     }
     let base = base.as_ref().unwrap_or(page_url);
-    anchors.into_iter().map(|a| html_file(a, base, page_url)).collect()
+    anchors
+        .into_iter()
+        .map(|a| html_file(a, base, page_url))
+        .collect()
 }
 
 /// Whether `text` holds `<a` followed by whitespace, `/`, `>` or its end (ASCII case-insensitive).
 fn looks_like_link(text: &[u8]) -> bool {
     text.windows(2).enumerate().any(|(i, w)| {
-        w[0] == b'<' && w[1].eq_ignore_ascii_case(&b'a') && text.get(i + 2).is_none_or(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'/' | b'>'))
+        w[0] == b'<'
+            && w[1].eq_ignore_ascii_case(&b'a')
+            && text
+                .get(i + 2)
+                .is_none_or(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'/' | b'>'))
     })
 }
 
 fn html_file(a: Anchor, base: &Url, page_url: &Url) -> Result<IndexFile, IndexError> {
-    let filename = a.text.trim_matches(|c: char| c.is_ascii_whitespace()).to_string();
+    let filename = a
+        .text
+        .trim_matches(|c: char| c.is_ascii_whitespace())
+        .to_string();
     let at = a.offset;
-    check_file_name(&filename).map_err(|p| IndexError::File { file: format!("the <a> at byte {at}"), problem: format!("its text: {p}") })?;
-    let entry = |problem: String| IndexError::File { file: filename.clone(), problem: format!("{problem} (the <a> at byte {at})") };
+    check_file_name(&filename).map_err(|p| IndexError::File {
+        file: format!("the <a> at byte {at}"),
+        problem: format!("its text: {p}"),
+    })?;
+    let entry = |problem: String| IndexError::File {
+        file: filename.clone(),
+        problem: format!("{problem} (the <a> at byte {at})"),
+    };
     let wheel = wheel_name(&filename).map_err(entry)?;
     let (url, sha256) = file_url(&a.href, base, page_url).map_err(entry)?;
     // PEP 503: "The text of the anchor tag MUST match the final path component (the filename)
     // of the URL." A link showing one name and fetching another is refused.
-    let last = url.path_segments().and_then(|mut s| s.next_back()).unwrap_or("");
+    let last = url
+        .path_segments()
+        .and_then(|mut s| s.next_back())
+        .unwrap_or("");
     let decoded = percent_encoding::percent_decode_str(last).decode_utf8_lossy();
     if decoded != filename {
-        return Err(entry(format!("the link's URL ends in {:?}, not in the file name it shows", escape(&decoded))));
+        return Err(entry(format!(
+            "the link's URL ends in {:?}, not in the file name it shows",
+            escape(&decoded)
+        )));
     }
     if let Some(t) = &a.upload_time {
         check_rfc3339(t).map_err(|p| entry(format!("data-upload-time: {p}")))?;
@@ -518,7 +671,13 @@ fn html_file(a: Anchor, base: &Url, page_url: &Url) -> Result<IndexFile, IndexEr
         url,
         sha256,
         upload_time: a.upload_time,
-        yanked: a.yanked.map(|r| if r.is_empty() { Yanked::Yes } else { Yanked::Reason(r) }),
+        yanked: a.yanked.map(|r| {
+            if r.is_empty() {
+                Yanked::Yes
+            } else {
+                Yanked::Reason(r)
+            }
+        }),
         requires_python: a.requires_python.filter(|s| !s.is_empty()),
         size: None,
         wheel,
@@ -532,7 +691,9 @@ fn wheel_name(filename: &str) -> Result<Option<WheelName>, String> {
         if !filename.ends_with(".whl") {
             return Err("a wheel's name ends in \".whl\" (lowercase)".into());
         }
-        return parse_wheel_filename(filename).map(Some).map_err(|e| format!("not a valid wheel file name: {e}"));
+        return parse_wheel_filename(filename)
+            .map(Some)
+            .map_err(|e| format!("not a valid wheel file name: {e}"));
     }
     Ok(None)
 }
@@ -542,24 +703,38 @@ fn wheel_name(filename: &str) -> Result<Option<WheelName>, String> {
 /// the file is on loopback too. Returns it without its fragment, and the fragment's sha256.
 fn file_url(text: &str, base: &Url, page_url: &Url) -> Result<(Url, Option<String>), String> {
     if text.len() > MAX_URL_BYTES {
-        return Err(format!("a URL of {} bytes; the limit is {MAX_URL_BYTES}", text.len()));
+        return Err(format!(
+            "a URL of {} bytes; the limit is {MAX_URL_BYTES}",
+            text.len()
+        ));
     }
     let shown = escape(text);
-    let mut url = base.join(text).map_err(|e| format!("{shown:?} is not a URL: {e}"))?;
+    let mut url = base
+        .join(text)
+        .map_err(|e| format!("{shown:?} is not a URL: {e}"))?;
     match url.scheme() {
         "https" => {}
         "http" if page_url.scheme() == "http" && is_loopback(page_url) && is_loopback(&url) => {}
         "http" if page_url.scheme() == "http" && is_loopback(page_url) => {
-            return Err(format!("{shown:?}: plain http to a host other than loopback; use https"))
+            return Err(format!(
+                "{shown:?}: plain http to a host other than loopback; use https"
+            ))
         }
         "http" => return Err(format!("{shown:?}: plain http; a file URL must be https")),
-        other => return Err(format!("{shown:?}: scheme {:?} is not allowed; a file URL is https", escape(other))),
+        other => {
+            return Err(format!(
+                "{shown:?}: scheme {:?} is not allowed; a file URL is https",
+                escape(other)
+            ))
+        }
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(format!("{shown:?} has no host"));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!("{shown:?}: a file URL must not carry a user name or password"));
+        return Err(format!(
+            "{shown:?}: a file URL must not carry a user name or password"
+        ));
     }
     let sha256 = match url.fragment() {
         None | Some("") => None,
@@ -573,12 +748,22 @@ fn file_url(text: &str, base: &Url, page_url: &Url) -> Result<(Url, Option<Strin
 /// `None` for another hash, an error for anything else.
 fn fragment_hash(frag: &str) -> Result<Option<String>, String> {
     let shown = escape(frag);
-    let (name, value) = frag.split_once('=').ok_or_else(|| format!("fragment {shown:?} is not <hash name>=<hex digest>"))?;
-    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
-        return Err(format!("fragment {shown:?} is not <hash name>=<hex digest>"));
+    let (name, value) = frag
+        .split_once('=')
+        .ok_or_else(|| format!("fragment {shown:?} is not <hash name>=<hex digest>"))?;
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(format!(
+            "fragment {shown:?} is not <hash name>=<hex digest>"
+        ));
     }
     if name == "sha256" {
-        return check_sha256(value).map(Some).map_err(|p| format!("the #sha256 fragment: {p}"));
+        return check_sha256(value)
+            .map(Some)
+            .map_err(|p| format!("the #sha256 fragment: {p}"));
     }
     Ok(None)
 }
@@ -586,7 +771,11 @@ fn fragment_hash(frag: &str) -> Result<Option<String>, String> {
 /// 64 hex digits, returned lowercase.
 fn check_sha256(hex: &str) -> Result<String, String> {
     if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        let shown = if hex.len() > 80 { format!("{} bytes", hex.len()) } else { format!("{:?}", escape(hex)) };
+        let shown = if hex.len() > 80 {
+            format!("{} bytes", hex.len())
+        } else {
+            format!("{:?}", escape(hex))
+        };
         return Err(format!("{shown} is not a sha256 digest (64 hex digits)"));
     }
     Ok(hex.to_ascii_lowercase())
@@ -596,7 +785,9 @@ fn check_sha256(hex: &str) -> Result<String, String> {
 /// must agree.
 fn one_hash(listed: Option<String>, fragment: Option<String>) -> Result<Option<String>, String> {
     match (listed, fragment) {
-        (Some(a), Some(b)) if a != b => Err(format!("hashes.sha256 is {a} but the URL's #sha256 fragment says {b}")),
+        (Some(a), Some(b)) if a != b => Err(format!(
+            "hashes.sha256 is {a} but the URL's #sha256 fragment says {b}"
+        )),
         (a, b) => Ok(a.or(b)),
     }
 }
@@ -621,7 +812,14 @@ fn check_rfc3339(text: &str) -> Result<(), String> {
     if !(sep(4, b"-") && sep(7, b"-") && sep(10, b"Tt") && sep(13, b":") && sep(16, b":")) {
         return Err(bad("expected YYYY-MM-DDTHH:MM:SS"));
     }
-    let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(s)) = (num(0..4), num(5..7), num(8..10), num(11..13), num(14..16), num(17..19)) else {
+    let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(s)) = (
+        num(0..4),
+        num(5..7),
+        num(8..10),
+        num(11..13),
+        num(14..16),
+        num(17..19),
+    ) else {
         return Err(bad("expected YYYY-MM-DDTHH:MM:SS"));
     };
     let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
@@ -648,10 +846,12 @@ fn check_rfc3339(text: &str) -> Result<(), String> {
     }
     match &b[i..] {
         [b'Z' | b'z'] => Ok(()),
-        [b'+' | b'-', ..] if b.len() == i + 6 && sep(i + 3, b":") => match (num(i + 1..i + 3), num(i + 4..i + 6)) {
-            (Some(oh), Some(om)) if oh <= 23 && om <= 59 => Ok(()),
-            _ => Err(bad("time zone offset out of range")),
-        },
+        [b'+' | b'-', ..] if b.len() == i + 6 && sep(i + 3, b":") => {
+            match (num(i + 1..i + 3), num(i + 4..i + 6)) {
+                (Some(oh), Some(om)) if oh <= 23 && om <= 59 => Ok(()),
+                _ => Err(bad("time zone offset out of range")),
+            }
+        }
         _ => Err(bad("expected a time zone (Z or ±HH:MM)")),
     }
 }
@@ -681,7 +881,9 @@ mod tests {
     }
 
     fn json_page(files: &str) -> String {
-        format!(r#"{{"meta": {{"api-version": "1.1"}}, "name": "sampleproject", "versions": ["4.0.0"], "files": [{files}]}}"#)
+        format!(
+            r#"{{"meta": {{"api-version": "1.1"}}, "name": "sampleproject", "versions": ["4.0.0"], "files": [{files}]}}"#
+        )
     }
 
     fn json_file(filename: &str, url: &str, sha: &str) -> String {
@@ -721,20 +923,35 @@ mod tests {
         assert_eq!(files.len(), 3);
         let sdist = &files[0];
         assert_eq!(sdist.filename, "holygrail-1.0.tar.gz");
-        assert_eq!(sdist.url.as_str(), "https://example.com/files/holygrail-1.0.tar.gz");
+        assert_eq!(
+            sdist.url.as_str(),
+            "https://example.com/files/holygrail-1.0.tar.gz"
+        );
         assert_eq!(sdist.sha256.as_deref(), Some(A));
-        assert_eq!(sdist.yanked, Some(Yanked::Reason("Had a vulnerability".into())));
+        assert_eq!(
+            sdist.yanked,
+            Some(Yanked::Reason("Had a vulnerability".into()))
+        );
         assert_eq!(sdist.requires_python.as_deref(), Some(">=3.7"));
         assert_eq!(sdist.size, Some(11));
-        assert_eq!(sdist.upload_time.as_deref(), Some("2024-04-22T18:16:26.235436Z"));
+        assert_eq!(
+            sdist.upload_time.as_deref(),
+            Some("2024-04-22T18:16:26.235436Z")
+        );
         assert!(!sdist.is_wheel());
         let wheel = &files[1];
-        assert_eq!(wheel.url.as_str(), "https://pypi.org/files/holygrail-1.0-py3-none-any.whl");
+        assert_eq!(
+            wheel.url.as_str(),
+            "https://pypi.org/files/holygrail-1.0-py3-none-any.whl"
+        );
         assert_eq!(wheel.sha256.as_deref(), Some(B), "lowercased");
         assert_eq!(wheel.yanked, None);
         assert_eq!(wheel.wheel.as_ref().unwrap().project, "holygrail");
         assert!(wheel.is_wheel());
-        assert_eq!(files[2].url.as_str(), "https://pypi.org/files/holygrail-0.9.zip");
+        assert_eq!(
+            files[2].url.as_str(),
+            "https://pypi.org/files/holygrail-0.9.zip"
+        );
         assert_eq!(files[2].sha256, None);
         assert_eq!(files[2].yanked, Some(Yanked::Yes));
         assert_eq!(find(&files, "holygrail-0.9.zip").unwrap().url, files[2].url);
@@ -742,9 +959,16 @@ mod tests {
         let json = serde_json::to_value(&files).unwrap();
         assert_eq!(json[0]["yanked"], "Had a vulnerability");
         assert_eq!(json[2]["yanked"], true);
-        assert_eq!(json[1]["url"], "https://pypi.org/files/holygrail-1.0-py3-none-any.whl");
+        assert_eq!(
+            json[1]["url"],
+            "https://pypi.org/files/holygrail-1.0-py3-none-any.whl"
+        );
         // Parameters and the `latest` alias; the version is in meta.
-        assert!(parse(&body, "application/vnd.pypi.simple.latest+json; charset=UTF-8").is_ok());
+        assert!(parse(
+            &body,
+            "application/vnd.pypi.simple.latest+json; charset=UTF-8"
+        )
+        .is_ok());
         // A BOM is not a reason to refuse.
         assert!(parse(&format!("\u{feff}{body}"), JSON).is_ok());
     }
@@ -770,13 +994,26 @@ mod tests {
         let from_html = parse(html, "text/html").unwrap();
         assert_eq!(from_json.len(), 3);
         for (j, h) in from_json.iter().zip(&from_html) {
-            assert_eq!(IndexFile { size: None, ..j.clone() }, *h);
+            assert_eq!(
+                IndexFile {
+                    size: None,
+                    ..j.clone()
+                },
+                *h
+            );
         }
-        assert_eq!(from_json[0].requires_python.as_deref(), Some(">=2.7, !=3.0.*, !=3.1.*, !=3.2.*, !=3.3.*, <4"));
+        assert_eq!(
+            from_json[0].requires_python.as_deref(),
+            Some(">=2.7, !=3.0.*, !=3.1.*, !=3.2.*, !=3.3.*, <4")
+        );
         assert_eq!(from_json[1].size, Some(4661));
         assert_eq!(from_json[1].wheel.as_ref().unwrap().version, "4.0.0");
         assert_eq!(from_html[2].yanked, Some(Yanked::Yes));
-        assert!(err(&html.replace("2019-05-28T20:23:13", "2019-05-28T25:23:13"), HTML).contains("data-upload-time"));
+        assert!(err(
+            &html.replace("2019-05-28T20:23:13", "2019-05-28T25:23:13"),
+            HTML
+        )
+        .contains("data-upload-time"));
     }
 
     #[test]
@@ -790,9 +1027,18 @@ mod tests {
         }
         assert!(err(&format!(r#"{{"files": [{f}]}}"#), JSON).contains("missing field `meta`"));
         assert!(err(r#"{"meta": {"api-version": "1.0"}}"#, JSON).contains("missing field `files`"));
-        assert!(err(r#"{"meta": {"api-version": "1.0"}, "files": {}}"#, JSON).contains("an array of at most"));
-        assert!(err(&json_page(r#"{"filename": "a-1.tar.gz", "url": "https://x.test/a-1.tar.gz"}"#), JSON).contains("missing field `hashes`"));
-        let two = format!(r#"{{"filename": "a-1.tar.gz", "url": "https://x.test/a-1.tar.gz", "hashes": {{"sha256": "{A}", "sha256": "{B}"}}}}"#);
+        assert!(
+            err(r#"{"meta": {"api-version": "1.0"}, "files": {}}"#, JSON)
+                .contains("an array of at most")
+        );
+        assert!(err(
+            &json_page(r#"{"filename": "a-1.tar.gz", "url": "https://x.test/a-1.tar.gz"}"#),
+            JSON
+        )
+        .contains("missing field `hashes`"));
+        let two = format!(
+            r#"{{"filename": "a-1.tar.gz", "url": "https://x.test/a-1.tar.gz", "hashes": {{"sha256": "{A}", "sha256": "{B}"}}}}"#
+        );
         assert!(err(&json_page(&two), JSON).contains("duplicate field `sha256`"));
         let twice = r#"{"filename": "a-1.tar.gz", "filename": "b-1.tar.gz", "url": "https://x.test/a-1.tar.gz", "hashes": {}}"#;
         assert!(err(&json_page(twice), JSON).contains("duplicate field `filename`"));
@@ -805,18 +1051,32 @@ mod tests {
 
     #[test]
     fn json_entries_are_checked() {
-        let one = |filename: &str, url: &str, sha: &str| err(&json_page(&json_file(filename, url, sha)), JSON);
+        let one = |filename: &str, url: &str, sha: &str| {
+            err(&json_page(&json_file(filename, url, sha)), JSON)
+        };
         let ok_url = "https://files.example/x";
         assert!(one("a-1.0.tar.gz", ok_url, &A[..63]).contains("hashes.sha256"));
-        assert!(one("a-1.0.tar.gz", ok_url, &format!("{}g", &A[..63])).contains("not a sha256 digest"));
+        assert!(
+            one("a-1.0.tar.gz", ok_url, &format!("{}g", &A[..63])).contains("not a sha256 digest")
+        );
         assert!(one("a-1.0.tar.gz", ok_url, "").contains("not a sha256 digest"));
         assert!(one("a-1.0.tar.gz", "javascript:alert(1)", A).contains("scheme \"javascript\""));
         assert!(one("a-1.0.tar.gz", "data:text/plain,hi", A).contains("scheme \"data\""));
         assert!(one("a-1.0.tar.gz", "file:///etc/passwd", A).contains("scheme \"file\""));
         assert!(one("a-1.0.tar.gz", "http://files.example/a-1.0.tar.gz", A).contains("plain http"));
-        assert!(one("a-1.0.tar.gz", "http://127.0.0.1:8080/a-1.0.tar.gz", A).contains("plain http"), "an https page must not point at loopback http");
-        assert!(one("a-1.0.tar.gz", "https://u:p@files.example/a", A).contains("user name or password"));
-        assert!(one("a-1.0.tar.gz", &format!("https://x.test/{}", "a".repeat(MAX_URL_BYTES)), A).contains("limit"));
+        assert!(
+            one("a-1.0.tar.gz", "http://127.0.0.1:8080/a-1.0.tar.gz", A).contains("plain http"),
+            "an https page must not point at loopback http"
+        );
+        assert!(
+            one("a-1.0.tar.gz", "https://u:p@files.example/a", A).contains("user name or password")
+        );
+        assert!(one(
+            "a-1.0.tar.gz",
+            &format!("https://x.test/{}", "a".repeat(MAX_URL_BYTES)),
+            A
+        )
+        .contains("limit"));
         assert!(one("../a-1.0.tar.gz", ok_url, A).contains("'.'"));
         assert!(one("dir/a-1.0.tar.gz", ok_url, A).contains("path separators"));
         assert!(one("dir\\\\a-1.0.tar.gz", ok_url, A).contains("path separators"));
@@ -828,11 +1088,22 @@ mod tests {
         assert!(one("a-1.0-py3-none-any.WHL", ok_url, A).contains("lowercase"));
         // The fragment and hashes.sha256 must agree when both are there.
         assert!(one("a-1.0.tar.gz", &format!("{ok_url}#sha256={B}"), A).contains("fragment says"));
-        let agree = parse(&json_page(&json_file("a-1.0.tar.gz", &format!("{ok_url}#sha256={A}"), A)), JSON).unwrap();
+        let agree = parse(
+            &json_page(&json_file(
+                "a-1.0.tar.gz",
+                &format!("{ok_url}#sha256={A}"),
+                A,
+            )),
+            JSON,
+        )
+        .unwrap();
         assert_eq!(agree[0].url.as_str(), ok_url, "fragment dropped");
         // Duplicates.
         let f = json_file("a-1.0.tar.gz", ok_url, A);
-        assert_eq!(parse(&json_page(&format!("{f},{f}")), JSON), Err(IndexError::Duplicate("a-1.0.tar.gz".into())));
+        assert_eq!(
+            parse(&json_page(&format!("{f},{f}")), JSON),
+            Err(IndexError::Duplicate("a-1.0.tar.gz".into()))
+        );
         // upload-time.
         for (t, ok) in [
             ("2024-04-22T18:16:26.235436Z", true),
@@ -852,7 +1123,9 @@ mod tests {
             ("2024-4-22T18:16:26Z", false),
             ("yesterday", false),
         ] {
-            let body = json_page(&format!(r#"{{"filename": "a-1.tar.gz", "url": "{ok_url}", "hashes": {{}}, "upload-time": "{t}"}}"#));
+            let body = json_page(&format!(
+                r#"{{"filename": "a-1.tar.gz", "url": "{ok_url}", "hashes": {{}}, "upload-time": "{t}"}}"#
+            ));
             assert_eq!(parse(&body, JSON).is_ok(), ok, "{t}");
         }
     }
@@ -861,14 +1134,38 @@ mod tests {
     fn http_only_from_loopback_to_loopback() {
         let page = Url::parse("http://127.0.0.1:8080/simple/demo/").unwrap();
         let body = |url: &str| json_page(&json_file("demo-1.0.tar.gz", url, A));
-        let files = parse_project_page(body("/packages/demo-1.0.tar.gz").as_bytes(), JSON, &page).unwrap();
-        assert_eq!(files[0].url.as_str(), "http://127.0.0.1:8080/packages/demo-1.0.tar.gz");
-        assert!(parse_project_page(body("http://localhost:9/demo-1.0.tar.gz").as_bytes(), JSON, &page).is_ok());
-        assert!(parse_project_page(body("https://files.example/demo-1.0.tar.gz").as_bytes(), JSON, &page).is_ok());
-        let e = parse_project_page(body("http://files.example/demo-1.0.tar.gz").as_bytes(), JSON, &page).unwrap_err();
+        let files =
+            parse_project_page(body("/packages/demo-1.0.tar.gz").as_bytes(), JSON, &page).unwrap();
+        assert_eq!(
+            files[0].url.as_str(),
+            "http://127.0.0.1:8080/packages/demo-1.0.tar.gz"
+        );
+        assert!(parse_project_page(
+            body("http://localhost:9/demo-1.0.tar.gz").as_bytes(),
+            JSON,
+            &page
+        )
+        .is_ok());
+        assert!(parse_project_page(
+            body("https://files.example/demo-1.0.tar.gz").as_bytes(),
+            JSON,
+            &page
+        )
+        .is_ok());
+        let e = parse_project_page(
+            body("http://files.example/demo-1.0.tar.gz").as_bytes(),
+            JSON,
+            &page,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("other than loopback"), "{e}");
         let remote = Url::parse("http://index.example/simple/demo/").unwrap();
-        assert!(parse_project_page(body("/packages/demo-1.0.tar.gz").as_bytes(), JSON, &remote).unwrap_err().to_string().contains("must be https"));
+        assert!(
+            parse_project_page(body("/packages/demo-1.0.tar.gz").as_bytes(), JSON, &remote)
+                .unwrap_err()
+                .to_string()
+                .contains("must be https")
+        );
     }
 
     #[test]
@@ -883,19 +1180,35 @@ mod tests {
         ));
         let files = parse(&body, HTML).unwrap();
         assert_eq!(files.len(), 4);
-        assert_eq!(files[0].filename, "sampleproject-1.2.0-py2.py3-none-any.whl");
+        assert_eq!(
+            files[0].filename,
+            "sampleproject-1.2.0-py2.py3-none-any.whl"
+        );
         assert_eq!(files[0].url.as_str(), "https://files.pythonhosted.org/packages/ec/a8/5ec62d18adde/sampleproject-1.2.0-py2.py3-none-any.whl");
         assert_eq!(files[0].sha256.as_deref(), Some(A));
         assert!(files[0].is_wheel());
         assert_eq!(files[1].requires_python.as_deref(), Some(">=3.8"));
         assert_eq!(files[1].sha256.as_deref(), Some(B));
         assert!(!files[1].is_wheel());
-        assert_eq!(files[2].filename, "sampleproject-0.1.zip", "surrounding whitespace is not part of the name");
-        assert_eq!(files[2].url.as_str(), "https://pypi.org/packages/sampleproject-0.1.zip");
+        assert_eq!(
+            files[2].filename, "sampleproject-0.1.zip",
+            "surrounding whitespace is not part of the name"
+        );
+        assert_eq!(
+            files[2].url.as_str(),
+            "https://pypi.org/packages/sampleproject-0.1.zip"
+        );
         assert_eq!(files[2].sha256, None, "an md5 fragment gives no sha256");
-        assert_eq!(files[2].yanked, Some(Yanked::Reason("broken & <old>".into())));
+        assert_eq!(
+            files[2].yanked,
+            Some(Yanked::Reason("broken & <old>".into()))
+        );
         assert_eq!(files[3].yanked, Some(Yanked::Yes));
-        for ct in ["application/vnd.pypi.simple.v1+html", "text/html", "TEXT/HTML;charset=\"UTF-8\""] {
+        for ct in [
+            "application/vnd.pypi.simple.v1+html",
+            "text/html",
+            "TEXT/HTML;charset=\"UTF-8\"",
+        ] {
             assert_eq!(parse(&body, ct).unwrap(), files, "{ct}");
         }
     }
@@ -909,7 +1222,10 @@ mod tests {
         let page = Url::parse("http://127.0.0.1:8080/simple/demo/").unwrap();
         let files = parse_project_page(body.as_bytes(), "text/html; charset=UTF-8", &page).unwrap();
         assert_eq!(files.len(), 2);
-        assert_eq!(files[1].url.as_str(), "http://127.0.0.1:8080/packages/demo-1.0-1-py3-none-any.whl");
+        assert_eq!(
+            files[1].url.as_str(),
+            "http://127.0.0.1:8080/packages/demo-1.0-1-py3-none-any.whl"
+        );
         assert_eq!(files[1].wheel.as_ref().unwrap().build.as_deref(), Some("1"));
     }
 
@@ -917,21 +1233,50 @@ mod tests {
     fn html_base_and_context() {
         let l = link(&format!("a-1.0.tar.gz#sha256={A}"), "a-1.0.tar.gz");
         let with_base = format!("<html><head><base href=\"https://mirror.example/files/\"><base href=\"https://second.example/\"></head><body>{l}</body></html>");
-        assert_eq!(parse(&with_base, HTML).unwrap()[0].url.as_str(), "https://mirror.example/files/a-1.0.tar.gz");
-        assert!(err(&format!("<base href=\"javascript:x()\">{l}"), HTML).contains("not an http(s) URL"));
+        assert_eq!(
+            parse(&with_base, HTML).unwrap()[0].url.as_str(),
+            "https://mirror.example/files/a-1.0.tar.gz"
+        );
+        assert!(
+            err(&format!("<base href=\"javascript:x()\">{l}"), HTML).contains("not an http(s) URL")
+        );
         // Inside <title>, <script>, <textarea>, <style>, <noscript> or a comment, a link is text
         // to a browser but may be a link to other readers: such a page is refused.
-        for (open, close) in [("<title>", "</title>"), ("<!-- ", " -->"), ("<script>document.write('", "')</script>"), ("<TEXTAREA>", "</textarea>"), ("<style>", "</style>"), ("<noscript>", "</noscript>"), ("<![CDATA[", "]]>")] {
+        for (open, close) in [
+            ("<title>", "</title>"),
+            ("<!-- ", " -->"),
+            ("<script>document.write('", "')</script>"),
+            ("<TEXTAREA>", "</textarea>"),
+            ("<style>", "</style>"),
+            ("<noscript>", "</noscript>"),
+            ("<![CDATA[", "]]>"),
+        ] {
             let page = format!("<html><head>{open}{l}{close}</head><body>{l}</body></html>");
-            assert!(err(&page, HTML).contains("holds what looks like a link"), "{open}");
+            assert!(
+                err(&page, HTML).contains("holds what looks like a link"),
+                "{open}"
+            );
         }
         let plain = "<html><head><title>Links for a &lt;b&gt; <abbr></title><style>a{color:red}</style><script>if (a<b) x()</script><!-- SERIAL 1 <ab> --></head><body>";
-        assert_eq!(parse(&format!("{plain}{l}</body></html>"), HTML).unwrap().len(), 1);
+        assert_eq!(
+            parse(&format!("{plain}{l}</body></html>"), HTML)
+                .unwrap()
+                .len(),
+            1
+        );
         for weird in ["<!-->", "<!--->", "<!-- x --!>", "<!-- <!-- -->"] {
-            assert!(err(&format!("{weird}{l}"), HTML).contains("malformed comment"), "{weird}");
+            assert!(
+                err(&format!("{weird}{l}"), HTML).contains("malformed comment"),
+                "{weird}"
+            );
         }
         // A page without links lists no files.
-        assert!(parse("<!DOCTYPE html><html><body><h1>Links for x</h1></body></html>", HTML).unwrap().is_empty());
+        assert!(parse(
+            "<!DOCTYPE html><html><body><h1>Links for x</h1></body></html>",
+            HTML
+        )
+        .unwrap()
+        .is_empty());
         assert!(parse("", HTML).unwrap().is_empty());
     }
 
@@ -939,21 +1284,46 @@ mod tests {
     fn hostile_html() {
         let h = |href: &str, text: &str| err(&html_page(&link(href, text)), HTML);
         let good = format!("/p/a-1.0.tar.gz#sha256={A}");
-        assert!(h(&format!("/p/a-1.0.tar.gz#sha256={}", &A[..63]), "a-1.0.tar.gz").contains("not a sha256 digest"));
-        assert!(h(&format!("/p/a-1.0.tar.gz#sha256={}", "z".repeat(64)), "a-1.0.tar.gz").contains("not a sha256 digest"));
+        assert!(h(
+            &format!("/p/a-1.0.tar.gz#sha256={}", &A[..63]),
+            "a-1.0.tar.gz"
+        )
+        .contains("not a sha256 digest"));
+        assert!(h(
+            &format!("/p/a-1.0.tar.gz#sha256={}", "z".repeat(64)),
+            "a-1.0.tar.gz"
+        )
+        .contains("not a sha256 digest"));
         assert!(h("/p/a-1.0.tar.gz#sha256=", "a-1.0.tar.gz").contains("not a sha256 digest"));
         assert!(h("/p/a-1.0.tar.gz#egg", "a-1.0.tar.gz").contains("not <hash name>=<hex digest>"));
-        assert!(h("/p/a-1.0.tar.gz#SHA256=00", "a-1.0.tar.gz").contains("not <hash name>=<hex digest>"));
-        assert!(h("javascript:alert(1)//a-1.0.tar.gz", "a-1.0.tar.gz").contains("scheme \"javascript\""));
+        assert!(
+            h("/p/a-1.0.tar.gz#SHA256=00", "a-1.0.tar.gz").contains("not <hash name>=<hex digest>")
+        );
+        assert!(h("javascript:alert(1)//a-1.0.tar.gz", "a-1.0.tar.gz")
+            .contains("scheme \"javascript\""));
         // Entities and whitespace do not smuggle a scheme past the check.
-        assert!(h("j&#97;vascript&colon;alert(1)//a-1.0.tar.gz", "a-1.0.tar.gz").contains("scheme \"javascript\""));
-        assert!(h("java&#x0A;script:alert(1)//a-1.0.tar.gz", "a-1.0.tar.gz").contains("scheme \"javascript\""));
-        assert!(h("  JAVASCRIPT:alert(1)//a-1.0.tar.gz", "a-1.0.tar.gz").contains("scheme \"javascript\""));
+        assert!(h(
+            "j&#97;vascript&colon;alert(1)//a-1.0.tar.gz",
+            "a-1.0.tar.gz"
+        )
+        .contains("scheme \"javascript\""));
+        assert!(h("java&#x0A;script:alert(1)//a-1.0.tar.gz", "a-1.0.tar.gz")
+            .contains("scheme \"javascript\""));
+        assert!(h("  JAVASCRIPT:alert(1)//a-1.0.tar.gz", "a-1.0.tar.gz")
+            .contains("scheme \"javascript\""));
         assert!(h("vbscript:x", "a-1.0.tar.gz").contains("scheme \"vbscript\""));
         assert!(h("http://evil.example/a-1.0.tar.gz", "a-1.0.tar.gz").contains("plain http"));
-        assert!(h("https://u@files.example/a-1.0.tar.gz", "a-1.0.tar.gz").contains("user name or password"));
+        assert!(h("https://u@files.example/a-1.0.tar.gz", "a-1.0.tar.gz")
+            .contains("user name or password"));
         // Scheme-relative URLs take the page's scheme (https here).
-        let rel = parse(&html_page(&link(&format!("//cdn.example/a-1.0.tar.gz#sha256={A}"), "a-1.0.tar.gz")), HTML).unwrap();
+        let rel = parse(
+            &html_page(&link(
+                &format!("//cdn.example/a-1.0.tar.gz#sha256={A}"),
+                "a-1.0.tar.gz",
+            )),
+            HTML,
+        )
+        .unwrap();
         assert_eq!(rel[0].url.as_str(), "https://cdn.example/a-1.0.tar.gz");
         // Names: entities decode first, then the plain-name rule applies.
         assert!(h(&good, "..&#x2F;a-1.0.tar.gz").contains("'.'"));
@@ -961,7 +1331,10 @@ mod tests {
         assert!(h(&good, "x&sol;a-1.0.tar.gz").contains("path separators"));
         assert!(h(&good, "x&bsol;a-1.0.tar.gz").contains("path separators"));
         assert!(h(&good, "a-1.0&#x202E;.tar.gz").contains("control characters"));
-        assert!(h(&good, "a-1.0&#0;.tar.gz").contains("URL ends in"), "NUL becomes U+FFFD, which the URL does not end in");
+        assert!(
+            h(&good, "a-1.0&#0;.tar.gz").contains("URL ends in"),
+            "NUL becomes U+FFFD, which the URL does not end in"
+        );
         assert!(h(&good, "a-1.0&#x1b;.tar.gz").contains("control characters"));
         assert!(h(&good, "a-1.0&#x0A;x.tar.gz").contains("whitespace"));
         assert!(h(&good, "").contains("empty"));
@@ -971,23 +1344,62 @@ mod tests {
         // The text must be the URL's file name (PEP 503), percent-decoding the URL.
         assert!(h(&good, "b-1.0.tar.gz").contains("the link's URL ends in \"a-1.0.tar.gz\""));
         assert!(h("/p/a-1.0.tar.gz/", "a-1.0.tar.gz").contains("URL ends in \"\""));
-        let plus = parse(&html_page(&link("/p/a-1.0%2Blocal.tar.gz", "a-1.0+local.tar.gz")), HTML).unwrap();
+        let plus = parse(
+            &html_page(&link("/p/a-1.0%2Blocal.tar.gz", "a-1.0+local.tar.gz")),
+            HTML,
+        )
+        .unwrap();
         assert_eq!(plus[0].filename, "a-1.0+local.tar.gz");
         // One reading only: repeated attributes, nested or unclosed links, a truncated page.
-        let twice = format!("<a href=\"{good}\" href=\"https://evil.example/a-1.0.tar.gz\">a-1.0.tar.gz</a>");
+        let twice = format!(
+            "<a href=\"{good}\" href=\"https://evil.example/a-1.0.tar.gz\">a-1.0.tar.gz</a>"
+        );
         assert!(err(&twice, HTML).contains("repeats an attribute"));
-        assert!(err(&format!("<a href=\"{good}\" data-yanked data-yanked=x>a-1.0.tar.gz</a>"), HTML).contains("repeats an attribute"));
-        assert!(err(&format!("<a href=\"{good}\"><a href=\"{good}\">a-1.0.tar.gz</a></a>"), HTML).contains("holds a <a> tag"));
-        assert!(err(&format!("<a href=\"{good}\"><b>a-1.0.tar.gz</b></a>"), HTML).contains("holds a <b> tag"));
-        assert!(err(&format!("<a href=\"{good}\">a-1.0.tar.gz</p></a>"), HTML).contains("holds a </p> tag"));
-        assert!(err(&format!("<a name=x><a href=\"{good}\">a-1.0.tar.gz</a></a>"), HTML).contains("holds a <a> tag"));
+        assert!(err(
+            &format!("<a href=\"{good}\" data-yanked data-yanked=x>a-1.0.tar.gz</a>"),
+            HTML
+        )
+        .contains("repeats an attribute"));
+        assert!(err(
+            &format!("<a href=\"{good}\"><a href=\"{good}\">a-1.0.tar.gz</a></a>"),
+            HTML
+        )
+        .contains("holds a <a> tag"));
+        assert!(
+            err(&format!("<a href=\"{good}\"><b>a-1.0.tar.gz</b></a>"), HTML)
+                .contains("holds a <b> tag")
+        );
+        assert!(
+            err(&format!("<a href=\"{good}\">a-1.0.tar.gz</p></a>"), HTML)
+                .contains("holds a </p> tag")
+        );
+        assert!(err(
+            &format!("<a name=x><a href=\"{good}\">a-1.0.tar.gz</a></a>"),
+            HTML
+        )
+        .contains("holds a <a> tag"));
         assert!(err(&format!("<a href=\"{good}\">a-1.0.tar.gz"), HTML).contains("never closed"));
         assert!(err(&format!("<a href=\"{good}\">a-1.0.tar.gz</a"), HTML).contains("truncated"));
-        assert!(err(&format!("{}<!-- {}", link(&good, "a-1.0.tar.gz"), link(&good, "a-1.0.tar.gz")), HTML).contains("eof-in-comment"));
+        assert!(err(
+            &format!(
+                "{}<!-- {}",
+                link(&good, "a-1.0.tar.gz"),
+                link(&good, "a-1.0.tar.gz")
+            ),
+            HTML
+        )
+        .contains("eof-in-comment"));
         assert!(err(&format!("<a href=\"{good}"), HTML).contains("truncated"));
         // Duplicates, also when only entities differ in the source.
-        let dup = format!("{}{}", link(&good, "a-1.0.tar.gz"), link(&good.replace("a-1", "&#97;-1"), "&#97;-1.0.tar.gz"));
-        assert_eq!(parse(&dup, HTML), Err(IndexError::Duplicate("a-1.0.tar.gz".into())));
+        let dup = format!(
+            "{}{}",
+            link(&good, "a-1.0.tar.gz"),
+            link(&good.replace("a-1", "&#97;-1"), "&#97;-1.0.tar.gz")
+        );
+        assert_eq!(
+            parse(&dup, HTML),
+            Err(IndexError::Duplicate("a-1.0.tar.gz".into()))
+        );
     }
 
     #[test]
@@ -998,10 +1410,19 @@ mod tests {
         assert!(err("<html>", "text/plain").contains("is not a project page"));
         assert!(err("{}", "application/vnd.pypi.simple.v2+json").contains("is not a project page"));
         let latin1 = b"<a href=\"/a-1.0.tar.gz\">\xe9</a>";
-        assert!(parse_project_page(latin1, HTML, &pypi()).unwrap_err().to_string().contains("not UTF-8 (invalid byte at offset 24)"));
+        assert!(parse_project_page(latin1, HTML, &pypi())
+            .unwrap_err()
+            .to_string()
+            .contains("not UTF-8 (invalid byte at offset 24)"));
         let huge = vec![b' '; MAX_PAGE_BYTES + 1];
-        assert!(parse_project_page(&huge, HTML, &pypi()).unwrap_err().to_string().contains("limit is 67108864"));
-        assert!(parse_project_page(&huge, JSON, &pypi()).unwrap_err().to_string().contains("limit is 67108864"));
+        assert!(parse_project_page(&huge, HTML, &pypi())
+            .unwrap_err()
+            .to_string()
+            .contains("limit is 67108864"));
+        assert!(parse_project_page(&huge, JSON, &pypi())
+            .unwrap_err()
+            .to_string()
+            .contains("limit is 67108864"));
     }
 
     #[test]
@@ -1012,7 +1433,9 @@ mod tests {
             if i > 0 {
                 json.push(',');
             }
-            json.push_str(&format!(r#"{{"filename":"a-{i}.zip","url":"a-{i}.zip","hashes":{{}}}}"#));
+            json.push_str(&format!(
+                r#"{{"filename":"a-{i}.zip","url":"a-{i}.zip","hashes":{{}}}}"#
+            ));
             html.push_str(&format!("<a href=a-{i}.zip>a-{i}.zip</a>"));
         }
         json.push_str("]}");
@@ -1026,14 +1449,29 @@ mod tests {
     #[test]
     fn project_urls() {
         let simple = Url::parse("https://pypi.org/simple/").unwrap();
-        assert_eq!(project_url(&simple, "Sample.Project_x").unwrap().as_str(), "https://pypi.org/simple/sample-project-x/");
-        assert_eq!(project_url(&simple, "a__-.b").unwrap().as_str(), "https://pypi.org/simple/a-b/");
+        assert_eq!(
+            project_url(&simple, "Sample.Project_x").unwrap().as_str(),
+            "https://pypi.org/simple/sample-project-x/"
+        );
+        assert_eq!(
+            project_url(&simple, "a__-.b").unwrap().as_str(),
+            "https://pypi.org/simple/a-b/"
+        );
         let bare = Url::parse("http://127.0.0.1:8080/simple?x=1#f").unwrap();
-        assert_eq!(project_url(&bare, "demo").unwrap().as_str(), "http://127.0.0.1:8080/simple/demo/");
+        assert_eq!(
+            project_url(&bare, "demo").unwrap().as_str(),
+            "http://127.0.0.1:8080/simple/demo/"
+        );
         let root = Url::parse("https://index.example").unwrap();
-        assert_eq!(project_url(&root, "demo").unwrap().as_str(), "https://index.example/demo/");
+        assert_eq!(
+            project_url(&root, "demo").unwrap().as_str(),
+            "https://index.example/demo/"
+        );
         for bad in ["", "../x", "a/b", "-a", "a b", "é"] {
-            assert!(matches!(project_url(&simple, bad), Err(IndexError::Request(_))), "{bad:?}");
+            assert!(
+                matches!(project_url(&simple, bad), Err(IndexError::Request(_))),
+                "{bad:?}"
+            );
         }
         assert!(project_url(&Url::parse("file:///simple/").unwrap(), "demo").is_err());
         assert!(project_url(&Url::parse("mailto:x@y").unwrap(), "demo").is_err());
@@ -1041,10 +1479,35 @@ mod tests {
 
     #[test]
     fn plain_file_names() {
-        for ok in ["demo-1.0-py3-none-any.whl", "demo-1.0.tar.gz", "Demo_X-1.0+local.zip", "a"] {
+        for ok in [
+            "demo-1.0-py3-none-any.whl",
+            "demo-1.0.tar.gz",
+            "Demo_X-1.0+local.zip",
+            "a",
+        ] {
             assert!(check_file_name(ok).is_ok(), "{ok}");
         }
-        for bad in ["", ".", "..", ".hidden", "a/b", "a\\b", "a\u{0}", "a\u{7f}", "a\u{85}", "a\u{2066}", "a\tb", "a b", "a\u{3000}b", "c:x", "a*", "a?", "a|b", "a\"b", "<a>"] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            ".hidden",
+            "a/b",
+            "a\\b",
+            "a\u{0}",
+            "a\u{7f}",
+            "a\u{85}",
+            "a\u{2066}",
+            "a\tb",
+            "a b",
+            "a\u{3000}b",
+            "c:x",
+            "a*",
+            "a?",
+            "a|b",
+            "a\"b",
+            "<a>",
+        ] {
             assert!(check_file_name(bad).is_err(), "{bad:?}");
         }
     }

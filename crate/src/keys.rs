@@ -48,16 +48,21 @@ impl fmt::Display for KeyError {
         match self {
             KeyError::Malformed(m) => write!(f, "malformed key: {m}"),
             KeyError::BadEncoding(member) => {
-                write!(f, "`{member}` is not canonical unpadded base64url of 32 bytes")
+                write!(
+                    f,
+                    "`{member}` is not canonical unpadded base64url of 32 bytes"
+                )
             }
             KeyError::WeakKey => f.write_str("public key is non-canonical or of small order"),
             KeyError::KidMismatch { stated, computed } => {
                 write!(f, "kid {stated:?} is not the key's thumbprint {computed:?}")
             }
-            KeyError::PrivateKeyPresent => {
-                f.write_str("contains a private key (`d`): never publish it; remove it and rotate the key")
+            KeyError::PrivateKeyPresent => f.write_str(
+                "contains a private key (`d`): never publish it; remove it and rotate the key",
+            ),
+            KeyError::KeyPairMismatch => {
+                f.write_str("private key `d` does not match public key `x`")
             }
-            KeyError::KeyPairMismatch => f.write_str("private key `d` does not match public key `x`"),
         }
     }
 }
@@ -68,7 +73,9 @@ impl PublicKey {
     /// makes a bad key in a key set an error the publisher sees, not a silent mismatch later.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
         let arr: [u8; 32] = bytes.try_into().map_err(|_| KeyError::BadEncoding("x"))?;
-        let point = CompressedEdwardsY(arr).decompress().ok_or(KeyError::WeakKey)?;
+        let point = CompressedEdwardsY(arr)
+            .decompress()
+            .ok_or(KeyError::WeakKey)?;
         if point.compress().to_bytes() != arr || point.is_small_order() {
             return Err(KeyError::WeakKey);
         }
@@ -132,10 +139,15 @@ impl PublicKey {
         let raw = b64url_decode(x).ok_or(KeyError::BadEncoding("x"))?;
         let key = PublicKey::from_bytes(&raw)?;
         if let Some(kid) = obj.get("kid") {
-            let stated = kid.as_str().ok_or_else(|| KeyError::Malformed("`kid` is not a string".into()))?;
+            let stated = kid
+                .as_str()
+                .ok_or_else(|| KeyError::Malformed("`kid` is not a string".into()))?;
             let computed = key.kid();
             if stated != computed {
-                return Err(KeyError::KidMismatch { stated: stated.to_string(), computed });
+                return Err(KeyError::KidMismatch {
+                    stated: stated.to_string(),
+                    computed,
+                });
             }
         }
         Ok(key)
@@ -144,7 +156,10 @@ impl PublicKey {
     /// Parse wheel 0.31's legacy header key `{"kty":"Ed25519","vk":…}`.
     pub fn from_legacy_jwk(obj: &Map<String, Value>) -> Result<Self, KeyError> {
         if obj.get("kty").and_then(Value::as_str) != Some("Ed25519") {
-            return Err(KeyError::Malformed(format!("legacy key kty is {}, expected \"Ed25519\"", describe(obj.get("kty")))));
+            return Err(KeyError::Malformed(format!(
+                "legacy key kty is {}, expected \"Ed25519\"",
+                describe(obj.get("kty"))
+            )));
         }
         let vk = obj
             .get("vk")
@@ -201,12 +216,13 @@ impl PrivateKey {
     /// Parse a private JWK (`d` present and matching `x`).
     pub fn from_jwk_text(text: &[u8]) -> Result<Self, KeyError> {
         let v = parse_json(text).map_err(|e| KeyError::Malformed(e.to_string()))?;
-        let obj = v.as_object().ok_or_else(|| KeyError::Malformed("not a JSON object".into()))?;
+        let obj = v
+            .as_object()
+            .ok_or_else(|| KeyError::Malformed("not a JSON object".into()))?;
         let public = PublicKey::from_jwk(obj, Private::Ignore)?;
-        let d = obj
-            .get("d")
-            .and_then(Value::as_str)
-            .ok_or_else(|| KeyError::Malformed("no private member `d`: this is a public key".into()))?;
+        let d = obj.get("d").and_then(Value::as_str).ok_or_else(|| {
+            KeyError::Malformed("no private member `d`: this is a public key".into())
+        })?;
         let seed: [u8; 32] = b64url_decode(d)
             .and_then(|b| b.try_into().ok())
             .ok_or(KeyError::BadEncoding("d"))?;
@@ -352,13 +368,19 @@ impl KeySet {
             .and_then(Value::as_array)
             .ok_or_else(|| KeySetError::Shape("expected a JWK Set: {\"keys\": [...]}".into()))?;
         if keys.len() > MAX_KEYS {
-            return Err(KeySetError::TooLarge(format!("{} keys; the limit is {MAX_KEYS}", keys.len())));
+            return Err(KeySetError::TooLarge(format!(
+                "{} keys; the limit is {MAX_KEYS}",
+                keys.len()
+            )));
         }
         let mut out = Vec::with_capacity(keys.len());
         for (index, k) in keys.iter().enumerate() {
             let member = |message: String| KeySetError::Member { index, message };
-            let obj = k.as_object().ok_or_else(|| member("not a JSON object".into()))?;
-            let key = PublicKey::from_jwk(obj, Private::Reject).map_err(|error| KeySetError::Key { index, error })?;
+            let obj = k
+                .as_object()
+                .ok_or_else(|| member("not a JSON object".into()))?;
+            let key = PublicKey::from_jwk(obj, Private::Reject)
+                .map_err(|error| KeySetError::Key { index, error })?;
             if let Some(u) = obj.get("use") {
                 if u.as_str() != Some("sig") {
                     return Err(member(format!("`use` is {u}, expected \"sig\"")));
@@ -366,7 +388,9 @@ impl KeySet {
             }
             if let Some(a) = obj.get("alg") {
                 if !matches!(a.as_str(), Some("EdDSA" | "Ed25519")) {
-                    return Err(member(format!("`alg` is {a}, expected \"EdDSA\" or \"Ed25519\"")));
+                    return Err(member(format!(
+                        "`alg` is {a}, expected \"EdDSA\" or \"Ed25519\""
+                    )));
                 }
             }
             let projects = match obj.get("projects") {
@@ -374,26 +398,39 @@ impl KeySet {
                 Some(Value::Array(list)) => {
                     let mut names = Vec::with_capacity(list.len());
                     for p in list {
-                        let name = p
-                            .as_str()
-                            .filter(|s| is_valid_project(s))
-                            .ok_or_else(|| member(format!("`projects` entry {p} is not a valid project name")))?;
+                        let name = p.as_str().filter(|s| is_valid_project(s)).ok_or_else(|| {
+                            member(format!("`projects` entry {p} is not a valid project name"))
+                        })?;
                         names.push(normalize_project(name));
                     }
                     Some(names)
                 }
-                Some(other) => return Err(member(format!("`projects` is {other}, expected an array of names"))),
+                Some(other) => {
+                    return Err(member(format!(
+                        "`projects` is {other}, expected an array of names"
+                    )))
+                }
             };
             let exp = match obj.get("exp") {
                 None => None,
-                Some(e) => Some(e.as_i64().ok_or_else(|| member(format!("`exp` is {e}, expected Unix seconds")))?),
+                Some(e) => Some(
+                    e.as_i64()
+                        .ok_or_else(|| member(format!("`exp` is {e}, expected Unix seconds")))?,
+                ),
             };
             let key_url = match obj.get("key_url") {
                 None => None,
                 Some(u) => {
-                    let u = u.as_str().ok_or_else(|| member("`key_url` is not a string".into()))?;
-                    if u.len() > crate::urls::MAX_URL_BYTES || !u.chars().all(|c| c.is_ascii_graphic()) {
-                        return Err(member(format!("`key_url` must be a URL of printable ASCII, at most {} bytes", crate::urls::MAX_URL_BYTES)));
+                    let u = u
+                        .as_str()
+                        .ok_or_else(|| member("`key_url` is not a string".into()))?;
+                    if u.len() > crate::urls::MAX_URL_BYTES
+                        || !u.chars().all(|c| c.is_ascii_graphic())
+                    {
+                        return Err(member(format!(
+                            "`key_url` must be a URL of printable ASCII, at most {} bytes",
+                            crate::urls::MAX_URL_BYTES
+                        )));
                     }
                     Some(u.to_string())
                 }
@@ -401,7 +438,12 @@ impl KeySet {
             if out.iter().any(|l: &ListedKey| l.key == key) {
                 return Err(member(format!("key {} is listed twice", key.kid())));
             }
-            out.push(ListedKey { key, projects, exp, key_url });
+            out.push(ListedKey {
+                key,
+                projects,
+                exp,
+                key_url,
+            });
         }
         Ok(KeySet { keys: out })
     }
@@ -426,7 +468,11 @@ mod tests {
 
     #[test]
     fn rfc8037_thumbprint() {
-        let k = PublicKey::from_jwk(&obj(json!({"kty":"OKP","crv":"Ed25519","x":X})), Private::Reject).unwrap();
+        let k = PublicKey::from_jwk(
+            &obj(json!({"kty":"OKP","crv":"Ed25519","x":X})),
+            Private::Reject,
+        )
+        .unwrap();
         assert_eq!(k.kid(), KID);
         assert!(k.fingerprint().starts_with("SHA256:"));
     }
@@ -434,28 +480,49 @@ mod tests {
     #[test]
     fn rejects_bad_keys() {
         let bad = |v: Value| PublicKey::from_jwk(&obj(v), Private::Reject).unwrap_err();
-        assert!(matches!(bad(json!({"kty":"EC","crv":"P-256","x":X})), KeyError::Malformed(_)));
-        assert!(matches!(bad(json!({"kty":"OKP","crv":"Ed25519","x":format!("{X}=")})), KeyError::BadEncoding(_)));
+        assert!(matches!(
+            bad(json!({"kty":"EC","crv":"P-256","x":X})),
+            KeyError::Malformed(_)
+        ));
+        assert!(matches!(
+            bad(json!({"kty":"OKP","crv":"Ed25519","x":format!("{X}=")})),
+            KeyError::BadEncoding(_)
+        ));
         // The identity point (small order).
         let identity = b64url(&{
             let mut b = [0u8; 32];
             b[0] = 1;
             b
         });
-        assert_eq!(bad(json!({"kty":"OKP","crv":"Ed25519","x":identity})), KeyError::WeakKey);
+        assert_eq!(
+            bad(json!({"kty":"OKP","crv":"Ed25519","x":identity})),
+            KeyError::WeakKey
+        );
         // Non-canonical encoding of y = p + 1 (≡ 1): 0xee ff .. 7f.
         let mut nc = [0xffu8; 32];
         nc[0] = 0xee;
         nc[31] = 0x7f;
-        assert_eq!(bad(json!({"kty":"OKP","crv":"Ed25519","x":b64url(&nc)})), KeyError::WeakKey);
-        assert!(matches!(bad(json!({"kty":"OKP","crv":"Ed25519","x":X,"kid":"nope"})), KeyError::KidMismatch { .. }));
-        assert_eq!(bad(json!({"kty":"OKP","crv":"Ed25519","x":X,"d":"x"})), KeyError::PrivateKeyPresent);
+        assert_eq!(
+            bad(json!({"kty":"OKP","crv":"Ed25519","x":b64url(&nc)})),
+            KeyError::WeakKey
+        );
+        assert!(matches!(
+            bad(json!({"kty":"OKP","crv":"Ed25519","x":X,"kid":"nope"})),
+            KeyError::KidMismatch { .. }
+        ));
+        assert_eq!(
+            bad(json!({"kty":"OKP","crv":"Ed25519","x":X,"d":"x"})),
+            KeyError::PrivateKeyPresent
+        );
     }
 
     #[test]
     fn key_set_parsing() {
         let ks = KeySet::parse(format!(r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","x":"{X}","kid":"{KID}","projects":["Foo_Bar"],"exp":5}}]}}"#).as_bytes()).unwrap();
-        assert_eq!(ks.keys[0].projects.as_deref(), Some(&["foo-bar".to_string()][..]));
+        assert_eq!(
+            ks.keys[0].projects.as_deref(),
+            Some(&["foo-bar".to_string()][..])
+        );
         assert!(ks.keys[0].covers("foo-bar") && !ks.keys[0].covers("other"));
         assert_eq!(ks.keys[0].exp, Some(5));
         let again = KeySet::parse(ks.to_json().as_bytes()).unwrap();
@@ -467,8 +534,12 @@ mod tests {
             format!(r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","x":"{X}","use":"enc"}}]}}"#),
             format!(r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","x":"{X}","alg":"none"}}]}}"#),
             format!(r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","x":"{X}","exp":"soon"}}]}}"#),
-            format!(r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","x":"{X}","projects":["../x"]}}]}}"#),
-            format!(r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","x":"{X}"}},{{"kty":"OKP","crv":"Ed25519","x":"{X}"}}]}}"#),
+            format!(
+                r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","x":"{X}","projects":["../x"]}}]}}"#
+            ),
+            format!(
+                r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","x":"{X}"}},{{"kty":"OKP","crv":"Ed25519","x":"{X}"}}]}}"#
+            ),
         ] {
             assert!(KeySet::parse(bad.as_bytes()).is_err(), "accepted {bad}");
         }

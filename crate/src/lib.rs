@@ -3,11 +3,12 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod audit;
 pub mod display;
 pub mod encoding;
+pub mod index;
 pub mod jwe;
 pub mod jws;
-pub mod index;
 pub mod keys;
 pub mod limits;
 pub mod lock;

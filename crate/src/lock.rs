@@ -49,7 +49,12 @@ pub fn lock(reports: &[Report], policy: LockPolicy) -> Result<KeySet, Vec<LockPr
     let mut problems = Vec::new();
     let mut pins: BTreeMap<String, Pin> = BTreeMap::new();
     for r in reports {
-        let mut fail = |m: String| problems.push(LockProblem { file: r.file.clone(), message: m });
+        let mut fail = |m: String| {
+            problems.push(LockProblem {
+                file: r.file.clone(),
+                message: m,
+            })
+        };
         let Some(project) = &r.project else {
             fail("the file name does not parse as a wheel".into());
             continue;
@@ -67,28 +72,57 @@ pub fn lock(reports: &[Report], policy: LockPolicy) -> Result<KeySet, Vec<LockPr
                 continue;
             }
             v => {
-                let first = r.problems.first().map(|p| format!(": {} {}", p.code.as_str(), p.message)).unwrap_or_default();
+                let first = r
+                    .problems
+                    .first()
+                    .map(|p| format!(": {} {}", p.code.as_str(), p.message))
+                    .unwrap_or_default();
                 fail(format!("verdict {}{first}", v.as_str()));
                 continue;
             }
         }
-        let Some(sig) = r.signatures.iter().find(|s| s.valid && (r.verdict != Verdict::Trusted || s.trusted_by.is_some())) else {
+        let Some(sig) = r
+            .signatures
+            .iter()
+            .find(|s| s.valid && (r.verdict != Verdict::Trusted || s.trusted_by.is_some()))
+        else {
             fail("no valid signature in the report".into());
             continue;
         };
-        let key = match sig.jwk.as_ref().and_then(|j| j.as_object()).map(|o| PublicKey::from_jwk(o, Private::Reject)) {
+        let key = match sig
+            .jwk
+            .as_ref()
+            .and_then(|j| j.as_object())
+            .map(|o| PublicKey::from_jwk(o, Private::Reject))
+        {
             Some(Ok(k)) => k,
             _ => {
                 fail("the signature's public key is missing from the report".into());
                 continue;
             }
         };
-        let key_url = sig.trusted_by.as_ref().filter(|t| t.kind == TrustKind::KeyUrl).map(|t| t.source.clone());
+        let key_url = sig
+            .trusted_by
+            .as_ref()
+            .filter(|t| t.kind == TrustKind::KeyUrl)
+            .map(|t| t.source.clone());
         match pins.get(project) {
-            Some(p) if p.key != key => fail(format!("{project} is signed by {} here but by {} in {}: one key per project", key.kid(), p.key.kid(), p.file)),
+            Some(p) if p.key != key => fail(format!(
+                "{project} is signed by {} here but by {} in {}: one key per project",
+                key.kid(),
+                p.key.kid(),
+                p.file
+            )),
             Some(_) => {}
             None => {
-                pins.insert(project.clone(), Pin { key, key_url, file: r.file.clone() });
+                pins.insert(
+                    project.clone(),
+                    Pin {
+                        key,
+                        key_url,
+                        file: r.file.clone(),
+                    },
+                );
             }
         }
     }
@@ -105,7 +139,12 @@ pub fn lock(reports: &[Report], policy: LockPolicy) -> Result<KeySet, Vec<LockPr
                     entry.key_url = None;
                 }
             }
-            None => set.keys.push(ListedKey { key: pin.key, projects: Some(vec![project]), exp: None, key_url: pin.key_url }),
+            None => set.keys.push(ListedKey {
+                key: pin.key,
+                projects: Some(vec![project]),
+                exp: None,
+                key_url: pin.key_url,
+            }),
         }
     }
     Ok(set)
@@ -117,7 +156,13 @@ mod tests {
     use crate::keys::PrivateKey;
     use crate::report::{Carrier, SigFormat, SignatureReport, TrustedBy};
 
-    fn report(file: &str, project: &str, verdict: Verdict, seed: Option<u8>, key_url: Option<&str>) -> Report {
+    fn report(
+        file: &str,
+        project: &str,
+        verdict: Verdict,
+        seed: Option<u8>,
+        key_url: Option<&str>,
+    ) -> Report {
         let signatures = seed
             .map(|s| {
                 let key = *PrivateKey::from_seed(&[s; 32]).unwrap().public();
@@ -133,7 +178,14 @@ mod tests {
                     jwk: Some(key.jwk()),
                     valid: true,
                     // "https://…" came from a key URL, anything else from a key file.
-                    trusted_by: key_url.map(|u| TrustedBy { kind: if u.starts_with("https://") { TrustKind::KeyUrl } else { TrustKind::KeyFile }, source: u.into() }),
+                    trusted_by: key_url.map(|u| TrustedBy {
+                        kind: if u.starts_with("https://") {
+                            TrustKind::KeyUrl
+                        } else {
+                            TrustKind::KeyFile
+                        },
+                        source: u.into(),
+                    }),
                     retired: None,
                 }]
             })
@@ -151,6 +203,7 @@ mod tests {
             log: None,
             key_url_hint: None,
             index: None,
+            index_log: None,
         }
     }
 
@@ -158,18 +211,51 @@ mod tests {
     fn one_entry_per_key_with_its_projects_and_key_url() {
         let set = lock(
             &[
-                report("b-1-py3-none-any.whl", "b", Verdict::Trusted, Some(1), Some("https://k/keys.json")),
-                report("a-1-py3-none-any.whl", "a", Verdict::Trusted, Some(1), Some("https://k/keys.json")),
-                report("a-1-cp312-none-any.whl", "a", Verdict::Trusted, Some(1), Some("https://k/keys.json")),
-                report("c-1-py3-none-any.whl", "c", Verdict::Trusted, Some(2), Some("keys.json")),
+                report(
+                    "b-1-py3-none-any.whl",
+                    "b",
+                    Verdict::Trusted,
+                    Some(1),
+                    Some("https://k/keys.json"),
+                ),
+                report(
+                    "a-1-py3-none-any.whl",
+                    "a",
+                    Verdict::Trusted,
+                    Some(1),
+                    Some("https://k/keys.json"),
+                ),
+                report(
+                    "a-1-cp312-none-any.whl",
+                    "a",
+                    Verdict::Trusted,
+                    Some(1),
+                    Some("https://k/keys.json"),
+                ),
+                report(
+                    "c-1-py3-none-any.whl",
+                    "c",
+                    Verdict::Trusted,
+                    Some(2),
+                    Some("keys.json"),
+                ),
             ],
             LockPolicy::default(),
         )
         .unwrap();
         assert_eq!(set.keys.len(), 2);
-        assert_eq!(set.keys[0].projects.as_deref(), Some(&["a".to_string(), "b".to_string()][..]));
+        assert_eq!(
+            set.keys[0].projects.as_deref(),
+            Some(&["a".to_string(), "b".to_string()][..])
+        );
         assert_eq!(set.keys[0].key_url.as_deref(), Some("https://k/keys.json"));
-        assert_eq!((set.keys[1].projects.as_deref(), set.keys[1].key_url.as_deref()), (Some(&["c".to_string()][..]), None));
+        assert_eq!(
+            (
+                set.keys[1].projects.as_deref(),
+                set.keys[1].key_url.as_deref()
+            ),
+            (Some(&["c".to_string()][..]), None)
+        );
         // The list round-trips through the strict parser.
         assert_eq!(KeySet::parse(set.to_json().as_bytes()).unwrap(), set);
     }
@@ -178,8 +264,20 @@ mod tests {
     fn refuses_what_cannot_be_pinned() {
         let e = lock(
             &[
-                report("a-1-py3-none-any.whl", "a", Verdict::Trusted, Some(1), Some("https://k/keys.json")),
-                report("a-2-py3-none-any.whl", "a", Verdict::Trusted, Some(2), Some("https://k/keys.json")),
+                report(
+                    "a-1-py3-none-any.whl",
+                    "a",
+                    Verdict::Trusted,
+                    Some(1),
+                    Some("https://k/keys.json"),
+                ),
+                report(
+                    "a-2-py3-none-any.whl",
+                    "a",
+                    Verdict::Trusted,
+                    Some(2),
+                    Some("https://k/keys.json"),
+                ),
                 report("u-1-py3-none-any.whl", "u", Verdict::Unsigned, None, None),
                 report("s-1-py3-none-any.whl", "s", Verdict::Signed, Some(3), None),
                 report("x-1-py3-none-any.whl", "x", Verdict::Invalid, None, None),
@@ -190,10 +288,20 @@ mod tests {
         let text: Vec<String> = e.iter().map(ToString::to_string).collect();
         assert_eq!(text.len(), 4, "{text:?}");
         assert!(text[0].starts_with("a-2-py3-none-any.whl: a is signed by"));
-        assert!(text[1].contains("not signed") && text[2].contains("no trust source covers s") && text[3].contains("verdict invalid"));
+        assert!(
+            text[1].contains("not signed")
+                && text[2].contains("no trust source covers s")
+                && text[3].contains("verdict invalid")
+        );
         let ok = lock(
-            &[report("u-1-py3-none-any.whl", "u", Verdict::Unsigned, None, None), report("s-1-py3-none-any.whl", "s", Verdict::Signed, Some(3), None)],
-            LockPolicy { allow_signed: true, allow_unsigned: true },
+            &[
+                report("u-1-py3-none-any.whl", "u", Verdict::Unsigned, None, None),
+                report("s-1-py3-none-any.whl", "s", Verdict::Signed, Some(3), None),
+            ],
+            LockPolicy {
+                allow_signed: true,
+                allow_unsigned: true,
+            },
         )
         .unwrap();
         assert_eq!(ok.keys.len(), 1);

@@ -9,7 +9,11 @@ pub const MAX_METADATA_READ: u64 = 4 << 20;
 
 /// PEP 753's label normalization: lowercase, punctuation and whitespace removed.
 fn normalize_label(label: &str) -> String {
-    label.chars().filter(|c| !c.is_ascii_punctuation() && !c.is_whitespace()).flat_map(char::to_lowercase).collect()
+    label
+        .chars()
+        .filter(|c| !c.is_ascii_punctuation() && !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// The first `Project-URL` labelled "Signing keys" (any case or punctuation, PEP 753) whose URL
@@ -39,7 +43,8 @@ pub fn signing_keys_url(metadata: &[u8]) -> Option<String> {
         }
         let (label, url) = value.split_once(',')?;
         let url = url.trim();
-        (normalize_label(label) == "signingkeys" && crate::urls::check_jku(url).is_ok()).then(|| url.to_string())
+        (normalize_label(label) == "signingkeys" && crate::urls::check_jku(url).is_ok())
+            .then(|| url.to_string())
     })
 }
 
@@ -50,11 +55,28 @@ mod tests {
     #[test]
     fn finds_the_signing_keys_url() {
         let m = b"Metadata-Version: 2.4\nName: demo\nProject-URL: Homepage, https://example.org/\nProject-URL: Signing Keys,\n  https://alice.github.io/keys/keys.json\n\nProject-URL: Signing keys, https://body.example/not-a-header\n";
-        assert_eq!(signing_keys_url(m).as_deref(), Some("https://alice.github.io/keys/keys.json"));
-        assert_eq!(signing_keys_url(b"Project-URL: signing-keys, https://a.example/k.json\r\n").as_deref(), Some("https://a.example/k.json"));
+        assert_eq!(
+            signing_keys_url(m).as_deref(),
+            Some("https://alice.github.io/keys/keys.json")
+        );
+        assert_eq!(
+            signing_keys_url(b"Project-URL: signing-keys, https://a.example/k.json\r\n").as_deref(),
+            Some("https://a.example/k.json")
+        );
         // Not a key URL (plain http off loopback, a fragment, not a URL), or in the body: none.
-        for bad in [&b"Project-URL: Signing keys, http://a.example/k.json\n"[..], b"Project-URL: Signing keys, https://a.example/k.json#x\n", b"Project-URL: Signing keys, nonsense\n", b"Name: x\n\nProject-URL: Signing keys, https://a.example/k.json\n", b"Project-URL: Source, https://a.example/k.json\n"] {
-            assert_eq!(signing_keys_url(bad), None, "{}", String::from_utf8_lossy(bad));
+        for bad in [
+            &b"Project-URL: Signing keys, http://a.example/k.json\n"[..],
+            b"Project-URL: Signing keys, https://a.example/k.json#x\n",
+            b"Project-URL: Signing keys, nonsense\n",
+            b"Name: x\n\nProject-URL: Signing keys, https://a.example/k.json\n",
+            b"Project-URL: Source, https://a.example/k.json\n",
+        ] {
+            assert_eq!(
+                signing_keys_url(bad),
+                None,
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 }

@@ -29,7 +29,8 @@ pub fn is_valid_project(name: &str) -> bool {
         && b.len() <= 200
         && b[0].is_ascii_alphanumeric()
         && b[b.len() - 1].is_ascii_alphanumeric()
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
 }
 
 /// The parts of a wheel file name.
@@ -74,7 +75,9 @@ pub fn parse_wheel_filename(file_name: &str) -> Result<WheelName, String> {
         return Err(format!("distribution {dist:?} is not a valid project name"));
     }
     let ok_part = |s: &str| {
-        !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'+' | b'!'))
+        !s.is_empty()
+            && s.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'+' | b'!'))
     };
     if !ok_part(version) || !version.as_bytes()[0].is_ascii_alphanumeric() {
         return Err(format!("version {version:?} is not valid"));
@@ -85,7 +88,11 @@ pub fn parse_wheel_filename(file_name: &str) -> Result<WheelName, String> {
         }
     }
     for t in tags {
-        if t.is_empty() || !t.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_')) {
+        if t.is_empty()
+            || !t
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_'))
+        {
             return Err(format!("tag {t:?} is not valid"));
         }
         if t.split('.').any(str::is_empty) {
@@ -107,14 +114,19 @@ pub fn parse_wheel_filename(file_name: &str) -> Result<WheelName, String> {
 /// Returns the name as a string, or why it is rejected.
 pub fn check_member_name(raw: &[u8], utf8_flag: bool) -> Result<String, String> {
     if !utf8_flag && !raw.is_ascii() {
-        return Err("non-ASCII name without the UTF-8 flag (readers would decode it as CP437)".into());
+        return Err(
+            "non-ASCII name without the UTF-8 flag (readers would decode it as CP437)".into(),
+        );
     }
     let name = std::str::from_utf8(raw).map_err(|_| "name is not valid UTF-8".to_string())?;
     if name.is_empty() {
         return Err("empty name".into());
     }
     if let Some(c) = name.chars().find(|c| is_forbidden_char(*c)) {
-        return Err(format!("name contains forbidden character U+{:04X}", u32::from(c)));
+        return Err(format!(
+            "name contains forbidden character U+{:04X}",
+            u32::from(c)
+        ));
     }
     if name.contains('\\') {
         return Err("name contains a backslash".into());
@@ -162,17 +174,29 @@ mod tests {
     #[test]
     fn parses_wheel_names() {
         let w = parse_wheel_filename("torch-2.5.1+cu121-cp312-cp312-linux_x86_64.whl").unwrap();
-        assert_eq!((w.project.as_str(), w.version.as_str()), ("torch", "2.5.1+cu121"));
+        assert_eq!(
+            (w.project.as_str(), w.version.as_str()),
+            ("torch", "2.5.1+cu121")
+        );
         let w = parse_wheel_filename("Zope.Interface-6.0-1-py3-none-any.whl").unwrap();
         assert_eq!(w.project, "zope-interface");
         assert_eq!(w.build.as_deref(), Some("1"));
         assert!(parse_wheel_filename("demo-1.0.whl").is_err());
         assert!(parse_wheel_filename("demo-1.0-py3-none-any.zip").is_err());
-        assert!(parse_wheel_filename("demo-1.0-x-py3-none-any.whl").is_err(), "build tag must start with digit");
+        assert!(
+            parse_wheel_filename("demo-1.0-x-py3-none-any.whl").is_err(),
+            "build tag must start with digit"
+        );
         assert!(parse_wheel_filename("-1.0-py3-none-any.whl").is_err());
         assert!(parse_wheel_filename("de mo-1.0-py3-none-any.whl").is_err());
-        assert!(parse_wheel_filename("demo-1.0-py3.-none-any.whl").is_err(), "empty tag component");
-        assert!(parse_wheel_filename("demo-1.0-py2..py3-none-any.whl").is_err(), "empty tag component");
+        assert!(
+            parse_wheel_filename("demo-1.0-py3.-none-any.whl").is_err(),
+            "empty tag component"
+        );
+        assert!(
+            parse_wheel_filename("demo-1.0-py2..py3-none-any.whl").is_err(),
+            "empty tag component"
+        );
     }
 
     #[test]

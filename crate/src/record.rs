@@ -70,7 +70,11 @@ pub struct Record {
 pub fn parse_record(bytes: &[u8], record_path: &str, problems: &mut Vec<Problem>) -> Record {
     let mut record = Record::default();
     if bytes.starts_with(b"\xef\xbb\xbf") {
-        problems.push(Problem::at(Code::RecordEncoding, record_path, "RECORD starts with a byte order mark"));
+        problems.push(Problem::at(
+            Code::RecordEncoding,
+            record_path,
+            "RECORD starts with a byte order mark",
+        ));
         return record;
     }
     let text = match std::str::from_utf8(bytes) {
@@ -79,7 +83,10 @@ pub fn parse_record(bytes: &[u8], record_path: &str, problems: &mut Vec<Problem>
             problems.push(Problem::at(
                 Code::RecordEncoding,
                 record_path,
-                format!("RECORD is not UTF-8 (invalid byte at offset {})", e.valid_up_to()),
+                format!(
+                    "RECORD is not UTF-8 (invalid byte at offset {})",
+                    e.valid_up_to()
+                ),
             ));
             return record;
         }
@@ -88,7 +95,11 @@ pub fn parse_record(bytes: &[u8], record_path: &str, problems: &mut Vec<Problem>
     let mut self_row = false;
     let body = text.strip_suffix('\n').unwrap_or(text);
     if body.is_empty() {
-        problems.push(Problem::at(Code::RecordSelfRow, record_path, "RECORD is empty"));
+        problems.push(Problem::at(
+            Code::RecordSelfRow,
+            record_path,
+            "RECORD is empty",
+        ));
         return record;
     }
     for (i, raw_line) in body.split('\n').enumerate() {
@@ -97,7 +108,11 @@ pub fn parse_record(bytes: &[u8], record_path: &str, problems: &mut Vec<Problem>
         let fields = match split_csv(line) {
             Ok(f) => f,
             Err(msg) => {
-                problems.push(Problem::at(Code::RecordSyntax, record_path, format!("line {line_no}: {msg}")));
+                problems.push(Problem::at(
+                    Code::RecordSyntax,
+                    record_path,
+                    format!("line {line_no}: {msg}"),
+                ));
                 continue;
             }
         };
@@ -105,18 +120,29 @@ pub fn parse_record(bytes: &[u8], record_path: &str, problems: &mut Vec<Problem>
             problems.push(Problem::at(
                 Code::RecordSyntax,
                 record_path,
-                format!("line {line_no}: {} fields, expected 3 (path,hash,size)", fields.len()),
+                format!(
+                    "line {line_no}: {} fields, expected 3 (path,hash,size)",
+                    fields.len()
+                ),
             ));
             continue;
         }
         let (path, hash, size) = (&fields[0], &fields[1], &fields[2]);
         if !seen.insert(path.clone()) {
-            problems.push(Problem::at(Code::RecordDuplicate, path.clone(), format!("line {line_no}: path listed twice")));
+            problems.push(Problem::at(
+                Code::RecordDuplicate,
+                path.clone(),
+                format!("line {line_no}: path listed twice"),
+            ));
             continue;
         }
         // The same rules as member names: a RECORD path must name a member byte for byte.
         if let Err(why) = check_member_name(path.as_bytes(), true) {
-            problems.push(Problem::at(Code::RecordBadPath, path.clone(), format!("line {line_no}: {why}")));
+            problems.push(Problem::at(
+                Code::RecordBadPath,
+                path.clone(),
+                format!("line {line_no}: {why}"),
+            ));
             continue;
         }
         if path == record_path {
@@ -131,11 +157,19 @@ pub fn parse_record(bytes: &[u8], record_path: &str, problems: &mut Vec<Problem>
             continue;
         }
         if hash.is_empty() {
-            problems.push(Problem::at(Code::RecordMissingHash, path.clone(), format!("line {line_no}: no hash")));
+            problems.push(Problem::at(
+                Code::RecordMissingHash,
+                path.clone(),
+                format!("line {line_no}: no hash"),
+            ));
             continue;
         }
         let Some((alg_name, digest_b64)) = hash.split_once('=') else {
-            problems.push(Problem::at(Code::RecordBadHash, path.clone(), format!("line {line_no}: hash {hash:?} is not <algorithm>=<digest>")));
+            problems.push(Problem::at(
+                Code::RecordBadHash,
+                path.clone(),
+                format!("line {line_no}: hash {hash:?} is not <algorithm>=<digest>"),
+            ));
             continue;
         };
         let Some(alg) = HashAlg::parse(alg_name) else {
@@ -152,7 +186,11 @@ pub fn parse_record(bytes: &[u8], record_path: &str, problems: &mut Vec<Problem>
                 problems.push(Problem::at(
                     Code::RecordBadHash,
                     path.clone(),
-                    format!("line {line_no}: {alg_name} digest is {} bytes, expected {}", d.len(), alg.digest_len()),
+                    format!(
+                        "line {line_no}: {alg_name} digest is {} bytes, expected {}",
+                        d.len(),
+                        alg.digest_len()
+                    ),
                 ));
                 continue;
             }
@@ -171,18 +209,35 @@ pub fn parse_record(bytes: &[u8], record_path: &str, problems: &mut Vec<Problem>
             match size.parse::<u64>() {
                 Ok(n) => Some(n),
                 Err(_) => {
-                    problems.push(Problem::at(Code::RecordBadSize, path.clone(), format!("line {line_no}: size {size:?} out of range")));
+                    problems.push(Problem::at(
+                        Code::RecordBadSize,
+                        path.clone(),
+                        format!("line {line_no}: size {size:?} out of range"),
+                    ));
                     continue;
                 }
             }
         } else {
-            problems.push(Problem::at(Code::RecordBadSize, path.clone(), format!("line {line_no}: size {size:?} is not plain digits")));
+            problems.push(Problem::at(
+                Code::RecordBadSize,
+                path.clone(),
+                format!("line {line_no}: size {size:?} is not plain digits"),
+            ));
             continue;
         };
-        record.entries.push(RecordEntry { path: path.clone(), alg, digest, size });
+        record.entries.push(RecordEntry {
+            path: path.clone(),
+            alg,
+            digest,
+            size,
+        });
     }
     if !self_row {
-        problems.push(Problem::at(Code::RecordSelfRow, record_path, format!("RECORD does not list itself as `{record_path},,`")));
+        problems.push(Problem::at(
+            Code::RecordSelfRow,
+            record_path,
+            format!("RECORD does not list itself as `{record_path},,`"),
+        ));
     }
     record
 }
@@ -256,7 +311,9 @@ mod tests {
 
     #[test]
     fn good_record() {
-        let (r, p) = parse(&format!("demo/x.py,{H},0\r\n\"demo/a,b.py\",{H},\n{RP},,\n"));
+        let (r, p) = parse(&format!(
+            "demo/x.py,{H},0\r\n\"demo/a,b.py\",{H},\n{RP},,\n"
+        ));
         assert!(p.is_empty(), "{p:?}");
         assert_eq!(r.entries.len(), 2);
         assert_eq!(r.entries[1].path, "demo/a,b.py");
@@ -267,16 +324,40 @@ mod tests {
     fn bad_rows() {
         let cases: &[(&str, Code)] = &[
             ("demo/x.py,sha256=abc", Code::RecordSyntax),
-            ("demo/x.py,md5=1B2M2Y8AsgTpgAmY7PhCfg,0", Code::RecordHashAlgorithm),
-            ("demo/x.py,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU=,0", Code::RecordBadHash),
-            ("demo/x.py,sha256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU,0", Code::RecordBadHash),
+            (
+                "demo/x.py,md5=1B2M2Y8AsgTpgAmY7PhCfg,0",
+                Code::RecordHashAlgorithm,
+            ),
+            (
+                "demo/x.py,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU=,0",
+                Code::RecordBadHash,
+            ),
+            (
+                "demo/x.py,sha256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU,0",
+                Code::RecordBadHash,
+            ),
             ("demo/x.py,sha256=AAAA,0", Code::RecordBadHash),
             ("demo/x.py,,", Code::RecordMissingHash),
-            ("/etc/x,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,0", Code::RecordBadPath),
-            ("../x,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,0", Code::RecordBadPath),
-            ("a\\x,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,0", Code::RecordBadPath),
-            ("demo/x.py,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,+1", Code::RecordBadSize),
-            ("demo/x.py,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU, 1", Code::RecordBadSize),
+            (
+                "/etc/x,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,0",
+                Code::RecordBadPath,
+            ),
+            (
+                "../x,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,0",
+                Code::RecordBadPath,
+            ),
+            (
+                "a\\x,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,0",
+                Code::RecordBadPath,
+            ),
+            (
+                "demo/x.py,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,+1",
+                Code::RecordBadSize,
+            ),
+            (
+                "demo/x.py,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU, 1",
+                Code::RecordBadSize,
+            ),
             ("demo/x.py,\"sha\"256,1", Code::RecordSyntax),
         ];
         for (row, code) in cases {

@@ -103,6 +103,12 @@ pub enum Code {
     SplitView,
     /// The package index serves this file name with another sha256 (`verify --index-check`).
     IndexDigestMismatch,
+    /// The index log holds this file name only with other digests (`verify --index-log`).
+    IndexLogMismatch,
+    /// First witnessed in the index log more recently than `--min-age`.
+    IndexLogTooNew,
+    /// Not in the index log, with `--min-age` (its age is unknown).
+    IndexLogAbsent,
 }
 
 impl Code {
@@ -126,13 +132,26 @@ impl Code {
                 | Code::TrustKeyChanged
                 | Code::TrustUnsignedDowngrade
                 | Code::IndexDigestMismatch
+                | Code::IndexLogMismatch
+                | Code::IndexLogTooNew
+                | Code::IndexLogAbsent
         ) || self.is_log()
     }
 
     /// Whether this problem is about the release log (verdict `untrusted`: the publisher's
     /// claim about what everyone else was shown does not hold, or cannot be checked as asked).
     pub fn is_log(self) -> bool {
-        matches!(self, Code::LogMalformed | Code::LogBadSignature | Code::LogNotIncluded | Code::LogQuorum | Code::LogUnlogged | Code::LogUnknownKey | Code::LogKeyChanged | Code::SplitView)
+        matches!(
+            self,
+            Code::LogMalformed
+                | Code::LogBadSignature
+                | Code::LogNotIncluded
+                | Code::LogQuorum
+                | Code::LogUnlogged
+                | Code::LogUnknownKey
+                | Code::LogKeyChanged
+                | Code::SplitView
+        )
     }
 }
 
@@ -156,12 +175,20 @@ pub struct Problem {
 impl Problem {
     /// A problem about the whole file.
     pub fn file(code: Code, message: impl Into<String>) -> Self {
-        Problem { code, path: None, message: message.into() }
+        Problem {
+            code,
+            path: None,
+            message: message.into(),
+        }
     }
 
     /// A problem about one member.
     pub fn at(code: Code, path: impl Into<String>, message: impl Into<String>) -> Self {
-        Problem { code, path: Some(path.into()), message: message.into() }
+        Problem {
+            code,
+            path: Some(path.into()),
+            message: message.into(),
+        }
     }
 }
 
@@ -386,6 +413,9 @@ pub struct Report {
     /// What the package index says about this file (`verify --index-check`, or a download).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<IndexCheck>,
+    /// What an index log says about this file (`verify --index-log`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_log: Option<crate::log::index_check::IndexLogReport>,
 }
 
 /// The package index's digest for this file name, compared with the file's.
@@ -464,7 +494,13 @@ impl Report {
             );
             self.fail_log(Problem::file(Code::IndexDigestMismatch, msg));
         }
-        self.index = Some(IndexCheck { page: page.to_string(), listed: listed.is_some(), sha256, matches, upload_time });
+        self.index = Some(IndexCheck {
+            page: page.to_string(),
+            listed: listed.is_some(),
+            sha256,
+            matches,
+            upload_time,
+        });
     }
 
     /// Add a problem found by the caller after verification (a split view against its memory
@@ -499,19 +535,31 @@ mod tests {
         let spec = include_str!("../../docs/SPEC.md");
         let mut in_spec: Vec<String> = Vec::new();
         for part in spec.split('`') {
-            let looks = ["zip-", "zip64-", "limit-", "wheel-", "record-", "sig-", "trust-"]
-                .iter()
-                .any(|p| part.starts_with(p))
-                && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            let looks = [
+                "zip-", "zip64-", "limit-", "wheel-", "record-", "sig-", "trust-",
+            ]
+            .iter()
+            .any(|p| part.starts_with(p))
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
             if looks && !in_spec.contains(&part.to_string()) {
                 in_spec.push(part.to_string());
             }
         }
         for code in in_spec.iter() {
-            let parsed: Result<Code, _> = serde_json::from_value(serde_json::Value::String(code.clone()));
-            assert!(parsed.is_ok(), "SPEC.md names `{code}` but Code has no such variant");
+            let parsed: Result<Code, _> =
+                serde_json::from_value(serde_json::Value::String(code.clone()));
+            assert!(
+                parsed.is_ok(),
+                "SPEC.md names `{code}` but Code has no such variant"
+            );
         }
-        assert!(in_spec.len() >= 70, "found only {} codes in SPEC.md", in_spec.len());
+        assert!(
+            in_spec.len() >= 70,
+            "found only {} codes in SPEC.md",
+            in_spec.len()
+        );
     }
 
     #[test]

@@ -80,37 +80,79 @@ fn check_hint(jku: Option<&str>) -> Result<(), SignError> {
 /// Verify the wheel read from `reader` (integrity only: trust does not block signing), then
 /// sign it: the detached `.jws` document. The one entry point every edge (CLI, site
 /// publisher, key tool) uses, so nothing signs a wheel that verifiers would call `invalid`.
-pub fn verify_and_sign_detached<R: Read + Seek>(reader: R, file_name: &str, key: &PrivateKey, iat: i64, jku: Option<&str>) -> Result<String, SignError> {
+pub fn verify_and_sign_detached<R: Read + Seek>(
+    reader: R,
+    file_name: &str,
+    key: &PrivateKey,
+    iat: i64,
+    jku: Option<&str>,
+) -> Result<String, SignError> {
     check_hint(jku)?;
-    let input = crate::verify::VerifyInput { file_name: file_name.to_string(), file_digest: crate::verify::FileDigest::Compute, ..Default::default() };
+    let input = crate::verify::VerifyInput {
+        file_name: file_name.to_string(),
+        file_digest: crate::verify::FileDigest::Compute,
+        ..Default::default()
+    };
     let verified = crate::verify::verify_wheel(reader, &input, &mut |_, _| {})?;
     detached(&verified, key, iat, jku)
 }
 
 /// Verify the wheel read from `reader`, then write a copy with `<dist-info>/RECORD.jws`
 /// appended to `out` (what `wheelsig sign --embed` writes).
-pub fn verify_and_embed<R: Read + Seek, W: Write>(mut reader: R, file_name: &str, key: &PrivateKey, iat: i64, jku: Option<&str>, out: W) -> Result<(), SignError> {
+pub fn verify_and_embed<R: Read + Seek, W: Write>(
+    mut reader: R,
+    file_name: &str,
+    key: &PrivateKey,
+    iat: i64,
+    jku: Option<&str>,
+    out: W,
+) -> Result<(), SignError> {
     check_hint(jku)?;
-    let input = crate::verify::VerifyInput { file_name: file_name.to_string(), ..Default::default() };
+    let input = crate::verify::VerifyInput {
+        file_name: file_name.to_string(),
+        ..Default::default()
+    };
     let verified = crate::verify::verify_wheel(&mut reader, &input, &mut |_, _| {})?;
     embed(&mut reader, &verified, key, iat, jku, out)
 }
 
 /// The integrity checks must have passed. Trust problems do not block signing.
 fn require_intact(v: &Verified) -> Result<(&Directory, [u8; 32]), SignError> {
-    let integrity: Vec<Problem> = v.report.problems.iter().filter(|p| !p.code.is_trust()).cloned().collect();
+    let integrity: Vec<Problem> = v
+        .report
+        .problems
+        .iter()
+        .filter(|p| !p.code.is_trust())
+        .cloned()
+        .collect();
     match (&v.directory, v.record_sha256) {
-        (Some(d), Some(r)) if v.report.verdict != Verdict::Invalid || integrity.is_empty() => Ok((d, r)),
+        (Some(d), Some(r)) if v.report.verdict != Verdict::Invalid || integrity.is_empty() => {
+            Ok((d, r))
+        }
         _ => Err(SignError::Invalid(integrity)),
     }
 }
 
 /// Build a detached signature for a verified wheel. `verified` must have been produced with
 /// [`crate::verify::FileDigest::Compute`].
-fn detached(v: &Verified, key: &PrivateKey, iat: i64, jku: Option<&str>) -> Result<String, SignError> {
+fn detached(
+    v: &Verified,
+    key: &PrivateKey,
+    iat: i64,
+    jku: Option<&str>,
+) -> Result<String, SignError> {
     let (_, record) = require_intact(v)?;
-    let file_sha256 = v.report.sha256.clone().ok_or(SignError::TooLarge("file digest (not computed)"))?;
-    let payload = Payload { hash: jws::record_hash_claim(&record), iat: Some(iat), filename: Some(v.report.file.clone()), file_sha256: Some(file_sha256) };
+    let file_sha256 = v
+        .report
+        .sha256
+        .clone()
+        .ok_or(SignError::TooLarge("file digest (not computed)"))?;
+    let payload = Payload {
+        hash: jws::record_hash_claim(&record),
+        iat: Some(iat),
+        filename: Some(v.report.file.clone()),
+        file_sha256: Some(file_sha256),
+    };
     Ok(jws::sign(key, &payload, jku, Compat::Rfc7515))
 }
 
@@ -118,19 +160,35 @@ fn detached(v: &Verified, key: &PrivateKey, iat: i64, jku: Option<&str>) -> Resu
 fn dist_info(dir: &Directory) -> Option<String> {
     dir.entries
         .iter()
-        .find_map(|e| e.name.strip_suffix("/RECORD").filter(|d| d.ends_with(".dist-info") && !d.contains('/')))
+        .find_map(|e| {
+            e.name
+                .strip_suffix("/RECORD")
+                .filter(|d| d.ends_with(".dist-info") && !d.contains('/'))
+        })
         .map(str::to_string)
 }
 
 /// Write a copy of the wheel with `<dist-info>/RECORD.jws` appended as its last entry.
-fn embed<R: Read + Seek, W: Write>(mut reader: R, v: &Verified, key: &PrivateKey, iat: i64, jku: Option<&str>, mut out: W) -> Result<(), SignError> {
+fn embed<R: Read + Seek, W: Write>(
+    mut reader: R,
+    v: &Verified,
+    key: &PrivateKey,
+    iat: i64,
+    jku: Option<&str>,
+    mut out: W,
+) -> Result<(), SignError> {
     let (dir, record) = require_intact(v)?;
     let d = dist_info(dir).ok_or_else(|| SignError::Invalid(v.report.problems.clone()))?;
     let name = format!("{d}/RECORD.jws");
     if dir.entries.iter().any(|e| e.name == name) {
         return Err(SignError::AlreadySigned(name));
     }
-    let payload = Payload { hash: jws::record_hash_claim(&record), iat: Some(iat), filename: None, file_sha256: None };
+    let payload = Payload {
+        hash: jws::record_hash_claim(&record),
+        iat: Some(iat),
+        filename: None,
+        file_sha256: None,
+    };
     let doc = jws::sign(key, &payload, jku, Compat::WithLegacy);
     let data = doc.as_bytes();
     let crc = crc32fast::hash(data);
@@ -213,12 +271,24 @@ pub fn embedded_signature<R: Read + Seek>(reader: &mut R) -> Result<(Vec<u8>, St
     if let Some(p) = problems.first() {
         return Err(p.to_string());
     }
-    let mut found = dir.entries.iter().filter(|e| e.name.strip_suffix("/RECORD.jws").is_some_and(|d| d.ends_with(".dist-info") && !d.contains('/')));
-    let e = found.next().ok_or("no embedded RECORD.jws (a detached signature is <wheel>.jws next to it)")?;
+    let mut found = dir.entries.iter().filter(|e| {
+        e.name
+            .strip_suffix("/RECORD.jws")
+            .is_some_and(|d| d.ends_with(".dist-info") && !d.contains('/'))
+    });
+    let e = found
+        .next()
+        .ok_or("no embedded RECORD.jws (a detached signature is <wheel>.jws next to it)")?;
     if found.next().is_some() {
         return Err("more than one */RECORD.jws".into());
     }
-    let bytes = crate::zip::read_member(reader, e, limits.max_signature_size, crate::report::Code::LimitSignatureSize).map_err(|err| match err {
+    let bytes = crate::zip::read_member(
+        reader,
+        e,
+        limits.max_signature_size,
+        crate::report::Code::LimitSignatureSize,
+    )
+    .map_err(|err| match err {
         crate::zip::Fatal::Problem(p) => p.to_string(),
         crate::zip::Fatal::Io(e) => e.to_string(),
     })?;
@@ -226,10 +296,18 @@ pub fn embedded_signature<R: Read + Seek>(reader: &mut R) -> Result<(Vec<u8>, St
 }
 
 /// Write a copy of the wheel without its trailing `RECORD.jws`.
-pub fn unsign<R: Read + Seek, W: Write>(mut reader: R, dir: &Directory, mut out: W) -> Result<(), SignError> {
-    let Some(last) = dir.entries.last() else { return Err(SignError::NotSigned) };
+pub fn unsign<R: Read + Seek, W: Write>(
+    mut reader: R,
+    dir: &Directory,
+    mut out: W,
+) -> Result<(), SignError> {
+    let Some(last) = dir.entries.last() else {
+        return Err(SignError::NotSigned);
+    };
     let jws = dir.entries.iter().find(|e| {
-        e.name.strip_suffix("/RECORD.jws").is_some_and(|d| d.ends_with(".dist-info") && !d.contains('/'))
+        e.name
+            .strip_suffix("/RECORD.jws")
+            .is_some_and(|d| d.ends_with(".dist-info") && !d.contains('/'))
     });
     match jws {
         None => return Err(SignError::NotSigned),
@@ -257,7 +335,12 @@ fn cd_len(dir: &Directory) -> usize {
 }
 
 /// The end records (ZIP64 record, locator, end record, comment) with new values patched in.
-fn patch_end(dir: &Directory, count: u64, cd_size: u64, cd_offset: u64) -> Result<Vec<u8>, SignError> {
+fn patch_end(
+    dir: &Directory,
+    count: u64,
+    cd_size: u64,
+    cd_offset: u64,
+) -> Result<Vec<u8>, SignError> {
     let mut end = dir.tail[cd_len(dir)..].to_vec();
     let base = dir.cd_offset + dir.cd_size;
     let rel = |pos: u64| usize::try_from(pos - base).unwrap_or(usize::MAX);
@@ -272,22 +355,32 @@ fn patch_end(dir: &Directory, count: u64, cd_size: u64, cd_offset: u64) -> Resul
     }
     let e = rel(dir.end.eocd);
     let zip64 = dir.end.zip64_record.is_some();
-    let put16 = |end: &mut Vec<u8>, at: usize, v: u64, what: &'static str| -> Result<(), SignError> {
-        if u16::from_le_bytes([end[at], end[at + 1]]) == u16::MAX && zip64 {
-            return Ok(());
-        }
-        let v = u16::try_from(v).ok().filter(|v| *v != u16::MAX).ok_or(SignError::TooLarge(what))?;
-        end[at..at + 2].copy_from_slice(&v.to_le_bytes());
-        Ok(())
-    };
-    let put32 = |end: &mut Vec<u8>, at: usize, v: u64, what: &'static str| -> Result<(), SignError> {
-        if u32::from_le_bytes([end[at], end[at + 1], end[at + 2], end[at + 3]]) == u32::MAX && zip64 {
-            return Ok(());
-        }
-        let v = u32::try_from(v).ok().filter(|v| *v != u32::MAX).ok_or(SignError::TooLarge(what))?;
-        end[at..at + 4].copy_from_slice(&v.to_le_bytes());
-        Ok(())
-    };
+    let put16 =
+        |end: &mut Vec<u8>, at: usize, v: u64, what: &'static str| -> Result<(), SignError> {
+            if u16::from_le_bytes([end[at], end[at + 1]]) == u16::MAX && zip64 {
+                return Ok(());
+            }
+            let v = u16::try_from(v)
+                .ok()
+                .filter(|v| *v != u16::MAX)
+                .ok_or(SignError::TooLarge(what))?;
+            end[at..at + 2].copy_from_slice(&v.to_le_bytes());
+            Ok(())
+        };
+    let put32 =
+        |end: &mut Vec<u8>, at: usize, v: u64, what: &'static str| -> Result<(), SignError> {
+            if u32::from_le_bytes([end[at], end[at + 1], end[at + 2], end[at + 3]]) == u32::MAX
+                && zip64
+            {
+                return Ok(());
+            }
+            let v = u32::try_from(v)
+                .ok()
+                .filter(|v| *v != u32::MAX)
+                .ok_or(SignError::TooLarge(what))?;
+            end[at..at + 4].copy_from_slice(&v.to_le_bytes());
+            Ok(())
+        };
     put16(&mut end, e + 8, count, "entry count")?;
     put16(&mut end, e + 10, count, "entry count")?;
     put32(&mut end, e + 12, cd_size, "central directory size")?;

@@ -23,16 +23,17 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 use sha2::{Digest as _, Sha256};
 
+use crate::audit::{AuditReport, Severity};
 use crate::encoding::{hex, parse_json};
 use crate::jws;
+use crate::keys::{KeySet, ListedKey};
+use crate::limits::Limits;
 use crate::log::checkpoint::Checkpoint;
 use crate::log::merkle::{tile_path, tree_hash};
 use crate::log::note::{KeyKind, Note, NoteVerifier};
 use crate::log::proof::TlogProof;
 use crate::log::release::ReleaseLeaf;
 use crate::log::tiles::{parse_bundle, Log};
-use crate::keys::{KeySet, ListedKey};
-use crate::limits::Limits;
 use crate::names::{is_valid_project, normalize_project, parse_wheel_filename};
 use crate::report::SigFormat;
 use crate::time;
@@ -108,38 +109,67 @@ impl Config {
     /// and `witnesses`.
     pub fn parse(bytes: &[u8]) -> Result<Self, String> {
         if bytes.len() > MAX_CONFIG_BYTES {
-            return Err(format!("{} bytes; the limit is {MAX_CONFIG_BYTES}", bytes.len()));
+            return Err(format!(
+                "{} bytes; the limit is {MAX_CONFIG_BYTES}",
+                bytes.len()
+            ));
         }
         let v = parse_json(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
         let obj = v.as_object().ok_or("expected a JSON object")?;
         const ALLOWED: [&str; 5] = ["publisher", "site_url", "projects", "log", "witnesses"];
         if let Some(k) = obj.keys().find(|k| !ALLOWED.contains(&k.as_str())) {
-            return Err(format!("unexpected member {k:?} (allowed: {})", ALLOWED.join(", ")));
+            return Err(format!(
+                "unexpected member {k:?} (allowed: {})",
+                ALLOWED.join(", ")
+            ));
         }
         let text = |name: &str| -> Result<String, String> {
-            obj.get(name).and_then(Value::as_str).map(str::to_string).ok_or_else(|| format!("`{name}` must be a string"))
+            obj.get(name)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| format!("`{name}` must be a string"))
         };
         let publisher = text("publisher")?.trim().to_string();
-        if publisher.is_empty() || publisher.chars().count() > MAX_NAME || publisher.chars().any(char::is_control) {
-            return Err(format!("`publisher` must be 1 to {MAX_NAME} printable characters"));
+        if publisher.is_empty()
+            || publisher.chars().count() > MAX_NAME
+            || publisher.chars().any(char::is_control)
+        {
+            return Err(format!(
+                "`publisher` must be 1 to {MAX_NAME} printable characters"
+            ));
         }
         let site_url = check_site_url(&text("site_url")?)?;
-        let list = obj.get("projects").and_then(Value::as_array).ok_or("`projects` must be an array of project names")?;
+        let list = obj
+            .get("projects")
+            .and_then(Value::as_array)
+            .ok_or("`projects` must be an array of project names")?;
         let mut projects = Vec::with_capacity(list.len());
         for p in list {
-            let name = p.as_str().filter(|s| is_valid_project(s)).ok_or_else(|| format!("`projects` entry {p} is not a valid project name"))?;
+            let name = p
+                .as_str()
+                .filter(|s| is_valid_project(s))
+                .ok_or_else(|| format!("`projects` entry {p} is not a valid project name"))?;
             let n = normalize_project(name);
             if projects.contains(&n) {
                 return Err(format!("`projects` lists {n} twice"));
             }
             projects.push(n);
         }
-        let log = obj.get("log").map(|v| parse_log(v, &site_url)).transpose()?;
+        let log = obj
+            .get("log")
+            .map(|v| parse_log(v, &site_url))
+            .transpose()?;
         let witnesses = match obj.get("witnesses") {
             None => Vec::new(),
             Some(v) => parse_witnesses(v, log.is_some())?,
         };
-        Ok(Config { publisher, site_url, projects, log, witnesses })
+        Ok(Config {
+            publisher,
+            site_url,
+            projects,
+            log,
+            witnesses,
+        })
     }
 
     /// The fields still holding the template repository's placeholders
@@ -177,28 +207,52 @@ impl Config {
             v["log"] = json!({"origin": log.origin, "vkey": log.vkey.vkey()});
         }
         if !self.witnesses.is_empty() {
-            v["witnesses"] = Value::Array(self.witnesses.iter().map(|w| json!({"vkey": w.vkey.vkey(), "url": w.url})).collect());
+            v["witnesses"] = Value::Array(
+                self.witnesses
+                    .iter()
+                    .map(|w| json!({"vkey": w.vkey.vkey(), "url": w.url}))
+                    .collect(),
+            );
         }
         crate::keys::pretty(&v)
     }
 }
 
-fn members<'a>(v: &'a Value, what: &str, allowed: &[&str]) -> Result<&'a Map<String, Value>, String> {
-    let o = v.as_object().ok_or_else(|| format!("{what} must be an object with {}", allowed.join(", ")))?;
+fn members<'a>(
+    v: &'a Value,
+    what: &str,
+    allowed: &[&str],
+) -> Result<&'a Map<String, Value>, String> {
+    let o = v
+        .as_object()
+        .ok_or_else(|| format!("{what} must be an object with {}", allowed.join(", ")))?;
     if let Some(k) = o.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(format!("{what}: unexpected member {k:?} (allowed: {})", allowed.join(", ")));
+        return Err(format!(
+            "{what}: unexpected member {k:?} (allowed: {})",
+            allowed.join(", ")
+        ));
     }
     Ok(o)
 }
 
 fn vkey_member(o: &Map<String, Value>, what: &str, kind: KeyKind) -> Result<NoteVerifier, String> {
-    let text = o.get("vkey").and_then(Value::as_str).ok_or_else(|| format!("{what}.vkey must be a string"))?;
+    let text = o
+        .get("vkey")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{what}.vkey must be a string"))?;
     let vkey = NoteVerifier::parse(text).map_err(|e| format!("{what}.vkey: {e}"))?;
     if vkey.vkey() != text {
-        return Err(format!("{what}.vkey: not in canonical form (expected {})", vkey.vkey()));
+        return Err(format!(
+            "{what}.vkey: not in canonical form (expected {})",
+            vkey.vkey()
+        ));
     }
     if vkey.kind() != kind {
-        let want = if kind == KeyKind::Ed25519 { "an Ed25519 note key (type 0x01, from `wheelsig site init`)" } else { "a cosignature/v1 key (type 0x04, from `wheelsig witness keygen`)" };
+        let want = if kind == KeyKind::Ed25519 {
+            "an Ed25519 note key (type 0x01, from `wheelsig site init`)"
+        } else {
+            "a cosignature/v1 key (type 0x04, from `wheelsig witness keygen`)"
+        };
         return Err(format!("{what}.vkey must be {want}"));
     }
     Ok(vkey)
@@ -206,37 +260,63 @@ fn vkey_member(o: &Map<String, Value>, what: &str, kind: KeyKind) -> Result<Note
 
 fn parse_log(v: &Value, site_url: &str) -> Result<LogConfig, String> {
     let o = members(v, "`log`", &["origin", "vkey"])?;
-    let origin = o.get("origin").and_then(Value::as_str).ok_or("`log.origin` must be a string")?;
+    let origin = o
+        .get("origin")
+        .and_then(Value::as_str)
+        .ok_or("`log.origin` must be a string")?;
     let want = log_origin(site_url);
     if origin != want {
         return Err(format!("`log.origin` {origin:?} must be {want:?} (the site_url without its scheme and trailing slash, plus /log)"));
     }
     let vkey = vkey_member(o, "`log`", KeyKind::Ed25519)?;
     if vkey.name() != origin {
-        return Err(format!("`log.vkey` is named {:?}; a log's key is named after its origin {origin:?}", vkey.name()));
+        return Err(format!(
+            "`log.vkey` is named {:?}; a log's key is named after its origin {origin:?}",
+            vkey.name()
+        ));
     }
-    Ok(LogConfig { origin: origin.to_string(), vkey })
+    Ok(LogConfig {
+        origin: origin.to_string(),
+        vkey,
+    })
 }
 
 fn parse_witnesses(v: &Value, has_log: bool) -> Result<Vec<WitnessConfig>, String> {
-    let list = v.as_array().ok_or("`witnesses` must be an array of {\"vkey\", \"url\"}")?;
+    let list = v
+        .as_array()
+        .ok_or("`witnesses` must be an array of {\"vkey\", \"url\"}")?;
     if !list.is_empty() && !has_log {
         return Err("`witnesses` cosign the site's log, but site.json has no `log`".into());
     }
     if list.len() > MAX_WITNESSES {
-        return Err(format!("{} witnesses; the limit is {MAX_WITNESSES}", list.len()));
+        return Err(format!(
+            "{} witnesses; the limit is {MAX_WITNESSES}",
+            list.len()
+        ));
     }
     let mut out: Vec<WitnessConfig> = Vec::with_capacity(list.len());
     for (i, w) in list.iter().enumerate() {
         let what = format!("`witnesses[{i}]`");
         let o = members(w, &what, &["vkey", "url"])?;
         let vkey = vkey_member(o, &what, KeyKind::Cosignature)?;
-        let url = o.get("url").and_then(Value::as_str).ok_or_else(|| format!("{what}.url must be a string"))?;
+        let url = o
+            .get("url")
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("{what}.url must be a string"))?;
         check_url(&format!("witnesses[{i}].url"), url)?;
-        if let Some(d) = out.iter().find(|d| d.name() == vkey.name() || d.vkey.public_key() == vkey.public_key()) {
-            return Err(format!("{what} repeats witness {} (the same name or key)", d.name()));
+        if let Some(d) = out
+            .iter()
+            .find(|d| d.name() == vkey.name() || d.vkey.public_key() == vkey.public_key())
+        {
+            return Err(format!(
+                "{what} repeats witness {} (the same name or key)",
+                d.name()
+            ));
         }
-        out.push(WitnessConfig { vkey, url: url.to_string() });
+        out.push(WitnessConfig {
+            vkey,
+            url: url.to_string(),
+        });
     }
     Ok(out)
 }
@@ -244,15 +324,22 @@ fn parse_witnesses(v: &Value, has_log: bool) -> Result<Vec<WitnessConfig>, Strin
 /// An https URL (http only for loopback hosts), no query or fragment, normalized to end in `/`.
 fn check_site_url(text: &str) -> Result<String, String> {
     check_url("site_url", text)?;
-    Ok(if text.ends_with('/') { text.to_string() } else { format!("{text}/") })
+    Ok(if text.ends_with('/') {
+        text.to_string()
+    } else {
+        format!("{text}/")
+    })
 }
 
 /// An https URL (http only for loopback hosts: the key URL rule of `urls`), and, since it is
 /// rendered into the page and joined with paths, no query, fragment, spaces, quotes, angle
 /// brackets, backslashes or `@`.
 pub fn check_url(name: &str, text: &str) -> Result<(), String> {
-    crate::urls::check_key_url(text, crate::urls::Loopback::Allow).map_err(|e| format!("`{name}`: {e}"))?;
-    if text.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '?' | '#' | '"' | '<' | '>' | '\\' | '@')) {
+    crate::urls::check_key_url(text, crate::urls::Loopback::Allow)
+        .map_err(|e| format!("`{name}`: {e}"))?;
+    if text.chars().any(|c| {
+        c.is_whitespace() || c.is_control() || matches!(c, '?' | '#' | '"' | '<' | '>' | '\\' | '@')
+    }) {
         return Err(format!("`{name}` {text:?} may not contain spaces, quotes, angle brackets, backslashes, '@', a query or a fragment"));
     }
     Ok(())
@@ -351,30 +438,84 @@ pub struct Site {
     pub releases: Vec<Release>,
     /// The release log, when site.json has one.
     pub log: Option<LogSummary>,
-    /// Generated files: `index.html`, `releases.json`, `site.css`.
+    /// The index audit the page shows (`--audit`), when given.
+    pub audit: Option<AuditReport>,
+    /// Generated files: `index.html`, `releases.json`, `site.css` (and `witness-policy.txt`,
+    /// `audit.json` when there is a log with witnesses, an audit).
     pub files: Vec<(String, String)>,
 }
 
 /// Check a site without a log's files (see [`build_with_log`]).
-pub fn build(config: &[u8], keys: &[u8], signatures: &[SourceFile], version: &str) -> Result<Site, Vec<SiteProblem>> {
-    build_with_log(config, keys, signatures, &[], None, version)
+pub fn build(
+    config: &[u8],
+    keys: &[u8],
+    signatures: &[SourceFile],
+    version: &str,
+) -> Result<Site, Vec<SiteProblem>> {
+    build_with_log(config, keys, signatures, &[], None, None, version)
 }
 
 /// Check a site's sources and render it. `signatures` are the files under `releases/` (the
 /// `.jws` signatures and the `.tlog-proof` files); `log` the files under `log/` (`log/vkey`,
 /// `log/checkpoint`, `log/tile/…`), paths relative to the site root; `previous` the checkpoint
-/// that is live now (the new log must extend it); `version` is printed in the page footer.
-pub fn build_with_log(config: &[u8], keys: &[u8], signatures: &[SourceFile], log: &[SourceFile], previous: Option<&[u8]>, version: &str) -> Result<Site, Vec<SiteProblem>> {
+/// that is live now (the new log must extend it); `audit` an index audit of this site (the
+/// JSON of [`crate::audit::AuditReport`]: `wheelsig audit --json`, the template's
+/// `tools/audit-site.mjs`), shown on the page and published as `audit.json`; `version` is
+/// printed in the page footer.
+pub fn build_with_log(
+    config: &[u8],
+    keys: &[u8],
+    signatures: &[SourceFile],
+    log: &[SourceFile],
+    previous: Option<&[u8]>,
+    audit: Option<&[u8]>,
+    version: &str,
+) -> Result<Site, Vec<SiteProblem>> {
     let mut problems = Vec::new();
     // Messages quote signer-controlled fields (payload file names): escaped once, here.
-    let mut complain = |path: &str, message: String| problems.push(SiteProblem { path: crate::display::escape(path).into_owned(), message: crate::display::escape(&message).into_owned() });
-    let config = Config::parse(config).map_err(|e| complain("site.json", e)).ok();
-    let keys = KeySet::parse(keys).map_err(|e| complain("keys.json", e.to_string())).ok();
+    let mut complain = |path: &str, message: String| {
+        problems.push(SiteProblem {
+            path: crate::display::escape(path).into_owned(),
+            message: crate::display::escape(&message).into_owned(),
+        })
+    };
+    let config = Config::parse(config)
+        .map_err(|e| complain("site.json", e))
+        .ok();
+    let keys = KeySet::parse(keys)
+        .map_err(|e| complain("keys.json", e.to_string()))
+        .ok();
     if signatures.len() > MAX_RELEASES {
-        complain("releases/", format!("{} signature files; the limit is {MAX_RELEASES}", signatures.len()));
+        complain(
+            "releases/",
+            format!(
+                "{} signature files; the limit is {MAX_RELEASES}",
+                signatures.len()
+            ),
+        );
         return Err(problems);
     }
-    let (Some(config), Some(keys)) = (config, keys) else { return Err(problems) };
+    let (Some(config), Some(keys)) = (config, keys) else {
+        return Err(problems);
+    };
+    let audit = audit.and_then(|bytes| match AuditReport::parse(bytes) {
+        Ok(a) if a.key_url != config.key_url() => {
+            complain(
+                AUDIT_SOURCE,
+                format!(
+                    "an audit of the key site {}, not this one ({})",
+                    a.key_url,
+                    config.key_url()
+                ),
+            );
+            None
+        }
+        Ok(a) => Some(a),
+        Err(e) => {
+            complain(AUDIT_SOURCE, e);
+            None
+        }
+    });
     for message in config.placeholders() {
         complain("site.json", message);
     }
@@ -385,18 +526,31 @@ pub fn build_with_log(config: &[u8], keys: &[u8], signatures: &[SourceFile], log
             }
         }
     }
-    let (proofs, signatures): (Vec<&SourceFile>, Vec<&SourceFile>) = signatures.iter().partition(|f| f.path.ends_with(PROOF_SUFFIX));
+    let (proofs, signatures): (Vec<&SourceFile>, Vec<&SourceFile>) = signatures
+        .iter()
+        .partition(|f| f.path.ends_with(PROOF_SUFFIX));
     let mut releases = Vec::with_capacity(signatures.len());
     let mut seen = BTreeSet::new();
     for sig in &signatures {
         match check_release(&config, &keys, sig) {
-            Ok(r) if !seen.insert(r.filename.clone()) => complain(&sig.path, format!("a second signature for {}", r.filename)),
+            Ok(r) if !seen.insert(r.filename.clone()) => {
+                complain(&sig.path, format!("a second signature for {}", r.filename))
+            }
             Ok(r) => releases.push(r),
             Err(e) => complain(&sig.path, e),
         }
     }
     let summary = match &config.log {
-        Some(lc) => check_log(&config, lc, log, previous, &signatures, &proofs, &mut releases, &mut complain),
+        Some(lc) => check_log(
+            &config,
+            lc,
+            log,
+            previous,
+            &signatures,
+            &proofs,
+            &mut releases,
+            &mut complain,
+        ),
         None => {
             for p in &proofs {
                 complain(&p.path, "a .tlog-proof, but site.json has no `log`".into());
@@ -405,7 +559,10 @@ pub fn build_with_log(config: &[u8], keys: &[u8], signatures: &[SourceFile], log
                 complain(&f.path, "log files, but site.json has no `log`".into());
             }
             if previous.is_some() {
-                complain("site.json", "--previous checks the release log, but site.json has no `log`".into());
+                complain(
+                    "site.json",
+                    "--previous checks the release log, but site.json has no `log`".into(),
+                );
             }
             None
         }
@@ -415,16 +572,47 @@ pub fn build_with_log(config: &[u8], keys: &[u8], signatures: &[SourceFile], log
     }
     releases.sort_by(|a, b| (&a.project, &a.filename).cmp(&(&b.project, &b.filename)));
     let files = vec![
-        ("index.html".to_string(), render_index(&config, &keys, &releases, summary.as_ref(), version)),
-        ("releases.json".to_string(), releases_json(&config, &releases, summary.as_ref())),
+        (
+            "index.html".to_string(),
+            render_index(
+                &config,
+                &keys,
+                &releases,
+                summary.as_ref(),
+                audit.as_ref(),
+                version,
+            ),
+        ),
+        (
+            "releases.json".to_string(),
+            releases_json(&config, &releases, summary.as_ref()),
+        ),
         ("site.css".to_string(), SITE_CSS.to_string()),
     ];
     let mut files = files;
     if let Some(policy) = summary.as_ref().and_then(witness_policy) {
         files.push((WITNESS_POLICY.to_string(), policy));
     }
-    Ok(Site { config, keys, releases, log: summary, files })
+    if let Some(a) = &audit {
+        let mut text = serde_json::to_string_pretty(a).unwrap_or_default();
+        text.push('\n');
+        files.push((AUDIT_FILE.to_string(), text));
+    }
+    Ok(Site {
+        config,
+        keys,
+        releases,
+        log: summary,
+        audit,
+        files,
+    })
 }
+
+/// Where a site with an audit publishes it (re-serialized, so both builders write the same bytes).
+pub const AUDIT_FILE: &str = "audit.json";
+
+/// How site problems name the `--audit` input.
+const AUDIT_SOURCE: &str = "--audit";
 
 /// The witness policy a site with a witnessed log publishes for its own widget.
 pub const WITNESS_POLICY: &str = "witness-policy.txt";
@@ -435,7 +623,11 @@ fn witness_policy(log: &LogSummary) -> Option<String> {
     if log.witnesses.is_empty() {
         return None;
     }
-    let group = if log.witnesses.iter().any(|w| w.name == "witnesses") { "all-witnesses" } else { "witnesses" };
+    let group = if log.witnesses.iter().any(|w| w.name == "witnesses") {
+        "all-witnesses"
+    } else {
+        "witnesses"
+    };
     let mut t = format!("# The witness policy of {}: its log key and every witness that cosigns it, all required.\nlog {}\n", log.origin, log.vkey);
     for w in &log.witnesses {
         let _ = writeln!(t, "witness {} {} {}", w.name, w.vkey, w.url);
@@ -477,8 +669,13 @@ fn cosigned(note: &Note, witnesses: &[WitnessConfig]) -> Result<Vec<Option<i64>>
     witnesses
         .iter()
         .map(|w| match note.verify_by(&w.vkey) {
-            Ok(v) => Ok(v.and_then(|v| v.timestamp).and_then(|t| i64::try_from(t).ok())),
-            Err(e) => Err(format!("the cosignature by witness {} does not verify: {e}", w.name())),
+            Ok(v) => Ok(v
+                .and_then(|v| v.timestamp)
+                .and_then(|t| i64::try_from(t).ok())),
+            Err(e) => Err(format!(
+                "the cosignature by witness {} does not verify: {e}",
+                w.name()
+            )),
         })
         .collect()
 }
@@ -503,17 +700,36 @@ fn check_log(
         }
     }
     match by_path.get("log/vkey") {
-        None => complain("log/vkey", format!("missing: it holds the log's verifier key {} (from site.json)", lc.vkey.vkey())),
-        Some(b) if std::str::from_utf8(b).ok().map(|t| t.strip_suffix('\n').unwrap_or(t)) != Some(&lc.vkey.vkey()) => {
-            complain("log/vkey", format!("does not hold site.json's log key {}", lc.vkey.vkey()));
+        None => complain(
+            "log/vkey",
+            format!(
+                "missing: it holds the log's verifier key {} (from site.json)",
+                lc.vkey.vkey()
+            ),
+        ),
+        Some(b)
+            if std::str::from_utf8(b)
+                .ok()
+                .map(|t| t.strip_suffix('\n').unwrap_or(t))
+                != Some(&lc.vkey.vkey()) =>
+        {
+            complain(
+                "log/vkey",
+                format!("does not hold site.json's log key {}", lc.vkey.vkey()),
+            );
         }
         Some(_) => {}
     }
     let Some(cp_bytes) = by_path.get("log/checkpoint") else {
-        complain("log/checkpoint", "missing: `wheelsig site init` and `site publish` write it".into());
+        complain(
+            "log/checkpoint",
+            "missing: `wheelsig site init` and `site publish` write it".into(),
+        );
         return None;
     };
-    let (note, cp, log) = match read_log(lc, cp_bytes, &mut |p| by_path.get(format!("log/{p}").as_str()).map(|b| b.to_vec())) {
+    let (note, cp, log) = match read_log(lc, cp_bytes, &mut |p| {
+        by_path.get(format!("log/{p}").as_str()).map(|b| b.to_vec())
+    }) {
         Ok(x) => x,
         Err((path, e)) => {
             complain(&path, e);
@@ -529,7 +745,11 @@ fn check_log(
             current.insert(base, (path.as_str(), w, bytes.as_slice()));
         }
         if !by_path.contains_key(format!("log/{path}").as_str()) {
-            complain(&format!("log/{path}"), "missing: clients fetch it to check the log (`wheelsig site publish` writes it)".into());
+            complain(
+                &format!("log/{path}"),
+                "missing: clients fetch it to check the log (`wheelsig site publish` writes it)"
+                    .into(),
+            );
         }
     }
     for (&path, &bytes) in &by_path {
@@ -537,7 +757,10 @@ fn check_log(
             continue;
         }
         let Some(rel) = path.strip_prefix("log/").filter(|r| r.starts_with("tile/")) else {
-            complain(path, "not a file of a C2SP log (log/ holds vkey, checkpoint and tile/)".into());
+            complain(
+                path,
+                "not a file of a C2SP log (log/ holds vkey, checkpoint and tile/)".into(),
+            );
             continue;
         };
         let Some((base, w)) = tile_base(rel) else {
@@ -545,13 +768,25 @@ fn check_log(
             continue;
         };
         let Some(&(_, cur_w, cur)) = current.get(base) else {
-            complain(path, format!("not a tile of this log of {} entries (a rolled-back log?)", cp.size));
+            complain(
+                path,
+                format!(
+                    "not a tile of this log of {} entries (a rolled-back log?)",
+                    cp.size
+                ),
+            );
             continue;
         };
         let ok = if w == cur_w {
             bytes == cur
         } else if w > cur_w {
-            complain(path, format!("a tile for more entries than the checkpoint's {} (a rolled-back log?)", cp.size));
+            complain(
+                path,
+                format!(
+                    "a tile for more entries than the checkpoint's {} (a rolled-back log?)",
+                    cp.size
+                ),
+            );
             continue;
         } else if base.starts_with("tile/entries/") {
             parse_bundle(bytes).is_ok_and(|e| e.len() == usize::from(w)) && cur.starts_with(bytes)
@@ -559,15 +794,24 @@ fn check_log(
             bytes.len() == 32 * usize::from(w) && cur.starts_with(bytes)
         };
         if !ok {
-            complain(path, "does not match the log's entries: a tile or bundle was changed".into());
+            complain(
+                path,
+                "does not match the log's entries: a tile or bundle was changed".into(),
+            );
         }
     }
     // Entries: one release leaf each; several for one file name is a changed release.
     let mut by_file: BTreeMap<String, Vec<(u64, ReleaseLeaf)>> = BTreeMap::new();
     for (i, e) in log.entries().iter().enumerate() {
         match ReleaseLeaf::parse(e) {
-            Ok(leaf) => by_file.entry(leaf.file.clone()).or_default().push((i as u64, leaf)),
-            Err(err) => complain(&format!("log/{}", tile_path(None, (i / 256) as u64, 256)), format!("entry {i}: {err}")),
+            Ok(leaf) => by_file
+                .entry(leaf.file.clone())
+                .or_default()
+                .push((i as u64, leaf)),
+            Err(err) => complain(
+                &format!("log/{}", tile_path(None, (i / 256) as u64, 256)),
+                format!("entry {i}: {err}"),
+            ),
         }
     }
     for (file, leaves) in &by_file {
@@ -576,15 +820,23 @@ fn check_log(
             complain("log/checkpoint", format!("{file} is logged {} times (entries {}): a release was changed after it was logged", leaves.len(), at.join(", ")));
         }
     }
-    let cosigns = cosigned(&note, &config.witnesses).map_err(|e| complain("log/checkpoint", e)).unwrap_or_else(|_| vec![None; config.witnesses.len()]);
+    let cosigns = cosigned(&note, &config.witnesses)
+        .map_err(|e| complain("log/checkpoint", e))
+        .unwrap_or_else(|_| vec![None; config.witnesses.len()]);
     if let Some(prev) = previous {
         if let Err(e) = extends(prev, lc, &log) {
-            complain("log/checkpoint", format!("the log is not an extension of what is live: {e}"));
+            complain(
+                "log/checkpoint",
+                format!("the log is not an extension of what is live: {e}"),
+            );
         }
     }
-    let sig_by_path: BTreeMap<&str, &SourceFile> = signatures.iter().map(|s| (s.path.as_str(), *s)).collect();
+    let sig_by_path: BTreeMap<&str, &SourceFile> =
+        signatures.iter().map(|s| (s.path.as_str(), *s)).collect();
     for r in releases.iter_mut() {
-        let Some(sig) = sig_by_path.get(r.signature.as_str()) else { continue };
+        let Some(sig) = sig_by_path.get(r.signature.as_str()) else {
+            continue;
+        };
         match by_file.get(&r.filename).map(Vec::as_slice) {
             None | Some([]) => complain(&r.signature, format!("{} is not in the release log: publish it with `wheelsig site publish`, which logs it", r.filename)),
             Some([(i, leaf)]) => {
@@ -599,7 +851,11 @@ fn check_log(
             Some(_) => {} // reported above
         }
     }
-    let release_by_file: BTreeMap<String, usize> = releases.iter().enumerate().map(|(i, r)| (r.filename.clone(), i)).collect();
+    let release_by_file: BTreeMap<String, usize> = releases
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.filename.clone(), i))
+        .collect();
     for p in proofs {
         match check_proof(p, lc, &config.witnesses, &log, &by_file) {
             Ok((file, witnessed)) => {
@@ -611,26 +867,63 @@ fn check_log(
             Err(e) => complain(&p.path, e),
         }
     }
-    let witnesses = config.witnesses.iter().zip(cosigns).map(|(w, t)| WitnessStatus { name: w.name().to_string(), vkey: w.vkey.vkey(), url: w.url.clone(), cosigned: t }).collect();
-    Some(LogSummary { origin: lc.origin.clone(), vkey: lc.vkey.vkey(), size: cp.size, root: b64(&cp.root), witnesses })
+    let witnesses = config
+        .witnesses
+        .iter()
+        .zip(cosigns)
+        .map(|(w, t)| WitnessStatus {
+            name: w.name().to_string(),
+            vkey: w.vkey.vkey(),
+            url: w.url.clone(),
+            cosigned: t,
+        })
+        .collect();
+    Some(LogSummary {
+        origin: lc.origin.clone(),
+        vkey: lc.vkey.vkey(),
+        size: cp.size,
+        root: b64(&cp.root),
+        witnesses,
+    })
 }
 
 /// Read a site's log: `checkpoint` (the bytes of `log/checkpoint`) must be signed by the log
 /// key, for the log's origin, and the entry bundles (`read` gets paths relative to `log/`)
 /// must hash to its root. An error names the file at fault and what is wrong.
-pub fn read_log(lc: &LogConfig, checkpoint: &[u8], read: &mut dyn FnMut(&str) -> Option<Vec<u8>>) -> Result<(Note, Checkpoint, Log), (String, String)> {
+pub fn read_log(
+    lc: &LogConfig,
+    checkpoint: &[u8],
+    read: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
+) -> Result<(Note, Checkpoint, Log), (String, String)> {
     let at_checkpoint = |m: String| ("log/checkpoint".to_string(), m);
     let note = Note::parse(checkpoint).map_err(|e| at_checkpoint(e.to_string()))?;
     match note.verify_by(&lc.vkey) {
         Ok(Some(_)) => {}
-        Ok(None) => return Err(at_checkpoint(format!("not signed by the log's key {}", lc.vkey.vkey()))),
-        Err(e) => return Err(at_checkpoint(format!("the log's signature does not verify: {e}"))),
+        Ok(None) => {
+            return Err(at_checkpoint(format!(
+                "not signed by the log's key {}",
+                lc.vkey.vkey()
+            )))
+        }
+        Err(e) => {
+            return Err(at_checkpoint(format!(
+                "the log's signature does not verify: {e}"
+            )))
+        }
     }
     let cp = Checkpoint::parse(note.text()).map_err(|e| at_checkpoint(e.to_string()))?;
     if cp.origin != lc.origin {
-        return Err(at_checkpoint(format!("a checkpoint for origin {}, not this log's {}", cp.origin, lc.origin)));
+        return Err(at_checkpoint(format!(
+            "a checkpoint for origin {}, not this log's {}",
+            cp.origin, lc.origin
+        )));
     }
-    let log = Log::from_bundles(cp.size, read).map_err(|e| ("log/tile/entries/".to_string(), format!("{e} (the checkpoint says {} entries)", cp.size)))?;
+    let log = Log::from_bundles(cp.size, read).map_err(|e| {
+        (
+            "log/tile/entries/".to_string(),
+            format!("{e} (the checkpoint says {} entries)", cp.size),
+        )
+    })?;
     let root = log.checkpoint(&lc.origin).root;
     if root != cp.root {
         return Err(at_checkpoint(format!("the entry bundles hash to root {}, but the checkpoint says {}: an entry bundle was changed", b64(&root), b64(&cp.root))));
@@ -652,25 +945,54 @@ pub fn logged(log: &Log) -> BTreeMap<String, (u64, ReleaseLeaf)> {
 
 /// A cosigning round for a site's log (see [`crate::log::cosign`]): `checkpoint` is
 /// `log/checkpoint`, `read` reads files under `log/`, `witnessed` is `log/witnessed.json`.
-pub fn cosign_round(config: &Config, checkpoint: &[u8], read: &mut dyn FnMut(&str) -> Option<Vec<u8>>, witnessed: Option<&[u8]>) -> Result<crate::log::cosign::Round, String> {
+pub fn cosign_round(
+    config: &Config,
+    checkpoint: &[u8],
+    read: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
+    witnessed: Option<&[u8]>,
+) -> Result<crate::log::cosign::Round, String> {
     use crate::log::cosign::{parse_witnessed, Round, Witness};
-    let lc = config.log.as_ref().ok_or("site.json has no `log`: `wheelsig site init` creates one")?;
+    let lc = config
+        .log
+        .as_ref()
+        .ok_or("site.json has no `log`: `wheelsig site init` creates one")?;
     if config.witnesses.is_empty() {
-        return Err("site.json lists no witnesses: add one with `wheelsig site add-witness`".into());
+        return Err(
+            "site.json lists no witnesses: add one with `wheelsig site add-witness`".into(),
+        );
     }
-    let (_, _, log) = read_log(lc, checkpoint, read).map_err(|(path, e)| format!("{path}: {e} (`wheelsig site build` lists what is wrong)"))?;
-    let sizes = parse_witnessed(witnessed).map_err(|e| format!("log/witnessed.json: {e} (delete it to start over: the witnesses say their sizes)"))?;
-    let witnesses = config.witnesses.iter().map(|w| Witness { vkey: w.vkey.clone(), url: w.url.clone() }).collect();
+    let (_, _, log) = read_log(lc, checkpoint, read)
+        .map_err(|(path, e)| format!("{path}: {e} (`wheelsig site build` lists what is wrong)"))?;
+    let sizes = parse_witnessed(witnessed).map_err(|e| {
+        format!("log/witnessed.json: {e} (delete it to start over: the witnesses say their sizes)")
+    })?;
+    let witnesses = config
+        .witnesses
+        .iter()
+        .map(|w| Witness {
+            vkey: w.vkey.clone(),
+            url: w.url.clone(),
+        })
+        .collect();
     Round::new(log, checkpoint, &lc.vkey, witnesses, sizes)
 }
 
 /// The `.tlog-proof` files a cosigned checkpoint adds: one beside each logged release's
 /// signature that has none yet (`exists` says whether a site path exists). Earlier proofs
 /// stay as they are: their checkpoints date those releases, and are prefixes of this tree.
-pub fn new_proofs(log: &Log, cosigned: &Note, exists: &dyn Fn(&str) -> bool) -> Result<Vec<(String, String)>, String> {
-    let checkpoint = Checkpoint::parse(cosigned.text()).map_err(|e| format!("log/checkpoint: {e}"))?;
+pub fn new_proofs(
+    log: &Log,
+    cosigned: &Note,
+    exists: &dyn Fn(&str) -> bool,
+) -> Result<Vec<(String, String)>, String> {
+    let checkpoint =
+        Checkpoint::parse(cosigned.text()).map_err(|e| format!("log/checkpoint: {e}"))?;
     if checkpoint.size != log.size() {
-        return Err(format!("log/checkpoint: size {}, but the log has {} entries", checkpoint.size, log.size()));
+        return Err(format!(
+            "log/checkpoint: size {}, but the log has {} entries",
+            checkpoint.size,
+            log.size()
+        ));
     }
     let mut out = Vec::new();
     for (file, (index, leaf)) in logged(log) {
@@ -678,7 +1000,13 @@ pub fn new_proofs(log: &Log, cosigned: &Note, exists: &dyn Fn(&str) -> bool) -> 
         if !exists(&format!("releases/{}/{file}.jws", leaf.project)) || exists(&path) {
             continue;
         }
-        let proof = TlogProof { extra: None, index, path: log.inclusion(index), note: cosigned.clone(), checkpoint: checkpoint.clone() };
+        let proof = TlogProof {
+            extra: None,
+            index,
+            path: log.inclusion(index),
+            note: cosigned.clone(),
+            checkpoint: checkpoint.clone(),
+        };
         out.push((path, proof.to_text()));
     }
     Ok(out)
@@ -687,18 +1015,35 @@ pub fn new_proofs(log: &Log, cosigned: &Note, exists: &dyn Fn(&str) -> bool) -> 
 /// Whether the log extends `previous` (the live checkpoint): same origin, signed by the log's
 /// key, no larger, and the log's first `previous.size` entries hash to its root.
 fn extends(previous: &[u8], lc: &LogConfig, log: &Log) -> Result<(), String> {
-    let note = Note::parse(previous).map_err(|e| format!("the live checkpoint (--previous) is not a signed note: {e}"))?;
+    let note = Note::parse(previous)
+        .map_err(|e| format!("the live checkpoint (--previous) is not a signed note: {e}"))?;
     let prev = Checkpoint::parse(note.text()).map_err(|e| format!("--previous: {e}"))?;
     if prev.origin != lc.origin {
-        return Err(format!("the live checkpoint is for origin {}, this log is {}", prev.origin, lc.origin));
+        return Err(format!(
+            "the live checkpoint is for origin {}, this log is {}",
+            prev.origin, lc.origin
+        ));
     }
     match note.verify_by(&lc.vkey) {
         Ok(Some(_)) => {}
-        Ok(None) => return Err(format!("the live checkpoint is not signed by this log's key {}", lc.vkey.vkey())),
-        Err(e) => return Err(format!("the live checkpoint's log signature does not verify: {e}")),
+        Ok(None) => {
+            return Err(format!(
+                "the live checkpoint is not signed by this log's key {}",
+                lc.vkey.vkey()
+            ))
+        }
+        Err(e) => {
+            return Err(format!(
+                "the live checkpoint's log signature does not verify: {e}"
+            ))
+        }
     }
     if prev.size > log.size() {
-        return Err(format!("the live log has {} entries, this one only {} (entries were removed)", prev.size, log.size()));
+        return Err(format!(
+            "the live log has {} entries, this one only {} (entries were removed)",
+            prev.size,
+            log.size()
+        ));
     }
     let root = tree_hash(&log.leaves()[..prev.size as usize]);
     if root != prev.root {
@@ -710,7 +1055,13 @@ fn extends(previous: &[u8], lc: &LogConfig, log: &Log) -> Result<(), String> {
 /// Check one `releases/<project>/<wheel>.tlog-proof`: the file name, inclusion of that
 /// release's leaf, the log's signature, consistency with the current tree, and the
 /// witnesses' cosignatures. Returns the wheel file name and the witnessed time.
-fn check_proof(p: &SourceFile, lc: &LogConfig, witnesses: &[WitnessConfig], log: &Log, by_file: &BTreeMap<String, Vec<(u64, ReleaseLeaf)>>) -> Result<(String, Option<i64>), String> {
+fn check_proof(
+    p: &SourceFile,
+    lc: &LogConfig,
+    witnesses: &[WitnessConfig],
+    log: &Log,
+    by_file: &BTreeMap<String, Vec<(u64, ReleaseLeaf)>>,
+) -> Result<(String, Option<i64>), String> {
     let parts: Vec<&str> = p.path.split('/').collect();
     let [_, dir, name] = parts.as_slice() else {
         return Err("expected releases/<project>/<wheel file name>.tlog-proof".into());
@@ -718,30 +1069,63 @@ fn check_proof(p: &SourceFile, lc: &LogConfig, witnesses: &[WitnessConfig], log:
     let file = name.strip_suffix(PROOF_SUFFIX).unwrap_or(name);
     let (index, leaf) = match by_file.get(file).map(Vec::as_slice) {
         Some([(i, leaf)]) => (*i, leaf),
-        Some([]) | None => return Err(format!("a proof for {file}, which the release log does not hold")),
+        Some([]) | None => {
+            return Err(format!(
+                "a proof for {file}, which the release log does not hold"
+            ))
+        }
         Some(_) => return Err(format!("{file} is logged more than once")),
     };
     if leaf.project != *dir {
-        return Err(format!("{file} is logged as a {} release: the proof belongs in releases/{}/", leaf.project, leaf.project));
+        return Err(format!(
+            "{file} is logged as a {} release: the proof belongs in releases/{}/",
+            leaf.project, leaf.project
+        ));
     }
     let proof = TlogProof::parse(&p.bytes).map_err(|e| e.to_string())?;
     if proof.index != index {
-        return Err(format!("a proof for entry {}, but the log holds {file} at entry {index}", proof.index));
+        return Err(format!(
+            "a proof for entry {}, but the log holds {file} at entry {index}",
+            proof.index
+        ));
     }
     if proof.checkpoint.origin != lc.origin {
-        return Err(format!("its checkpoint is for origin {}, not this log's {}", proof.checkpoint.origin, lc.origin));
+        return Err(format!(
+            "its checkpoint is for origin {}, not this log's {}",
+            proof.checkpoint.origin, lc.origin
+        ));
     }
     match proof.note.verify_by(&lc.vkey) {
         Ok(Some(_)) => {}
-        Ok(None) => return Err(format!("its checkpoint is not signed by the log's key {}", lc.vkey.vkey())),
-        Err(e) => return Err(format!("its checkpoint's log signature does not verify: {e}")),
+        Ok(None) => {
+            return Err(format!(
+                "its checkpoint is not signed by the log's key {}",
+                lc.vkey.vkey()
+            ))
+        }
+        Err(e) => {
+            return Err(format!(
+                "its checkpoint's log signature does not verify: {e}"
+            ))
+        }
     }
-    let Some(leaf_hash) = log.leaves().get(index as usize) else { return Err("no such entry".into()) };
+    let Some(leaf_hash) = log.leaves().get(index as usize) else {
+        return Err("no such entry".into());
+    };
     if !proof.includes(leaf_hash) {
-        return Err(format!("the inclusion proof of entry {index} does not verify against its checkpoint (size {})", proof.checkpoint.size));
+        return Err(format!(
+            "the inclusion proof of entry {index} does not verify against its checkpoint (size {})",
+            proof.checkpoint.size
+        ));
     }
-    if proof.checkpoint.size > log.size() || tree_hash(&log.leaves()[..proof.checkpoint.size as usize]) != proof.checkpoint.root {
-        return Err(format!("its checkpoint (size {}, root {}) is not a prefix of log/checkpoint's tree", proof.checkpoint.size, b64(&proof.checkpoint.root)));
+    if proof.checkpoint.size > log.size()
+        || tree_hash(&log.leaves()[..proof.checkpoint.size as usize]) != proof.checkpoint.root
+    {
+        return Err(format!(
+            "its checkpoint (size {}, root {}) is not a prefix of log/checkpoint's tree",
+            proof.checkpoint.size,
+            b64(&proof.checkpoint.root)
+        ));
     }
     let times = cosigned(&proof.note, witnesses)?;
     Ok((file.to_string(), times.into_iter().flatten().max()))
@@ -753,17 +1137,30 @@ fn check_release(config: &Config, keys: &KeySet, sig: &SourceFile) -> Result<Rel
     let [root, dir, file] = parts.as_slice() else {
         return Err("expected releases/<project>/<wheel file name>.jws".into());
     };
-    let filename = file.strip_suffix(".jws").filter(|_| *root == "releases").ok_or("expected releases/<project>/<wheel file name>.jws")?;
-    let name = parse_wheel_filename(filename).map_err(|e| format!("not named after a wheel: {e}"))?;
+    let filename = file
+        .strip_suffix(".jws")
+        .filter(|_| *root == "releases")
+        .ok_or("expected releases/<project>/<wheel file name>.jws")?;
+    let name =
+        parse_wheel_filename(filename).map_err(|e| format!("not named after a wheel: {e}"))?;
     if *dir != name.project {
-        return Err(format!("{filename} is a {} wheel: move the signature to releases/{}/", name.project, name.project));
+        return Err(format!(
+            "{filename} is a {} wheel: move the signature to releases/{}/",
+            name.project, name.project
+        ));
     }
     if !config.projects.contains(&name.project) {
-        return Err(format!("{} is not one of site.json's `projects`", name.project));
+        return Err(format!(
+            "{} is not one of site.json's `projects`",
+            name.project
+        ));
     }
     let limit = Limits::default().max_signature_size;
     if sig.bytes.len() as u64 > limit {
-        return Err(format!("{} bytes; a signature is at most {limit}", sig.bytes.len()));
+        return Err(format!(
+            "{} bytes; a signature is at most {limit}",
+            sig.bytes.len()
+        ));
     }
     let at = Some(sig.path.clone());
     let parsed = jws::parse(&sig.bytes, &at).map_err(|p| p.message)?;
@@ -771,14 +1168,24 @@ fn check_release(config: &Config, keys: &KeySet, sig: &SourceFile) -> Result<Rel
     match (&payload.filename, &payload.file_sha256) {
         (Some(f), Some(_)) if f == filename => {}
         (Some(f), Some(_)) => return Err(format!("the signature is for {f}, not {filename}")),
-        _ => return Err("not a detached signature: the payload must bind `filename` and `file_sha256`".into()),
+        _ => {
+            return Err(
+                "not a detached signature: the payload must bind `filename` and `file_sha256`"
+                    .into(),
+            )
+        }
     }
     let sha256 = payload.file_sha256.clone().unwrap_or_default();
     // The same rule as every verifier: each entry present must verify, or visitors get
     // `invalid`; and one key per file (its RFC 7515 entry, plus a legacy twin if any).
     let mut checked_keys: Vec<crate::jws::CheckedSignature> = Vec::new();
     for outcome in parsed.check(&at) {
-        let c = outcome.result.map_err(|p| format!("{}: {} (every signature entry must verify, or verifiers call the wheel invalid)", p.code, p.message))?;
+        let c = outcome.result.map_err(|p| {
+            format!(
+                "{}: {} (every signature entry must verify, or verifiers call the wheel invalid)",
+                p.code, p.message
+            )
+        })?;
         if !checked_keys.iter().any(|k| k.key == c.key) {
             checked_keys.push(c);
         }
@@ -786,7 +1193,10 @@ fn check_release(config: &Config, keys: &KeySet, sig: &SourceFile) -> Result<Rel
     if checked_keys.len() > 1 {
         return Err("signed by more than one key: publish one signature per file".into());
     }
-    let checked = checked_keys.into_iter().find(|c| c.format != SigFormat::Legacy).ok_or("no RFC 7515 signature")?;
+    let checked = checked_keys
+        .into_iter()
+        .find(|c| c.format != SigFormat::Legacy)
+        .ok_or("no RFC 7515 signature")?;
     let kid = checked.key.kid();
     let listed: &ListedKey = keys.keys.iter().find(|k| k.key == checked.key).ok_or_else(|| {
         format!("signed by key {kid}, which keys.json does not list (revoked?): sign the release again with a listed key, or delete this file")
@@ -797,11 +1207,32 @@ fn check_release(config: &Config, keys: &KeySet, sig: &SourceFile) -> Result<Rel
     if let Some(exp) = listed.exp {
         match payload.iat {
             Some(iat) if iat <= exp => {}
-            Some(iat) => return Err(format!("signed {} with key {kid}, after its retirement on {}", time::format(iat), time::format(exp))),
-            None => return Err(format!("key {kid} is retired and the signature carries no signing time (`iat`)")),
+            Some(iat) => {
+                return Err(format!(
+                    "signed {} with key {kid}, after its retirement on {}",
+                    time::format(iat),
+                    time::format(exp)
+                ))
+            }
+            None => {
+                return Err(format!(
+                    "key {kid} is retired and the signature carries no signing time (`iat`)"
+                ))
+            }
         }
     }
-    Ok(Release { project: name.project, version: name.version, filename: filename.to_string(), sha256, kid, iat: payload.iat, signature: sig.path.clone(), log_index: None, proof: None, witnessed: None })
+    Ok(Release {
+        project: name.project,
+        version: name.version,
+        filename: filename.to_string(),
+        sha256,
+        kid,
+        iat: payload.iat,
+        signature: sig.path.clone(),
+        log_index: None,
+        proof: None,
+        witnessed: None,
+    })
 }
 
 /// Escape text for HTML element content and double-quoted attributes.
@@ -840,11 +1271,26 @@ fn key_status(k: &ListedKey) -> String {
     }
 }
 
-fn render_index(config: &Config, keys: &KeySet, releases: &[Release], log: Option<&LogSummary>, version: &str) -> String {
+fn render_index(
+    config: &Config,
+    keys: &KeySet,
+    releases: &[Release],
+    log: Option<&LogSummary>,
+    audit: Option<&AuditReport>,
+    version: &str,
+) -> String {
     let key_url = esc(&config.key_url());
     let publisher = esc(&config.publisher);
-    let projects = if config.projects.is_empty() { "no projects yet".to_string() } else { esc(&config.projects.join(", ")) };
-    let policy_attr = if log.is_some_and(|l| !l.witnesses.is_empty()) { format!(r#" witness-policy="{WITNESS_POLICY}""#) } else { String::new() };
+    let projects = if config.projects.is_empty() {
+        "no projects yet".to_string()
+    } else {
+        esc(&config.projects.join(", "))
+    };
+    let policy_attr = if log.is_some_and(|l| !l.witnesses.is_empty()) {
+        format!(r#" witness-policy="{WITNESS_POLICY}""#)
+    } else {
+        String::new()
+    };
     let mut h = String::with_capacity(8192 + releases.len() * 512);
     let _ = write!(
         h,
@@ -902,18 +1348,37 @@ fn render_index(config: &Config, keys: &KeySet, releases: &[Release], log: Optio
     if releases.is_empty() {
         h.push_str("<p>No signed releases yet.</p>\n");
     } else {
-        let log_cols = if log.is_some() { "<th scope=\"col\">Log entry</th><th scope=\"col\">Witnessed</th>" } else { "" };
+        let log_cols = if log.is_some() {
+            "<th scope=\"col\">Log entry</th><th scope=\"col\">Witnessed</th>"
+        } else {
+            ""
+        };
         let _ = write!(h, "<table>\n<thead><tr><th scope=\"col\">Project</th><th scope=\"col\">Version</th><th scope=\"col\">File</th><th scope=\"col\">SHA-256</th><th scope=\"col\">Signed by</th><th scope=\"col\">Signed</th>{log_cols}</tr></thead>\n<tbody>\n");
         for r in releases {
-            let link: String = r.signature.split('/').map(url_segment).collect::<Vec<_>>().join("/");
+            let link: String = r
+                .signature
+                .split('/')
+                .map(url_segment)
+                .collect::<Vec<_>>()
+                .join("/");
             let log_cells = match log {
                 None => String::new(),
                 Some(_) => {
-                    let index = r.log_index.map_or_else(|| "–".to_string(), |i| i.to_string());
+                    let index = r
+                        .log_index
+                        .map_or_else(|| "–".to_string(), |i| i.to_string());
                     match (&r.proof, r.witnessed) {
                         (Some(proof), when) => {
-                            let plink: String = proof.split('/').map(url_segment).collect::<Vec<_>>().join("/");
-                            format!("<td><a href=\"{}\">{index}</a></td><td>{}</td>", esc(&plink), when.map_or_else(|| "–".into(), time::format))
+                            let plink: String = proof
+                                .split('/')
+                                .map(url_segment)
+                                .collect::<Vec<_>>()
+                                .join("/");
+                            format!(
+                                "<td><a href=\"{}\">{index}</a></td><td>{}</td>",
+                                esc(&plink),
+                                when.map_or_else(|| "–".into(), time::format)
+                            )
                         }
                         (None, _) => format!("<td>{index}</td><td>not yet</td>"),
                     }
@@ -938,7 +1403,7 @@ fn render_index(config: &Config, keys: &KeySet, releases: &[Release], log: Optio
         h,
         r#"<p class="note">Each file links to its detached signature (<code>.jws</code>); <a href="releases.json">releases.json</a> lists the same data for tools.</p>
 </section>
-{log_section}<section id="cli">
+{audit_section}{log_section}<section id="cli">
 <h2>From a terminal</h2>
 <pre><code>wheelsig verify --key-url {key_url} --require-trusted dist/*.whl</code></pre>
 </section>
@@ -948,8 +1413,92 @@ fn render_index(config: &Config, keys: &KeySet, releases: &[Release], log: Optio
 </html>
 "#,
         version = esc(version),
+        audit_section = audit.map(render_audit).unwrap_or_default(),
         log_section = log.map(render_log).unwrap_or_default(),
     );
+    h
+}
+
+/// Text from an audit report (index file names, yanked reasons, messages) for the page:
+/// control and bidi characters made visible as the CLI shows them, then HTML-escaped.
+fn shown(text: &str) -> String {
+    esc(&crate::display::escape(text))
+}
+
+fn render_audit(a: &AuditReport) -> String {
+    let mut h = String::new();
+    let when = time::format(a.checked_at);
+    let (class, verdict) = if a.passed {
+        ("pass", "PASS")
+    } else {
+        ("fail", "FAIL")
+    };
+    let _ = write!(
+        h,
+        r#"<section id="audit">
+<h2>Index audit</h2>
+<p>On <time datetime="{when}">{when}</time>, the package index <code>{index}</code> was compared with the releases signed here: every file it serves for these projects, and every signed release.</p>
+<p class="audit-verdict {class}"><strong>{verdict}</strong> "#,
+        index = shown(&a.index),
+    );
+    let s = &a.summary;
+    if let Some(e) = &a.error {
+        let _ = writeln!(
+            h,
+            "The audit could not be carried out: {}</p>",
+            shown(&e.message)
+        );
+    } else if a.passed {
+        let _ = writeln!(h, "The index serves exactly the wheels signed here, with the same SHA-256: {} of {} signed release{} on the index, no other wheel.</p>", s.matching, s.signed, if s.signed == 1 { "" } else { "s" });
+    } else {
+        let _ = writeln!(
+            h,
+            "The index and this site differ: {} finding{} below.</p>",
+            s.failures,
+            if s.failures == 1 { "" } else { "s" }
+        );
+    }
+    if !a.projects.is_empty() {
+        h.push_str("<table>\n<thead><tr><th scope=\"col\">Project</th><th scope=\"col\">Signed here</th><th scope=\"col\">Wheels on the index</th><th scope=\"col\">Same SHA-256</th><th scope=\"col\">Other files</th><th scope=\"col\">Differences</th></tr></thead>\n<tbody>\n");
+        for p in &a.projects {
+            let project = if p.listed {
+                format!("<a href=\"{}\">{}</a>", shown(&p.page), shown(&p.project))
+            } else {
+                format!("{} (not on the index)", shown(&p.project))
+            };
+            let _ = writeln!(
+                h,
+                "<tr><td>{project}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
+                p.signed,
+                p.index_wheels,
+                p.matching,
+                p.index_other,
+                if p.failures == 0 { "pass" } else { "fail" },
+                p.failures
+            );
+        }
+        h.push_str("</tbody>\n</table>\n");
+    }
+    if !a.findings.is_empty() {
+        h.push_str("<table class=\"findings\">\n<thead><tr><th scope=\"col\">Finding</th><th scope=\"col\">Project</th><th scope=\"col\">File</th><th scope=\"col\">What</th></tr></thead>\n<tbody>\n");
+        for f in &a.findings {
+            let class = if f.severity == Severity::Fail {
+                "fail"
+            } else {
+                "info"
+            };
+            let _ = writeln!(
+                h,
+                "<tr class=\"{class}\"><td><code>{}</code></td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+                f.code.as_str(),
+                shown(&f.project),
+                shown(&f.filename),
+                shown(&f.message),
+            );
+        }
+        h.push_str("</tbody>\n</table>\n");
+    }
+    h.push_str("<p class=\"note\">Made by <code>wheelsig audit</code> (or the workflow's <code>tools/audit-site.mjs</code>); <a href=\"audit.json\">audit.json</a> is the full report. It shows what the index served to this audit; a mirror or an index that serves some users other files is what the release log and <code>wheelsig verify</code> catch.</p>\n</section>\n");
     h
 }
 
@@ -997,9 +1546,19 @@ fn render_log(log: &LogSummary) -> String {
 fn releases_json(config: &Config, releases: &[Release], log: Option<&LogSummary>) -> String {
     let mut root = Map::new();
     root.insert("key_url".into(), Value::String(config.key_url()));
-    root.insert("releases".into(), serde_json::to_value(releases).unwrap_or(Value::Null));
+    root.insert(
+        "projects".into(),
+        serde_json::to_value(&config.projects).unwrap_or(Value::Null),
+    );
+    root.insert(
+        "releases".into(),
+        serde_json::to_value(releases).unwrap_or(Value::Null),
+    );
     if let Some(log) = log {
-        root.insert("log".into(), serde_json::to_value(log).unwrap_or(Value::Null));
+        root.insert(
+            "log".into(),
+            serde_json::to_value(log).unwrap_or(Value::Null),
+        );
     }
     crate::keys::pretty(&Value::Object(root))
 }
@@ -1027,71 +1586,276 @@ mod tests {
         let set = KeySet {
             keys: entries
                 .iter()
-                .map(|(s, p, exp)| ListedKey { key: *key(*s).public(), projects: p.map(|p| p.iter().map(|s| s.to_string()).collect()), exp: *exp, key_url: None })
+                .map(|(s, p, exp)| ListedKey {
+                    key: *key(*s).public(),
+                    projects: p.map(|p| p.iter().map(|s| s.to_string()).collect()),
+                    exp: *exp,
+                    key_url: None,
+                })
                 .collect(),
         };
         set.to_json().into_bytes()
     }
 
     fn sig(seed: u8, filename: &str, iat: i64) -> Vec<u8> {
-        let payload = Payload { hash: "sha256=AAAA".into(), iat: Some(iat), filename: Some(filename.into()), file_sha256: Some(SHA.into()) };
+        let payload = Payload {
+            hash: "sha256=AAAA".into(),
+            iat: Some(iat),
+            filename: Some(filename.into()),
+            file_sha256: Some(SHA.into()),
+        };
         sign(&key(seed), &payload, None, Compat::Rfc7515).into_bytes()
     }
 
     fn release(path: &str, bytes: Vec<u8>) -> SourceFile {
-        SourceFile { path: path.into(), bytes }
+        SourceFile {
+            path: path.into(),
+            bytes,
+        }
     }
 
     const F: &str = "demo_pkg-1.0-py3-none-any.whl";
     const P: &str = "releases/demo-pkg/demo_pkg-1.0-py3-none-any.whl.jws";
 
     fn problems(keys_json: &[u8], sigs: &[SourceFile]) -> Vec<String> {
-        build(&config(), keys_json, sigs, "test").err().unwrap_or_default().iter().map(ToString::to_string).collect()
+        build(&config(), keys_json, sigs, "test")
+            .err()
+            .unwrap_or_default()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 
     #[test]
     fn a_bad_legacy_entry_fails_the_build_as_it_fails_verifiers() {
-        let payload = Payload { hash: "sha256=AAAA".into(), iat: Some(1_750_000_000), filename: Some(F.into()), file_sha256: Some(SHA.into()) };
+        let payload = Payload {
+            hash: "sha256=AAAA".into(),
+            iat: Some(1_750_000_000),
+            filename: Some(F.into()),
+            file_sha256: Some(SHA.into()),
+        };
         let doc = sign(&key(1), &payload, None, Compat::WithLegacy);
         let mut v: Value = serde_json::from_str(&doc).unwrap();
-        let good = build(&config(), &keys(&[(1, None, None)]), &[release(P, v.to_string().into_bytes())], "t");
-        assert!(good.is_ok(), "an intact legacy twin is fine: {:?}", good.err());
+        let good = build(
+            &config(),
+            &keys(&[(1, None, None)]),
+            &[release(P, v.to_string().into_bytes())],
+            "t",
+        );
+        assert!(
+            good.is_ok(),
+            "an intact legacy twin is fine: {:?}",
+            good.err()
+        );
         // Flip the legacy entry's signature: verifiers say sig-bad-signature, so must the build.
-        let s = v["recipients"][0]["signature"].as_str().unwrap().to_string();
+        let s = v["recipients"][0]["signature"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let mut raw = crate::encoding::b64url_decode(&s).unwrap();
         raw[3] ^= 1;
         v["recipients"][0]["signature"] = Value::String(crate::encoding::b64url(&raw));
-        let p = problems(&keys(&[(1, None, None)]), &[release(P, v.to_string().into_bytes())]);
+        let p = problems(
+            &keys(&[(1, None, None)]),
+            &[release(P, v.to_string().into_bytes())],
+        );
         assert!(p.len() == 1 && p[0].contains("sig-bad-signature"), "{p:?}");
     }
 
     #[test]
     fn renders_keys_and_releases_escaped() {
-        let site = build(&config(), &keys(&[(1, Some(&["demo-pkg"]), None), (2, None, Some(1_700_000_000))]), &[release(P, sig(1, F, 1_750_000_000))], "9.9").unwrap();
+        let site = build(
+            &config(),
+            &keys(&[
+                (1, Some(&["demo-pkg"]), None),
+                (2, None, Some(1_700_000_000)),
+            ]),
+            &[release(P, sig(1, F, 1_750_000_000))],
+            "9.9",
+        )
+        .unwrap();
         let (_, html) = &site.files[0];
-        assert!(html.contains("<h1>Alice &lt;Example&gt;</h1>"), "publisher escaped");
-        assert!(html.contains("https://alice.example/keys/keys.json"), "site_url normalized with a trailing slash");
+        assert!(
+            html.contains("<h1>Alice &lt;Example&gt;</h1>"),
+            "publisher escaped"
+        );
+        assert!(
+            html.contains("https://alice.example/keys/keys.json"),
+            "site_url normalized with a trailing slash"
+        );
         assert!(html.contains(&key(1).public().fingerprint()));
         assert!(html.contains("retired 2023-11-14"));
-        assert!(html.contains(SHA) && html.contains("2025-06-15") && html.contains("href=\"releases/demo-pkg/demo_pkg-1.0-py3-none-any.whl.jws\""));
+        assert!(
+            html.contains(SHA)
+                && html.contains("2025-06-15")
+                && html.contains("href=\"releases/demo-pkg/demo_pkg-1.0-py3-none-any.whl.jws\"")
+        );
         assert_eq!(site.releases[0].kid, key(1).public().kid());
         let listing = &site.files[1].1;
         assert!(listing.contains("\"key_url\": \"https://alice.example/keys/keys.json\""));
         // Same input, same bytes: the Node generator is compared against this output.
-        let again = build(&config(), &keys(&[(1, Some(&["demo-pkg"]), None), (2, None, Some(1_700_000_000))]), &[release(P, sig(1, F, 1_750_000_000))], "9.9").unwrap();
+        let again = build(
+            &config(),
+            &keys(&[
+                (1, Some(&["demo-pkg"]), None),
+                (2, None, Some(1_700_000_000)),
+            ]),
+            &[release(P, sig(1, F, 1_750_000_000))],
+            "9.9",
+        )
+        .unwrap();
         assert_eq!(site.files, again.files);
+    }
+
+    #[test]
+    fn an_audit_is_shown_escaped_and_published() {
+        use crate::audit::{audit, Context, Listing, SignedFile, SiteReleases};
+        let url = |name: &str| url::Url::parse(&format!("https://files.example/{name}")).unwrap();
+        let evil = "demo_pkg-9.0-py3-none-any.whl";
+        let file = crate::index::IndexFile {
+            filename: evil.into(),
+            url: url(evil),
+            sha256: Some(SHA.into()),
+            upload_time: None,
+            yanked: Some(crate::index::Yanked::Reason("oops \u{1b}[2K<b>".into())),
+            requires_python: None,
+            size: None,
+            wheel: parse_wheel_filename(evil).ok(),
+        };
+        let releases = SiteReleases {
+            key_url: "https://alice.example/keys/keys.json".into(),
+            projects: vec!["demo-pkg".into(), "other".into()],
+            releases: vec![SignedFile {
+                project: "demo-pkg".into(),
+                filename: F.into(),
+                sha256: SHA.into(),
+                log_index: None,
+            }],
+        };
+        let listings = std::collections::BTreeMap::from([(
+            "demo-pkg".to_string(),
+            Listing::Files {
+                page: "https://pypi.example/simple/demo-pkg/".into(),
+                files: vec![file],
+            },
+        )]);
+        let report = audit(
+            Context {
+                key_url: &releases.key_url,
+                index: "https://pypi.example/simple/",
+                checked_at: 1_767_225_600,
+            },
+            &releases,
+            &listings,
+        );
+        let text = serde_json::to_vec(&report).unwrap();
+        let k = keys(&[(1, None, None)]);
+        let sigs = [release(P, sig(1, F, 1_750_000_000))];
+        let site = build_with_log(&config(), &k, &sigs, &[], None, Some(&text), "t").unwrap();
+        let html = &site.files[0].1;
+        assert!(
+            html.contains("<h2>Index audit</h2>")
+                && html.contains("2026-01-01T00:00:00Z")
+                && html.contains("<code>https://pypi.example/simple/</code>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<strong>FAIL</strong>")
+                && html.contains("<code>unsigned-on-index</code>")
+                && html.contains("<code>not-on-index</code>")
+        );
+        assert!(
+            html.contains("(yanked: oops \\u{1b}[2K&lt;b&gt;)") && !html.contains('\u{1b}'),
+            "escaped for the terminal rule, then for HTML"
+        );
+        assert!(html.contains("other (not on the index)"));
+        let published = &site.files.iter().find(|(p, _)| p == AUDIT_FILE).unwrap().1;
+        assert_eq!(
+            crate::audit::AuditReport::parse(published.as_bytes()).unwrap(),
+            report
+        );
+        assert!(
+            site.files[1]
+                .1
+                .contains("\"projects\": [\n    \"demo-pkg\",\n    \"other\"\n  ]"),
+            "releases.json lists the projects"
+        );
+        // Without an audit: no section, no audit.json.
+        let plain = build(&config(), &k, &sigs, "t").unwrap();
+        assert!(
+            !plain.files[0].1.contains("Index audit")
+                && plain.files.iter().all(|(p, _)| p != AUDIT_FILE)
+        );
+        // Another site's audit, or a malformed one, fails the build naming --audit.
+        let other = serde_json::to_vec(&crate::audit::AuditReport {
+            key_url: "https://mallory.example/keys.json".into(),
+            ..report.clone()
+        })
+        .unwrap();
+        let p: Vec<String> = build_with_log(&config(), &k, &sigs, &[], None, Some(&other), "t")
+            .err()
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert!(
+            p.len() == 1
+                && p[0].starts_with(
+                    "--audit: an audit of the key site https://mallory.example/keys.json"
+                ),
+            "{p:?}"
+        );
+        let p: Vec<String> = build_with_log(&config(), &k, &sigs, &[], None, Some(b"{}"), "t")
+            .err()
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert!(p[0].starts_with("--audit: not an audit report"), "{p:?}");
+        // An audit that could not be carried out says why.
+        let good = crate::audit::AuditReport::failed(
+            Context {
+                key_url: &releases.key_url,
+                index: "https://pypi.example/simple/",
+                checked_at: 0,
+            },
+            "connection refused \u{202e}",
+        );
+        let html = build_with_log(
+            &config(),
+            &k,
+            &sigs,
+            &[],
+            None,
+            Some(&serde_json::to_vec(&good).unwrap()),
+            "t",
+        )
+        .unwrap()
+        .files[0]
+            .1
+            .clone();
+        assert!(
+            html.contains("could not be carried out: connection refused \\u{202e}"),
+            "{html}"
+        );
     }
 
     #[test]
     fn revoked_key_fails_the_build() {
         let p = problems(&keys(&[(2, None, None)]), &[release(P, sig(1, F, 1))]);
         assert_eq!(p.len(), 1);
-        assert!(p[0].contains("which keys.json does not list (revoked?)"), "{p:?}");
+        assert!(
+            p[0].contains("which keys.json does not list (revoked?)"),
+            "{p:?}"
+        );
     }
 
     #[test]
     fn key_scoped_to_another_project_fails() {
-        let p = problems(&keys(&[(1, Some(&["other"]), None)]), &[release(P, sig(1, F, 1))]);
+        let p = problems(
+            &keys(&[(1, Some(&["other"]), None)]),
+            &[release(P, sig(1, F, 1))],
+        );
         assert!(p[0].contains("is not listed for demo-pkg"), "{p:?}");
     }
 
@@ -1106,9 +1870,21 @@ mod tests {
     #[test]
     fn wrong_place_or_wrong_file_or_garbage() {
         let k = keys(&[(1, None, None)]);
-        let p = problems(&k, &[release("releases/other/demo_pkg-1.0-py3-none-any.whl.jws", sig(1, F, 1))]);
-        assert!(p[0].contains("move the signature to releases/demo-pkg/"), "{p:?}");
-        let p = problems(&k, &[release(P, sig(1, "demo_pkg-2.0-py3-none-any.whl", 1))]);
+        let p = problems(
+            &k,
+            &[release(
+                "releases/other/demo_pkg-1.0-py3-none-any.whl.jws",
+                sig(1, F, 1),
+            )],
+        );
+        assert!(
+            p[0].contains("move the signature to releases/demo-pkg/"),
+            "{p:?}"
+        );
+        let p = problems(
+            &k,
+            &[release(P, sig(1, "demo_pkg-2.0-py3-none-any.whl", 1))],
+        );
         assert!(p[0].contains("the signature is for demo_pkg-2.0"), "{p:?}");
         let p = problems(&k, &[release(P, b"{\"payload\":".to_vec())]);
         assert!(p[0].starts_with(P) && p[0].contains("JSON"), "{p:?}");
@@ -1123,18 +1899,42 @@ mod tests {
     #[test]
     fn config_is_strict() {
         for (text, want) in [
-            (r#"{"publisher":"a","site_url":"http://example.com/","projects":[]}"#, "must be https"),
-            (r#"{"publisher":"a","site_url":"https://x/?q","projects":[]}"#, "query"),
-            (r#"{"publisher":"","site_url":"https://x/","projects":[]}"#, "publisher"),
-            (r#"{"publisher":"a","site_url":"https://x/","projects":["a b"]}"#, "not a valid project"),
-            (r#"{"publisher":"a","site_url":"https://x/","projects":[],"extra":1}"#, "unexpected member"),
-            (r#"{"publisher":"a","publisher":"b","site_url":"https://x/","projects":[]}"#, "duplicate"),
+            (
+                r#"{"publisher":"a","site_url":"http://example.com/","projects":[]}"#,
+                "must be https",
+            ),
+            (
+                r#"{"publisher":"a","site_url":"https://x/?q","projects":[]}"#,
+                "query",
+            ),
+            (
+                r#"{"publisher":"","site_url":"https://x/","projects":[]}"#,
+                "publisher",
+            ),
+            (
+                r#"{"publisher":"a","site_url":"https://x/","projects":["a b"]}"#,
+                "not a valid project",
+            ),
+            (
+                r#"{"publisher":"a","site_url":"https://x/","projects":[],"extra":1}"#,
+                "unexpected member",
+            ),
+            (
+                r#"{"publisher":"a","publisher":"b","site_url":"https://x/","projects":[]}"#,
+                "duplicate",
+            ),
         ] {
             let e = Config::parse(text.as_bytes()).unwrap_err();
             assert!(e.contains(want), "{text}: {e}");
         }
-        let c = Config::parse(br#"{"publisher":"a","site_url":"http://127.0.0.1:8000/site","projects":["Foo.Bar"]}"#).unwrap();
-        assert_eq!((c.key_url().as_str(), c.projects[0].as_str()), ("http://127.0.0.1:8000/site/keys.json", "foo-bar"));
+        let c = Config::parse(
+            br#"{"publisher":"a","site_url":"http://127.0.0.1:8000/site","projects":["Foo.Bar"]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (c.key_url().as_str(), c.projects[0].as_str()),
+            ("http://127.0.0.1:8000/site/keys.json", "foo-bar")
+        );
         assert_eq!(Config::parse(c.to_json().as_bytes()).unwrap(), c);
     }
 
@@ -1143,16 +1943,30 @@ mod tests {
         // What static-site-template/site.json ships: parsed (site init, add-key work on it)...
         let template = include_bytes!("../../static-site-template/site.json");
         let c = Config::parse(template).unwrap();
-        assert_eq!((c.publisher.as_str(), c.site_url.as_str()), (TEMPLATE_PUBLISHER, TEMPLATE_SITE_URL));
+        assert_eq!(
+            (c.publisher.as_str(), c.site_url.as_str()),
+            (TEMPLATE_PUBLISHER, TEMPLATE_SITE_URL)
+        );
         // ...but never built: one problem per field, each saying which field to edit.
-        let got: Vec<String> = build(template, br#"{"keys": []}"#, &[], "test").err().unwrap().iter().map(ToString::to_string).collect();
+        let got: Vec<String> = build(template, br#"{"keys": []}"#, &[], "test")
+            .err()
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(got.len(), 2, "{got:?}");
         assert!(got[0].starts_with("site.json: `publisher` is still the template's placeholder \"Your Name\": edit site.json"), "{got:?}");
         assert!(got[1].starts_with("site.json: `site_url` is still the template's placeholder \"https://you.github.io/my-keys/\": edit site.json"), "{got:?}");
         // One placeholder left is still refused (without a trailing slash, or in other case, too).
         for (text, field) in [
-            (r#"{"publisher":"Alice","site_url":"https://you.github.io/my-keys","projects":[]}"#, "`site_url`"),
-            (r#"{"publisher":" your name ","site_url":"https://alice.github.io/keys/","projects":[]}"#, "`publisher`"),
+            (
+                r#"{"publisher":"Alice","site_url":"https://you.github.io/my-keys","projects":[]}"#,
+                "`site_url`",
+            ),
+            (
+                r#"{"publisher":" your name ","site_url":"https://alice.github.io/keys/","projects":[]}"#,
+                "`publisher`",
+            ),
         ] {
             let p = Config::parse(text.as_bytes()).unwrap().placeholders();
             assert!(p.len() == 1 && p[0].starts_with(field), "{text}: {p:?}");
@@ -1162,7 +1976,11 @@ mod tests {
             r#"{"publisher":"Your Name Ltd","site_url":"https://you.github.io/my-keys-2/","projects":[]}"#,
             r#"{"publisher":"Alice","site_url":"https://alice.github.io/my-keys/","projects":[]}"#,
         ] {
-            assert_eq!(Config::parse(text.as_bytes()).unwrap().placeholders(), Vec::<String>::new(), "{text}");
+            assert_eq!(
+                Config::parse(text.as_bytes()).unwrap().placeholders(),
+                Vec::<String>::new(),
+                "{text}"
+            );
         }
         assert!(build(&config(), br#"{"keys": []}"#, &[], "test").is_ok());
     }
@@ -1194,7 +2012,14 @@ mod tests {
             let parsed = jws::parse(&sig.bytes, &None).unwrap();
             let file = parsed.payload().filename.clone().unwrap();
             let name = parse_wheel_filename(&file).unwrap();
-            ReleaseLeaf { project: name.project, version: name.version, file, sha256: parsed.payload().file_sha256.clone().unwrap(), jws_sha256: hex(&Sha256::digest(&sig.bytes)), kid: key(1).public().kid() }
+            ReleaseLeaf {
+                project: name.project,
+                version: name.version,
+                file,
+                sha256: parsed.payload().file_sha256.clone().unwrap(),
+                jws_sha256: hex(&Sha256::digest(&sig.bytes)),
+                kid: key(1).public().kid(),
+            }
         }
 
         /// A log of these entries: its files under log/ and its checkpoint (log-signed, and
@@ -1209,20 +2034,50 @@ mod tests {
             if cosign {
                 note.push_str(&witness().cosign(&text, T).unwrap());
             }
-            let mut out: Vec<SourceFile> = log.files().into_iter().map(|(p, b)| release(&format!("log/{p}"), b)).collect();
-            out.push(release("log/vkey", format!("{}\n", signer().verifier().vkey()).into_bytes()));
+            let mut out: Vec<SourceFile> = log
+                .files()
+                .into_iter()
+                .map(|(p, b)| release(&format!("log/{p}"), b))
+                .collect();
+            out.push(release(
+                "log/vkey",
+                format!("{}\n", signer().verifier().vkey()).into_bytes(),
+            ));
             out.push(release("log/checkpoint", note.clone().into_bytes()));
             (log, out, note)
         }
 
         fn proof(log: &Log, index: u64, note: &str) -> SourceFile {
             let note = Note::parse(note.as_bytes()).unwrap();
-            let p = TlogProof { extra: None, index, path: log.inclusion(index), checkpoint: Checkpoint::parse(note.text()).unwrap(), note };
+            let p = TlogProof {
+                extra: None,
+                index,
+                path: log.inclusion(index),
+                checkpoint: Checkpoint::parse(note.text()).unwrap(),
+                note,
+            };
             release(&P.replace(".jws", PROOF_SUFFIX), p.to_text().into_bytes())
         }
 
-        fn problems(sigs: &[SourceFile], log: &[SourceFile], previous: Option<&str>) -> Vec<String> {
-            build_with_log(&config(), &keys(&[(1, None, None)]), sigs, log, previous.map(str::as_bytes), "t").err().unwrap_or_default().iter().map(ToString::to_string).collect()
+        fn problems(
+            sigs: &[SourceFile],
+            log: &[SourceFile],
+            previous: Option<&str>,
+        ) -> Vec<String> {
+            build_with_log(
+                &config(),
+                &keys(&[(1, None, None)]),
+                sigs,
+                log,
+                previous.map(str::as_bytes),
+                None,
+                "t",
+            )
+            .err()
+            .unwrap_or_default()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
         }
 
         #[test]
@@ -1230,82 +2085,195 @@ mod tests {
             let sig = release(P, sig(1, F, 1_750_000_000));
             let (log, mut lf, note) = files(&[leaf(&sig).encode()], true);
             let proof = proof(&log, 0, &note);
-            let site = build_with_log(&config(), &keys(&[(1, None, None)]), &[sig.clone(), proof.clone()], &lf, Some(note.as_bytes()), "t").unwrap();
+            let site = build_with_log(
+                &config(),
+                &keys(&[(1, None, None)]),
+                &[sig.clone(), proof.clone()],
+                &lf,
+                Some(note.as_bytes()),
+                None,
+                "t",
+            )
+            .unwrap();
             let summary = site.log.as_ref().unwrap();
-            assert_eq!((summary.size, summary.witnesses[0].cosigned), (1, Some(T as i64)));
+            assert_eq!(
+                (summary.size, summary.witnesses[0].cosigned),
+                (1, Some(T as i64))
+            );
             let r = &site.releases[0];
-            assert_eq!((r.log_index, r.proof.as_deref(), r.witnessed), (Some(0), Some(proof.path.as_str()), Some(T as i64)));
+            assert_eq!(
+                (r.log_index, r.proof.as_deref(), r.witnessed),
+                (Some(0), Some(proof.path.as_str()), Some(T as i64))
+            );
             let html = &site.files[0].1;
-            assert!(html.contains("<h2>Release log</h2>") && html.contains(ORIGIN) && html.contains(&signer().verifier().vkey()));
-            assert!(html.contains("2025-10-09T08:53:20Z"), "witness and release times shown");
+            assert!(
+                html.contains("<h2>Release log</h2>")
+                    && html.contains(ORIGIN)
+                    && html.contains(&signer().verifier().vkey())
+            );
+            assert!(
+                html.contains("2025-10-09T08:53:20Z"),
+                "witness and release times shown"
+            );
             assert!(site.files[1].1.contains("\"log_index\": 0"));
             // Not yet cosigned: still builds, shown as not yet witnessed.
             let (_, plain, _) = files(&[leaf(&sig).encode()], false);
-            let site = build_with_log(&config(), &keys(&[(1, None, None)]), std::slice::from_ref(&sig), &plain, None, "t").unwrap();
+            let site = build_with_log(
+                &config(),
+                &keys(&[(1, None, None)]),
+                std::slice::from_ref(&sig),
+                &plain,
+                None,
+                None,
+                "t",
+            )
+            .unwrap();
             assert!(site.files[0].1.contains("not yet"));
             // A site without a log is unchanged: no log columns.
-            assert!(!build(&super::config(), &keys(&[(1, None, None)]), std::slice::from_ref(&sig), "t").unwrap().files[0].1.contains("Log entry"));
+            assert!(!build(
+                &super::config(),
+                &keys(&[(1, None, None)]),
+                std::slice::from_ref(&sig),
+                "t"
+            )
+            .unwrap()
+            .files[0]
+                .1
+                .contains("Log entry"));
             // Stale partial tiles of an earlier size are fine (C2SP keeps them); others are not.
-            let other = leaf(&release("releases/demo-pkg/demo_pkg-2.0-py3-none-any.whl.jws", super::sig(1, "demo_pkg-2.0-py3-none-any.whl", 1))).encode();
+            let other = leaf(&release(
+                "releases/demo-pkg/demo_pkg-2.0-py3-none-any.whl.jws",
+                super::sig(1, "demo_pkg-2.0-py3-none-any.whl", 1),
+            ))
+            .encode();
             let (_, mut lf2, _) = files(&[leaf(&sig).encode(), other], false);
             lf2.push(release("log/tile/0/000.p/1", log.leaves()[0].to_vec()));
-            lf2.push(lf.iter().find(|f| f.path == "log/tile/entries/000.p/1").unwrap().clone());
-            assert_eq!(problems(std::slice::from_ref(&sig), &lf2, None), Vec::<String>::new(), "a logged release whose signature was deleted is fine too");
+            lf2.push(
+                lf.iter()
+                    .find(|f| f.path == "log/tile/entries/000.p/1")
+                    .unwrap()
+                    .clone(),
+            );
+            assert_eq!(
+                problems(std::slice::from_ref(&sig), &lf2, None),
+                Vec::<String>::new(),
+                "a logged release whose signature was deleted is fine too"
+            );
             lf2.push(release("log/tile/0/001", vec![0; 32]));
-            assert!(problems(std::slice::from_ref(&sig), &lf2, None)[0].contains("not a tile of this log"));
+            assert!(problems(std::slice::from_ref(&sig), &lf2, None)[0]
+                .contains("not a tile of this log"));
             lf.push(release("log/stray", vec![]));
-            assert!(problems(&[sig], &lf, None)[0].starts_with("log/stray: not a file of a C2SP log"));
+            assert!(
+                problems(&[sig], &lf, None)[0].starts_with("log/stray: not a file of a C2SP log")
+            );
         }
 
         #[test]
         fn tampering_with_the_log_fails_the_build() {
             let sig = release(P, sig(1, F, 1_750_000_000));
-            let (log, lf, note) = files(&[leaf(&sig).encode(), b"wheelsig-release/v1\n".to_vec()], true);
+            let (log, lf, note) = files(
+                &[leaf(&sig).encode(), b"wheelsig-release/v1\n".to_vec()],
+                true,
+            );
             let p = problems(std::slice::from_ref(&sig), &lf, None);
-            assert!(p.iter().any(|m| m.contains("entry 1: not a wheelsig release entry")), "{p:?}");
+            assert!(
+                p.iter()
+                    .any(|m| m.contains("entry 1: not a wheelsig release entry")),
+                "{p:?}"
+            );
             let (log1, lf1, note1) = files(&[leaf(&sig).encode()], true);
             let edit = |path: &str, f: &dyn Fn(&mut Vec<u8>)| -> Vec<SourceFile> {
                 let mut v = lf1.clone();
                 f(&mut v.iter_mut().find(|x| x.path == path).unwrap().bytes);
                 v
             };
-            let p = problems(std::slice::from_ref(&sig), &edit("log/tile/entries/000.p/1", &|b| b[40] ^= 1), None);
-            assert!(p.iter().any(|m| m.contains("an entry bundle was changed")), "{p:?}");
-            let p = problems(std::slice::from_ref(&sig), &edit("log/tile/0/000.p/1", &|b| b[0] ^= 1), None);
-            assert!(p.iter().any(|m| m.starts_with("log/tile/0/000.p/1: does not match")), "{p:?}");
-            let p = problems(std::slice::from_ref(&sig), &edit("log/checkpoint", &|b| *b = String::from_utf8(b.clone()).unwrap().replacen("\n1\n", "\n2\n", 1).into_bytes()), None);
+            let p = problems(
+                std::slice::from_ref(&sig),
+                &edit("log/tile/entries/000.p/1", &|b| b[40] ^= 1),
+                None,
+            );
+            assert!(
+                p.iter().any(|m| m.contains("an entry bundle was changed")),
+                "{p:?}"
+            );
+            let p = problems(
+                std::slice::from_ref(&sig),
+                &edit("log/tile/0/000.p/1", &|b| b[0] ^= 1),
+                None,
+            );
+            assert!(
+                p.iter()
+                    .any(|m| m.starts_with("log/tile/0/000.p/1: does not match")),
+                "{p:?}"
+            );
+            let p = problems(
+                std::slice::from_ref(&sig),
+                &edit("log/checkpoint", &|b| {
+                    *b = String::from_utf8(b.clone())
+                        .unwrap()
+                        .replacen("\n1\n", "\n2\n", 1)
+                        .into_bytes()
+                }),
+                None,
+            );
             assert!(p.iter().any(|m| m.starts_with("log/checkpoint:")), "{p:?}");
-            let p = problems(std::slice::from_ref(&sig), &edit("log/vkey", &|b| b[0] ^= 1), None);
-            assert!(p.iter().any(|m| m.starts_with("log/vkey: does not hold")), "{p:?}");
+            let p = problems(
+                std::slice::from_ref(&sig),
+                &edit("log/vkey", &|b| b[0] ^= 1),
+                None,
+            );
+            assert!(
+                p.iter().any(|m| m.starts_with("log/vkey: does not hold")),
+                "{p:?}"
+            );
             // A proof: wrong index, bad path, or a checkpoint that is not a prefix.
             let mut bad = proof(&log1, 0, &note1);
-            bad.bytes = String::from_utf8(bad.bytes).unwrap().replace("index 0", "index 1").into_bytes();
-            assert!(problems(&[sig.clone(), bad], &lf1, None).iter().any(|m| m.contains("a proof for entry 1")));
+            bad.bytes = String::from_utf8(bad.bytes)
+                .unwrap()
+                .replace("index 0", "index 1")
+                .into_bytes();
+            assert!(problems(&[sig.clone(), bad], &lf1, None)
+                .iter()
+                .any(|m| m.contains("a proof for entry 1")));
             let foreign = proof(&log, 0, &note);
             let p = problems(&[sig.clone(), foreign], &lf1, None);
-            assert!(p.iter().any(|m| m.contains("inclusion proof") || m.contains("not a prefix")), "{p:?}");
+            assert!(
+                p.iter()
+                    .any(|m| m.contains("inclusion proof") || m.contains("not a prefix")),
+                "{p:?}"
+            );
             let mut garbage = proof(&log1, 0, &note1);
             garbage.bytes = b"c2sp.org/tlog-proof@v1\nindex 0\n!!\n\nx\n".to_vec();
-            assert!(problems(&[sig.clone(), garbage], &lf1, None).iter().any(|m| m.contains("not a tlog-proof")));
+            assert!(problems(&[sig.clone(), garbage], &lf1, None)
+                .iter()
+                .any(|m| m.contains("not a tlog-proof")));
             // A cosignature that does not verify.
             let wrong = edit("log/checkpoint", &|b| {
                 let n = b.len();
                 b[n - 10] = if b[n - 10] == b'A' { b'B' } else { b'A' };
             });
-            assert!(problems(&[sig], &wrong, None).iter().any(|m| m.contains("does not verify")));
+            assert!(problems(&[sig], &wrong, None)
+                .iter()
+                .any(|m| m.contains("does not verify")));
         }
 
         #[test]
         fn releases_must_match_their_one_leaf() {
             let sig1 = release(P, sig(1, F, 1_750_000_000));
             let (_, lf, _) = files(&[], false);
-            assert!(problems(std::slice::from_ref(&sig1), &lf, None)[0].contains("is not in the release log"));
+            assert!(problems(std::slice::from_ref(&sig1), &lf, None)[0]
+                .contains("is not in the release log"));
             let (_, lf, _) = files(&[leaf(&sig1).encode()], false);
             let resigned = release(P, sig(1, F, 1_750_000_001));
             let p = problems(std::slice::from_ref(&resigned), &lf, None);
-            assert!(p[0].contains("has jws-sha256") && p[0].contains("cannot be changed"), "{p:?}");
+            assert!(
+                p[0].contains("has jws-sha256") && p[0].contains("cannot be changed"),
+                "{p:?}"
+            );
             let (_, lf, _) = files(&[leaf(&sig1).encode(), leaf(&resigned).encode()], false);
-            assert!(problems(&[resigned], &lf, None).iter().any(|m| m.contains("logged 2 times")));
+            assert!(problems(&[resigned], &lf, None)
+                .iter()
+                .any(|m| m.contains("logged 2 times")));
         }
 
         #[test]
@@ -1314,20 +2282,39 @@ mod tests {
             let a = leaf(&sig).encode();
             let (_, lf, note1) = files(std::slice::from_ref(&a), false);
             let (_, lf2, _) = files(&[a.clone(), b"wheelsig-release/v1\nproject x\nversion 1\nfile x\nsha256 0\njws-sha256 0\nkid k\n".to_vec()], false);
-            assert!(problems(std::slice::from_ref(&sig), &lf2, Some(&note1)).iter().all(|m| !m.contains("extension")));
-            let other = release("releases/demo-pkg/demo_pkg-2.0-py3-none-any.whl.jws", super::sig(1, "demo_pkg-2.0-py3-none-any.whl", 1));
+            assert!(problems(std::slice::from_ref(&sig), &lf2, Some(&note1))
+                .iter()
+                .all(|m| !m.contains("extension")));
+            let other = release(
+                "releases/demo-pkg/demo_pkg-2.0-py3-none-any.whl.jws",
+                super::sig(1, "demo_pkg-2.0-py3-none-any.whl", 1),
+            );
             let (_, fork, _) = files(&[leaf(&other).encode(), a], false);
             let p = problems(&[sig.clone(), other], &fork, Some(&note1));
-            assert!(p.iter().any(|m| m.contains("the log is not an extension of what is live") && m.contains("fork")), "{p:?}");
+            assert!(
+                p.iter().any(
+                    |m| m.contains("the log is not an extension of what is live")
+                        && m.contains("fork")
+                ),
+                "{p:?}"
+            );
             let (_, bigger_note) = {
                 let (_, _, n) = files(&[leaf(&sig).encode(), leaf(&sig).encode()], false);
                 ((), n)
             };
-            assert!(problems(std::slice::from_ref(&sig), &lf, Some(&bigger_note)).iter().any(|m| m.contains("entries were removed")));
+            assert!(
+                problems(std::slice::from_ref(&sig), &lf, Some(&bigger_note))
+                    .iter()
+                    .any(|m| m.contains("entries were removed"))
+            );
             let stranger = NoteSigner::from_seed(ORIGIN, KeyKind::Ed25519, &[9; 32]).unwrap();
-            let text = Checkpoint::parse(Note::parse(note1.as_bytes()).unwrap().text()).unwrap().text();
+            let text = Checkpoint::parse(Note::parse(note1.as_bytes()).unwrap().text())
+                .unwrap()
+                .text();
             let forged = format!("{text}\n{}", stranger.sign(&text).unwrap());
-            assert!(problems(&[sig], &lf, Some(&forged)).iter().any(|m| m.contains("not signed by this log's key")));
+            assert!(problems(&[sig], &lf, Some(&forged))
+                .iter()
+                .any(|m| m.contains("not signed by this log's key")));
         }
 
         #[test]
@@ -1345,24 +2332,51 @@ mod tests {
             assert_eq!(Config::parse(ok.to_json().as_bytes()).unwrap(), ok);
             assert_eq!(ok.witnesses[0].name(), "w.example/1");
             for (extra, want) in [
-                (json!({"log": {"origin": "x/log", "vkey": v}}), "`log.origin`"),
-                (json!({"log": {"origin": ORIGIN, "vkey": w}}), "must be an Ed25519 note key"),
-                (json!({"log": {"origin": ORIGIN, "vkey": v, "url": "x"}}), "unexpected member"),
-                (json!({"witnesses": [{"vkey": w, "url": "https://w/"}]}), "has no `log`"),
-                (json!({"log": {"origin": ORIGIN, "vkey": v}, "witnesses": [{"vkey": v, "url": "https://w/"}]}), "cosignature/v1"),
-                (json!({"log": {"origin": ORIGIN, "vkey": v}, "witnesses": [{"vkey": w, "url": "http://w.example/"}]}), "must be https"),
-                (json!({"log": {"origin": ORIGIN, "vkey": v}, "witnesses": [{"vkey": w, "url": "https://a/"}, {"vkey": w, "url": "https://b/"}]}), "repeats witness"),
+                (
+                    json!({"log": {"origin": "x/log", "vkey": v}}),
+                    "`log.origin`",
+                ),
+                (
+                    json!({"log": {"origin": ORIGIN, "vkey": w}}),
+                    "must be an Ed25519 note key",
+                ),
+                (
+                    json!({"log": {"origin": ORIGIN, "vkey": v, "url": "x"}}),
+                    "unexpected member",
+                ),
+                (
+                    json!({"witnesses": [{"vkey": w, "url": "https://w/"}]}),
+                    "has no `log`",
+                ),
+                (
+                    json!({"log": {"origin": ORIGIN, "vkey": v}, "witnesses": [{"vkey": v, "url": "https://w/"}]}),
+                    "cosignature/v1",
+                ),
+                (
+                    json!({"log": {"origin": ORIGIN, "vkey": v}, "witnesses": [{"vkey": w, "url": "http://w.example/"}]}),
+                    "must be https",
+                ),
+                (
+                    json!({"log": {"origin": ORIGIN, "vkey": v}, "witnesses": [{"vkey": w, "url": "https://a/"}, {"vkey": w, "url": "https://b/"}]}),
+                    "repeats witness",
+                ),
             ] {
                 let e = base(extra.clone()).unwrap_err();
                 assert!(e.contains(want), "{extra}: {e}");
             }
-            assert_eq!(log_origin("http://127.0.0.1:8000/demo/"), "127.0.0.1:8000/demo/log");
+            assert_eq!(
+                log_origin("http://127.0.0.1:8000/demo/"),
+                "127.0.0.1:8000/demo/log"
+            );
         }
     }
 
     #[test]
     fn key_for_a_project_the_site_does_not_name() {
         let p = problems(&keys(&[(1, Some(&["stranger"]), None)]), &[]);
-        assert!(p[0].contains("site.json's `projects` does not name"), "{p:?}");
+        assert!(
+            p[0].contains("site.json's `projects` does not name"),
+            "{p:?}"
+        );
     }
 }

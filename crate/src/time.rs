@@ -27,7 +27,12 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 pub fn format(secs: i64) -> String {
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let s = secs.rem_euclid(86_400);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
 }
 
 /// `YYYY-MM-DD` (UTC).
@@ -41,16 +46,23 @@ pub fn parse(text: &str) -> Result<i64, String> {
     if let Ok(n) = text.parse::<i64>() {
         return Ok(n);
     }
-    let bad = || format!("{text:?} is not a date (use YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or Unix seconds)");
+    let bad =
+        || format!("{text:?} is not a date (use YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or Unix seconds)");
     let (date, time) = match text.split_once('T') {
         Some((d, t)) => (d, Some(t.strip_suffix('Z').ok_or_else(bad)?)),
         None => (text, None),
     };
     let num = |s: &str, len: usize| -> Result<i64, String> {
-        if s.len() == len && s.bytes().all(|b| b.is_ascii_digit()) { s.parse().map_err(|_| bad()) } else { Err(bad()) }
+        if s.len() == len && s.bytes().all(|b| b.is_ascii_digit()) {
+            s.parse().map_err(|_| bad())
+        } else {
+            Err(bad())
+        }
     };
     let parts: Vec<&str> = date.split('-').collect();
-    let [y, m, d] = parts.as_slice() else { return Err(bad()) };
+    let [y, m, d] = parts.as_slice() else {
+        return Err(bad());
+    };
     let (y, m, d) = (num(y, 4)?, num(m, 2)?, num(d, 2)?);
     if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
         return Err(bad());
@@ -61,7 +73,9 @@ pub fn parse(text: &str) -> Result<i64, String> {
     }
     if let Some(t) = time {
         let hms: Vec<&str> = t.split(':').collect();
-        let [h, mi, s] = hms.as_slice() else { return Err(bad()) };
+        let [h, mi, s] = hms.as_slice() else {
+            return Err(bad());
+        };
         let (h, mi, s) = (num(h, 2)?, num(mi, 2)?, num(s, 2)?);
         if h > 23 || mi > 59 || s > 59 {
             return Err(bad());
@@ -82,7 +96,14 @@ mod tests {
         assert_eq!(parse("2000-02-29T12:00:01Z").unwrap(), 951_825_601);
         assert_eq!(format(951_825_601), "2000-02-29T12:00:01Z");
         assert_eq!(parse("1700000000").unwrap(), 1_700_000_000);
-        for bad in ["2001-02-29", "2027-13-01", "27-01-01", "2027-01-01T25:00:00Z", "soon", "2027-01-01T10:00:00"] {
+        for bad in [
+            "2001-02-29",
+            "2027-13-01",
+            "27-01-01",
+            "2027-01-01T25:00:00Z",
+            "soon",
+            "2027-01-01T10:00:00",
+        ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }

@@ -61,14 +61,20 @@ impl KeySource {
 
     /// Whether this source is authoritative for `project`.
     pub fn covers(&self, project: &str) -> bool {
-        self.speaks_for(project) && (self.only.is_some() || self.set.keys.iter().any(|k| k.covers(project)))
+        self.speaks_for(project)
+            && (self.only.is_some() || self.set.keys.iter().any(|k| k.covers(project)))
     }
 
     /// Whether this source names `project` explicitly (a key's `projects`, or a first-use
     /// choice for it), so silence about a key is a statement.
     fn names(&self, project: &str) -> bool {
         self.speaks_for(project)
-            && (self.only.is_some() || self.set.keys.iter().any(|k| k.projects.as_ref().is_some_and(|p| p.iter().any(|n| n == project))))
+            && (self.only.is_some()
+                || self.set.keys.iter().any(|k| {
+                    k.projects
+                        .as_ref()
+                        .is_some_and(|p| p.iter().any(|n| n == project))
+                }))
     }
 
     fn listed(&self, key: &PublicKey) -> Option<&ListedKey> {
@@ -118,10 +124,20 @@ pub enum TrustError {
 impl fmt::Display for TrustError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TrustError::KeySet { source, error } => write!(f, "{}: {error}", crate::display::escape(source)),
+            TrustError::KeySet { source, error } => {
+                write!(f, "{}: {error}", crate::display::escape(source))
+            }
             TrustError::Url(e) => write!(f, "{e}"),
-            TrustError::Project(p) => write!(f, "{:?} is not a valid project name", crate::display::escape(p)),
-            TrustError::Kid(k) => write!(f, "{:?} is not a key id (43 base64url characters, an RFC 7638 thumbprint)", crate::display::escape(k)),
+            TrustError::Project(p) => write!(
+                f,
+                "{:?} is not a valid project name",
+                crate::display::escape(p)
+            ),
+            TrustError::Kid(k) => write!(
+                f,
+                "{:?} is not a key id (43 base64url characters, an RFC 7638 thumbprint)",
+                crate::display::escape(k)
+            ),
         }
     }
 }
@@ -130,7 +146,11 @@ impl std::error::Error for TrustError {}
 
 /// Whether `kid` has the shape of an RFC 7638 SHA-256 thumbprint in base64url.
 fn check_kid(kid: &str) -> Result<(), TrustError> {
-    if kid.len() == 43 && kid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+    if kid.len() == 43
+        && kid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
         Ok(())
     } else {
         Err(TrustError::Kid(kid.to_string()))
@@ -173,21 +193,54 @@ impl TrustBuilder {
     /// A JWK Set fetched from a key URL the user chose on first use for `project` only (in
     /// the browser: "trust keys from this signer's key URL for this project"). It covers that
     /// project and nothing else, and is as final as any key URL.
-    pub fn chosen_key_url(&mut self, project: &str, url: &str, bytes: &[u8]) -> Result<&mut Self, TrustError> {
+    pub fn chosen_key_url(
+        &mut self,
+        project: &str,
+        url: &str,
+        bytes: &[u8],
+    ) -> Result<&mut Self, TrustError> {
         let project = project_name(project)?;
         let u = urls::check_key_url(url, Loopback::Allow).map_err(TrustError::Url)?;
-        self.push(TrustKind::ChosenKeyUrl, u.to_string(), bytes, Some(project), Some(u))
+        self.push(
+            TrustKind::ChosenKeyUrl,
+            u.to_string(),
+            bytes,
+            Some(project),
+            Some(u),
+        )
     }
 
-    fn push(&mut self, kind: TrustKind, source: String, bytes: &[u8], only: Option<String>, site: Option<url::Url>) -> Result<&mut Self, TrustError> {
-        let set = KeySet::parse(bytes).map_err(|error| TrustError::KeySet { source: source.clone(), error })?;
-        self.policy.key_sets.push(KeySource { kind, source, set, only, site });
+    fn push(
+        &mut self,
+        kind: TrustKind,
+        source: String,
+        bytes: &[u8],
+        only: Option<String>,
+        site: Option<url::Url>,
+    ) -> Result<&mut Self, TrustError> {
+        let set = KeySet::parse(bytes).map_err(|error| TrustError::KeySet {
+            source: source.clone(),
+            error,
+        })?;
+        self.policy.key_sets.push(KeySource {
+            kind,
+            source,
+            set,
+            only,
+            site,
+        });
         Ok(self)
     }
 
     /// An already parsed key set read from a file (the site builder and tests).
     pub fn parsed_key_file(&mut self, path: &str, set: KeySet) -> &mut Self {
-        self.policy.key_sets.push(KeySource { kind: TrustKind::KeyFile, source: path.to_string(), set, only: None, site: None });
+        self.policy.key_sets.push(KeySource {
+            kind: TrustKind::KeyFile,
+            source: path.to_string(),
+            set,
+            only: None,
+            site: None,
+        });
         self
     }
 
@@ -286,7 +339,9 @@ impl TrustPolicy {
     /// Whether an unsigned wheel of `project` is a downgrade: a pin, a first-use entry, or a
     /// source naming the project explicitly.
     fn expects_signature(&self, project: &str) -> bool {
-        self.pins.contains_key(project) || self.first_use.contains_key(project) || self.key_sets.iter().any(|s| s.names(project))
+        self.pins.contains_key(project)
+            || self.first_use.contains_key(project)
+            || self.key_sets.iter().any(|s| s.names(project))
     }
 
     /// Where a detached signature of `file_name` (a wheel of `project`) may be published:
@@ -303,12 +358,19 @@ impl TrustPolicy {
                     sites.push(site.clone());
                 }
             }
-            for k in s.set.keys.iter().filter(|k| k.projects.as_ref().is_some_and(|p| p.iter().any(|n| n == project))) {
+            for k in s.set.keys.iter().filter(|k| {
+                k.projects
+                    .as_ref()
+                    .is_some_and(|p| p.iter().any(|n| n == project))
+            }) {
                 let Some(u) = &k.key_url else { continue };
                 match urls::check_key_url(u, self.loopback_in_lists) {
                     Ok(url) if !sites.contains(&url) => sites.push(url),
                     Ok(_) => {}
-                    Err(e) => warnings.push(format!("{}: the key_url listed for {project} cannot be used: {e}", crate::display::escape(&s.source))),
+                    Err(e) => warnings.push(format!(
+                        "{}: the key_url listed for {project} cannot be used: {e}",
+                        crate::display::escape(&s.source)
+                    )),
                 }
             }
         }
@@ -322,7 +384,13 @@ impl TrustPolicy {
         (out, warnings)
     }
 
-    fn judge(&self, s: &KeySource, sig: &ValidSignature<'_>, project: &str, now: Option<i64>) -> Judgement {
+    fn judge(
+        &self,
+        s: &KeySource,
+        sig: &ValidSignature<'_>,
+        project: &str,
+        now: Option<i64>,
+    ) -> Judgement {
         if !s.speaks_for(project) {
             return Judgement::Silent;
         }
@@ -357,14 +425,27 @@ impl TrustPolicy {
 
     /// Decide trust for `project` (normalized) given its valid signatures. `now` (Unix
     /// seconds), when known, refuses signing times in the future for retired keys.
-    pub fn decide(&self, project: &str, sigs: &[ValidSignature<'_>], now: Option<i64>) -> TrustDecision {
+    pub fn decide(
+        &self,
+        project: &str,
+        sigs: &[ValidSignature<'_>],
+        now: Option<i64>,
+    ) -> TrustDecision {
         let mut problems = Vec::new();
         if sigs.is_empty() {
             if self.expects_signature(project) {
                 problems.push(Problem::file(Code::TrustUnsignedDowngrade, format!("{project} is pinned, remembered or listed by a trust source, but this wheel is unsigned")));
-                return TrustDecision { verdict: Verdict::Untrusted, accepted: Vec::new(), problems };
+                return TrustDecision {
+                    verdict: Verdict::Untrusted,
+                    accepted: Vec::new(),
+                    problems,
+                };
             }
-            return TrustDecision { verdict: Verdict::Unsigned, accepted: Vec::new(), problems };
+            return TrustDecision {
+                verdict: Verdict::Unsigned,
+                accepted: Vec::new(),
+                problems,
+            };
         }
         let covered = self.covered(project);
         let pins = self.pins.get(project);
@@ -374,7 +455,13 @@ impl TrustPolicy {
             let kid = sig.key.kid();
             if let Some(pinned) = pins {
                 if !pinned.contains(&kid) {
-                    problems.push(Problem::file(Code::TrustNotPinned, format!("{project} is pinned to {}, but signed by {kid}", pinned.join(", "))));
+                    problems.push(Problem::file(
+                        Code::TrustNotPinned,
+                        format!(
+                            "{project} is pinned to {}, but signed by {kid}",
+                            pinned.join(", ")
+                        ),
+                    ));
                     accepted.push(None);
                     continue;
                 }
@@ -385,7 +472,13 @@ impl TrustPolicy {
             for s in &self.key_sets {
                 match self.judge(s, sig, project, now) {
                     Judgement::Accept(exp) => {
-                        accept.get_or_insert((TrustedBy { kind: s.kind, source: s.source.clone() }, exp));
+                        accept.get_or_insert((
+                            TrustedBy {
+                                kind: s.kind,
+                                source: s.source.clone(),
+                            },
+                            exp,
+                        ));
                     }
                     Judgement::Reject(p) => {
                         problems.push(p);
@@ -402,12 +495,30 @@ impl TrustPolicy {
             } else if !not_listed.is_empty() || covered {
                 None
             } else if pins.is_some() {
-                Some((TrustedBy { kind: TrustKind::Pin, source: format!("pin {project}={kid}") }, None))
+                Some((
+                    TrustedBy {
+                        kind: TrustKind::Pin,
+                        source: format!("pin {project}={kid}"),
+                    },
+                    None,
+                ))
             } else {
                 self.first_use
                     .get(project)
                     .filter(|fu| fu.kid == kid)
-                    .map(|fu| (TrustedBy { kind: TrustKind::FirstUse, source: fu.first_seen.as_deref().map(|s| format!("remembered {s}")).unwrap_or_else(|| "remembered".into()) }, None))
+                    .map(|fu| {
+                        (
+                            TrustedBy {
+                                kind: TrustKind::FirstUse,
+                                source: fu
+                                    .first_seen
+                                    .as_deref()
+                                    .map(|s| format!("remembered {s}"))
+                                    .unwrap_or_else(|| "remembered".into()),
+                            },
+                            None,
+                        )
+                    })
             };
             if verdict_for_sig.is_none() {
                 weak.extend(not_listed);
@@ -420,7 +531,10 @@ impl TrustPolicy {
         } else if covered || pins.is_some() || !problems.is_empty() || !weak.is_empty() {
             problems.extend(weak);
             if problems.is_empty() {
-                problems.push(Problem::file(Code::TrustKeyNotListed, format!("no trust source that covers {project} accepts its signing key")));
+                problems.push(Problem::file(
+                    Code::TrustKeyNotListed,
+                    format!("no trust source that covers {project} accepts its signing key"),
+                ));
             }
             Verdict::Untrusted
         } else if let Some(fu) = self.first_use.get(project) {
@@ -429,15 +543,25 @@ impl TrustPolicy {
                 format!(
                     "KEY CHANGED: {project} was first seen signed by {}{}, now by {}",
                     fu.kid,
-                    fu.first_seen.as_deref().map(|s| format!(" ({})", crate::display::escape(s))).unwrap_or_default(),
-                    sigs.iter().map(|s| s.key.kid()).collect::<Vec<_>>().join(", ")
+                    fu.first_seen
+                        .as_deref()
+                        .map(|s| format!(" ({})", crate::display::escape(s)))
+                        .unwrap_or_default(),
+                    sigs.iter()
+                        .map(|s| s.key.kid())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
             Verdict::KeyChanged
         } else {
             Verdict::Signed
         };
-        TrustDecision { verdict, accepted, problems }
+        TrustDecision {
+            verdict,
+            accepted,
+            problems,
+        }
     }
 }
 
@@ -464,7 +588,8 @@ pub fn settle_first_use(reports: &mut [Report], first_seen: &str) -> Vec<Remembe
         let seen = by_project.entry(project.clone()).or_default();
         for s in r.signatures.iter().filter(|s| s.valid) {
             if let Some(kid) = &s.kid {
-                seen.entry(kid.clone()).or_insert_with(|| (s.jwk.clone(), s.jku.clone(), r.file.clone()));
+                seen.entry(kid.clone())
+                    .or_insert_with(|| (s.jwk.clone(), s.jku.clone(), r.file.clone()));
             }
         }
     }
@@ -479,13 +604,25 @@ pub fn settle_first_use(reports: &mut [Report], first_seen: &str) -> Vec<Remembe
                     .map(|k| k.fingerprint());
                 remember.push(Remember {
                     project: project.clone(),
-                    entry: FirstUse { kid: kid.clone(), jwk: jwk.clone(), fingerprint, first_seen: Some(first_seen.to_string()), key_url: jku.clone() },
+                    entry: FirstUse {
+                        kid: kid.clone(),
+                        jwk: jwk.clone(),
+                        fingerprint,
+                        first_seen: Some(first_seen.to_string()),
+                        key_url: jku.clone(),
+                    },
                 });
             }
             continue;
         }
-        let listing = seen.iter().map(|(kid, (_, _, file))| format!("{kid} ({file})")).collect::<Vec<_>>().join(", ");
-        for r in reports.iter_mut().filter(|r| r.verdict == Verdict::Signed && r.project.as_deref() == Some(project.as_str())) {
+        let listing = seen
+            .iter()
+            .map(|(kid, (_, _, file))| format!("{kid} ({file})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        for r in reports.iter_mut().filter(|r| {
+            r.verdict == Verdict::Signed && r.project.as_deref() == Some(project.as_str())
+        }) {
             r.verdict = Verdict::KeyChanged;
             r.problems.push(Problem::file(
                 Code::TrustKeyChanged,
@@ -506,21 +643,43 @@ mod tests {
     }
 
     fn listed(k: PublicKey, projects: Option<&[&str]>, exp: Option<i64>) -> ListedKey {
-        ListedKey { key: k, projects: projects.map(|p| p.iter().map(|s| s.to_string()).collect()), exp, key_url: None }
+        ListedKey {
+            key: k,
+            projects: projects.map(|p| p.iter().map(|s| s.to_string()).collect()),
+            exp,
+            key_url: None,
+        }
     }
 
     fn with_url(keys: Vec<ListedKey>) -> TrustBuilder {
         let mut b = TrustBuilder::new();
-        b.key_url("https://k.test/keys.json", KeySet { keys }.to_json().as_bytes()).unwrap();
+        b.key_url(
+            "https://k.test/keys.json",
+            KeySet { keys }.to_json().as_bytes(),
+        )
+        .unwrap();
         b
     }
 
     fn fu(k: &PublicKey) -> FirstUse {
-        FirstUse { kid: k.kid(), jwk: None, fingerprint: None, first_seen: Some("2026-01-01".into()), key_url: None }
+        FirstUse {
+            kid: k.kid(),
+            jwk: None,
+            fingerprint: None,
+            first_seen: Some("2026-01-01".into()),
+            key_url: None,
+        }
     }
 
     fn run(b: &TrustBuilder, keys: &[(PublicKey, Option<i64>)]) -> (Verdict, Vec<Code>) {
-        let sigs: Vec<ValidSignature<'_>> = keys.iter().map(|(k, iat)| ValidSignature { key: k, iat: *iat, witnessed: None }).collect();
+        let sigs: Vec<ValidSignature<'_>> = keys
+            .iter()
+            .map(|(k, iat)| ValidSignature {
+                key: k,
+                iat: *iat,
+                witnessed: None,
+            })
+            .collect();
         let d = b.build().decide("demo", &sigs, Some(1_000));
         (d.verdict, d.problems.iter().map(|p| p.code).collect())
     }
@@ -534,54 +693,146 @@ mod tests {
 
         let ks = with_url(vec![listed(a, None, None)]);
         assert_eq!(run(&ks, &[(a, None)]).0, Verdict::Trusted);
-        assert_eq!(run(&ks, &[(b, None)]), (Verdict::Untrusted, vec![Code::TrustKeyNotListed]));
-        assert_eq!(run(&ks, &[(a, None), (b, None)]), (Verdict::Trusted, vec![]), "extra unknown signature is fine");
-        assert_eq!(run(&ks, &[]), (Verdict::Unsigned, vec![]), "unscoped key set does not name the project");
+        assert_eq!(
+            run(&ks, &[(b, None)]),
+            (Verdict::Untrusted, vec![Code::TrustKeyNotListed])
+        );
+        assert_eq!(
+            run(&ks, &[(a, None), (b, None)]),
+            (Verdict::Trusted, vec![]),
+            "extra unknown signature is fine"
+        );
+        assert_eq!(
+            run(&ks, &[]),
+            (Verdict::Unsigned, vec![]),
+            "unscoped key set does not name the project"
+        );
 
         let scoped = with_url(vec![listed(a, Some(&["other"]), None)]);
-        assert_eq!(run(&scoped, &[(a, None)]), (Verdict::Untrusted, vec![Code::TrustProjectScope]));
-        assert_eq!(run(&scoped, &[(b, None)]), (Verdict::Signed, vec![]), "source says nothing about demo");
+        assert_eq!(
+            run(&scoped, &[(a, None)]),
+            (Verdict::Untrusted, vec![Code::TrustProjectScope])
+        );
+        assert_eq!(
+            run(&scoped, &[(b, None)]),
+            (Verdict::Signed, vec![]),
+            "source says nothing about demo"
+        );
 
         let listed_demo = with_url(vec![listed(a, Some(&["demo"]), None)]);
-        assert_eq!(run(&listed_demo, &[]), (Verdict::Untrusted, vec![Code::TrustUnsignedDowngrade]));
+        assert_eq!(
+            run(&listed_demo, &[]),
+            (Verdict::Untrusted, vec![Code::TrustUnsignedDowngrade])
+        );
 
         let retired = with_url(vec![listed(a, None, Some(100))]);
         assert_eq!(run(&retired, &[(a, Some(50))]).0, Verdict::Trusted);
-        assert_eq!(run(&retired, &[(a, Some(150))]), (Verdict::Untrusted, vec![Code::TrustKeyRetired]));
-        assert_eq!(run(&retired, &[(a, None)]), (Verdict::Untrusted, vec![Code::TrustKeyRetired]));
+        assert_eq!(
+            run(&retired, &[(a, Some(150))]),
+            (Verdict::Untrusted, vec![Code::TrustKeyRetired])
+        );
+        assert_eq!(
+            run(&retired, &[(a, None)]),
+            (Verdict::Untrusted, vec![Code::TrustKeyRetired])
+        );
         // A witnessed time before the retirement beats a later (or absent) claimed iat.
-        let witnessed = |iat: Option<i64>, w: Option<i64>| retired.build().decide("demo", &[ValidSignature { key: &a, iat, witnessed: w }], Some(1_000)).verdict;
+        let witnessed = |iat: Option<i64>, w: Option<i64>| {
+            retired
+                .build()
+                .decide(
+                    "demo",
+                    &[ValidSignature {
+                        key: &a,
+                        iat,
+                        witnessed: w,
+                    }],
+                    Some(1_000),
+                )
+                .verdict
+        };
         assert_eq!(witnessed(Some(150), Some(90)), Verdict::Trusted);
         assert_eq!(witnessed(None, Some(100)), Verdict::Trusted);
-        assert_eq!(witnessed(Some(50), Some(150)), Verdict::Trusted, "witnessed after: falls back to the signer's claim");
+        assert_eq!(
+            witnessed(Some(50), Some(150)),
+            Verdict::Trusted,
+            "witnessed after: falls back to the signer's claim"
+        );
         assert_eq!(witnessed(Some(150), Some(150)), Verdict::Untrusted);
         let future = with_url(vec![listed(a, None, Some(5_000))]);
-        assert_eq!(run(&future, &[(a, Some(2_000))]), (Verdict::Untrusted, vec![Code::TrustKeyRetired]), "iat after now cannot predate a retirement");
+        assert_eq!(
+            run(&future, &[(a, Some(2_000))]),
+            (Verdict::Untrusted, vec![Code::TrustKeyRetired]),
+            "iat after now cannot predate a retirement"
+        );
     }
 
     #[test]
     fn revocation_beats_memory_and_pins() {
         let (a, b) = (key(1), key(2));
         for (case, sources, code) in [
-            ("removed", vec![listed(b, None, None)], Code::TrustKeyNotListed),
-            ("removed, project named", vec![listed(b, Some(&["demo"]), None)], Code::TrustKeyNotListed),
-            ("retired before", vec![listed(a, None, Some(10))], Code::TrustKeyRetired),
-            ("other projects only", vec![listed(a, Some(&["other"]), None)], Code::TrustProjectScope),
+            (
+                "removed",
+                vec![listed(b, None, None)],
+                Code::TrustKeyNotListed,
+            ),
+            (
+                "removed, project named",
+                vec![listed(b, Some(&["demo"]), None)],
+                Code::TrustKeyNotListed,
+            ),
+            (
+                "retired before",
+                vec![listed(a, None, Some(10))],
+                Code::TrustKeyRetired,
+            ),
+            (
+                "other projects only",
+                vec![listed(a, Some(&["other"]), None)],
+                Code::TrustProjectScope,
+            ),
         ] {
             let mut remembered = with_url(sources.clone());
             remembered.first_use("demo", fu(&a)).unwrap();
-            assert_eq!(run(&remembered, &[(a, Some(50))]), (Verdict::Untrusted, vec![code]), "first use, {case}");
+            assert_eq!(
+                run(&remembered, &[(a, Some(50))]),
+                (Verdict::Untrusted, vec![code]),
+                "first use, {case}"
+            );
             let mut pinned = with_url(sources);
             pinned.pin("demo", &a.kid()).unwrap();
-            assert_eq!(run(&pinned, &[(a, Some(50))]), (Verdict::Untrusted, vec![code]), "pin, {case}");
+            assert_eq!(
+                run(&pinned, &[(a, Some(50))]),
+                (Verdict::Untrusted, vec![code]),
+                "pin, {case}"
+            );
         }
         // An explicit statement wins over another source's acceptance.
         let mut two = with_url(vec![listed(a, None, None)]);
-        two.key_file("deps.json", KeySet { keys: vec![listed(a, Some(&["other"]), None), listed(b, Some(&["demo"]), None)] }.to_json().as_bytes()).unwrap();
+        two.key_file(
+            "deps.json",
+            KeySet {
+                keys: vec![
+                    listed(a, Some(&["other"]), None),
+                    listed(b, Some(&["demo"]), None),
+                ],
+            }
+            .to_json()
+            .as_bytes(),
+        )
+        .unwrap();
         assert_eq!(run(&two, &[(a, None)]).0, Verdict::Untrusted);
         // Two unscoped publishers' key URLs combine: each accepts its own key.
         let mut combined = with_url(vec![listed(a, None, None)]);
-        combined.key_url("https://other.test/keys.json", KeySet { keys: vec![listed(b, None, None)] }.to_json().as_bytes()).unwrap();
+        combined
+            .key_url(
+                "https://other.test/keys.json",
+                KeySet {
+                    keys: vec![listed(b, None, None)],
+                }
+                .to_json()
+                .as_bytes(),
+            )
+            .unwrap();
         assert_eq!(run(&combined, &[(a, None)]), (Verdict::Trusted, vec![]));
         assert_eq!(run(&combined, &[(key(3), None)]).0, Verdict::Untrusted);
     }
@@ -592,8 +843,14 @@ mod tests {
         let mut p = TrustBuilder::new();
         p.pin("Demo", &a.kid()).unwrap();
         assert_eq!(run(&p, &[(a, None)]).0, Verdict::Trusted);
-        assert_eq!(run(&p, &[(b, None)]), (Verdict::Untrusted, vec![Code::TrustNotPinned]));
-        assert_eq!(run(&p, &[]), (Verdict::Untrusted, vec![Code::TrustUnsignedDowngrade]));
+        assert_eq!(
+            run(&p, &[(b, None)]),
+            (Verdict::Untrusted, vec![Code::TrustNotPinned])
+        );
+        assert_eq!(
+            run(&p, &[]),
+            (Verdict::Untrusted, vec![Code::TrustUnsignedDowngrade])
+        );
         // A key set listing b cannot override a pin to a.
         let mut pb = with_url(vec![listed(b, None, None)]);
         pb.pin("demo", &a.kid()).unwrap();
@@ -602,45 +859,117 @@ mod tests {
         let mut f = TrustBuilder::new();
         f.first_use("demo", fu(&a)).unwrap();
         assert_eq!(run(&f, &[(a, None)]).0, Verdict::Trusted);
-        assert_eq!(run(&f, &[(b, None)]), (Verdict::KeyChanged, vec![Code::TrustKeyChanged]));
-        assert_eq!(run(&f, &[]), (Verdict::Untrusted, vec![Code::TrustUnsignedDowngrade]));
+        assert_eq!(
+            run(&f, &[(b, None)]),
+            (Verdict::KeyChanged, vec![Code::TrustKeyChanged])
+        );
+        assert_eq!(
+            run(&f, &[]),
+            (Verdict::Untrusted, vec![Code::TrustUnsignedDowngrade])
+        );
 
         assert!(TrustBuilder::new().pin("demo", "short").is_err());
         assert!(TrustBuilder::new().pin("bad name!", &a.kid()).is_err());
-        assert!(TrustBuilder::new().key_url("http://example.com/keys.json", b"{\"keys\":[]}").is_err());
+        assert!(TrustBuilder::new()
+            .key_url("http://example.com/keys.json", b"{\"keys\":[]}")
+            .is_err());
     }
 
     #[test]
     fn chosen_key_url_speaks_for_one_project() {
         let (a, b) = (key(1), key(2));
         let mut c = TrustBuilder::new();
-        c.chosen_key_url("demo", "https://k.test/keys.json", KeySet { keys: vec![listed(a, None, None)] }.to_json().as_bytes()).unwrap();
+        c.chosen_key_url(
+            "demo",
+            "https://k.test/keys.json",
+            KeySet {
+                keys: vec![listed(a, None, None)],
+            }
+            .to_json()
+            .as_bytes(),
+        )
+        .unwrap();
         assert_eq!(run(&c, &[(a, None)]).0, Verdict::Trusted);
-        assert_eq!(run(&c, &[(b, None)]), (Verdict::Untrusted, vec![Code::TrustKeyNotListed]));
-        assert_eq!(run(&c, &[]), (Verdict::Untrusted, vec![Code::TrustUnsignedDowngrade]));
-        let other = c.build().decide("other", &[ValidSignature { key: &a, iat: None, witnessed: None }], None);
-        assert_eq!(other.verdict, Verdict::Signed, "a choice for demo says nothing about other");
+        assert_eq!(
+            run(&c, &[(b, None)]),
+            (Verdict::Untrusted, vec![Code::TrustKeyNotListed])
+        );
+        assert_eq!(
+            run(&c, &[]),
+            (Verdict::Untrusted, vec![Code::TrustUnsignedDowngrade])
+        );
+        let other = c.build().decide(
+            "other",
+            &[ValidSignature {
+                key: &a,
+                iat: None,
+                witnessed: None,
+            }],
+            None,
+        );
+        assert_eq!(
+            other.verdict,
+            Verdict::Signed,
+            "a choice for demo says nothing about other"
+        );
     }
 
     #[test]
     fn lookups_only_where_covered() {
         let a = key(1);
         let mut b = TrustBuilder::new();
-        b.key_url("https://a.test/keys.json", KeySet { keys: vec![listed(a, Some(&["demo"]), None)] }.to_json().as_bytes()).unwrap();
+        b.key_url(
+            "https://a.test/keys.json",
+            KeySet {
+                keys: vec![listed(a, Some(&["demo"]), None)],
+            }
+            .to_json()
+            .as_bytes(),
+        )
+        .unwrap();
         let mut list_key = listed(a, Some(&["dep"]), None);
         list_key.key_url = Some("http://127.0.0.1:9/keys.json".into());
         let mut https_key = listed(key(2), Some(&["lib"]), None);
         https_key.key_url = Some("https://lib.test/k/keys.json".into());
-        b.key_file("deps.json", KeySet { keys: vec![list_key, https_key] }.to_json().as_bytes()).unwrap();
+        b.key_file(
+            "deps.json",
+            KeySet {
+                keys: vec![list_key, https_key],
+            }
+            .to_json()
+            .as_bytes(),
+        )
+        .unwrap();
         let p = b.build();
-        let urls = |proj: &str, file: &str| p.signature_urls(proj, file).0.iter().map(|u| u.to_string()).collect::<Vec<_>>();
-        assert_eq!(urls("demo", "demo-1-py3-none-any.whl"), vec!["https://a.test/releases/demo/demo-1-py3-none-any.whl.jws"]);
-        assert_eq!(urls("lib", "lib-1-py3-none-any.whl"), vec!["https://lib.test/k/releases/lib/lib-1-py3-none-any.whl.jws"]);
+        let urls = |proj: &str, file: &str| {
+            p.signature_urls(proj, file)
+                .0
+                .iter()
+                .map(|u| u.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            urls("demo", "demo-1-py3-none-any.whl"),
+            vec!["https://a.test/releases/demo/demo-1-py3-none-any.whl.jws"]
+        );
+        assert_eq!(
+            urls("lib", "lib-1-py3-none-any.whl"),
+            vec!["https://lib.test/k/releases/lib/lib-1-py3-none-any.whl.jws"]
+        );
         assert!(urls("unrelated", "unrelated-1-py3-none-any.whl").is_empty());
         let (none, warnings) = p.signature_urls("dep", "dep-1-py3-none-any.whl");
-        assert!(none.is_empty() && warnings.len() == 1, "loopback key_url in a list needs the switch: {warnings:?}");
+        assert!(
+            none.is_empty() && warnings.len() == 1,
+            "loopback key_url in a list needs the switch: {warnings:?}"
+        );
         b.loopback_in_lists(Loopback::Allow);
-        assert_eq!(b.build().signature_urls("dep", "dep-1-py3-none-any.whl").0.len(), 1);
+        assert_eq!(
+            b.build()
+                .signature_urls("dep", "dep-1-py3-none-any.whl")
+                .0
+                .len(),
+            1
+        );
     }
 
     fn signed_report(file: &str, project: &str, kids: &[u8]) -> Report {
@@ -664,22 +993,53 @@ mod tests {
                 }
             })
             .collect();
-        Report { file: file.into(), verdict: Verdict::Signed, project: Some(project.into()), version: Some("1".into()), files_checked: 1, sha256: None, signatures, problems: vec![], members: vec![], log: None, key_url_hint: None, index: None }
+        Report {
+            file: file.into(),
+            verdict: Verdict::Signed,
+            project: Some(project.into()),
+            version: Some("1".into()),
+            files_checked: 1,
+            sha256: None,
+            signatures,
+            problems: vec![],
+            members: vec![],
+            log: None,
+            key_url_hint: None,
+            index: None,
+            index_log: None,
+        }
     }
 
     #[test]
     fn first_use_in_a_batch() {
-        let mut reports = vec![signed_report("a-1.whl", "a", &[1]), signed_report("a-2.whl", "a", &[2]), signed_report("b-1.whl", "b", &[1]), signed_report("b-2.whl", "b", &[1])];
+        let mut reports = vec![
+            signed_report("a-1.whl", "a", &[1]),
+            signed_report("a-2.whl", "a", &[2]),
+            signed_report("b-1.whl", "b", &[1]),
+            signed_report("b-2.whl", "b", &[1]),
+        ];
         let remembered = settle_first_use(&mut reports, "2026-12-01T00:00:00Z");
         assert_eq!(remembered.len(), 1);
-        assert_eq!((remembered[0].project.as_str(), remembered[0].entry.kid.as_str()), ("b", key(1).kid().as_str()));
-        assert_eq!(remembered[0].entry.fingerprint.as_deref(), Some(key(1).fingerprint().as_str()));
+        assert_eq!(
+            (
+                remembered[0].project.as_str(),
+                remembered[0].entry.kid.as_str()
+            ),
+            ("b", key(1).kid().as_str())
+        );
+        assert_eq!(
+            remembered[0].entry.fingerprint.as_deref(),
+            Some(key(1).fingerprint().as_str())
+        );
         assert_eq!(reports[0].verdict, Verdict::KeyChanged);
         assert_eq!(reports[1].verdict, Verdict::KeyChanged);
         assert!(reports[0].has(Code::TrustKeyChanged));
         assert_eq!(reports[2].verdict, Verdict::Signed);
         let mut one = vec![signed_report("c-1.whl", "c", &[1, 2])];
-        assert!(settle_first_use(&mut one, "now").is_empty(), "one wheel, two keys: nothing remembered");
+        assert!(
+            settle_first_use(&mut one, "now").is_empty(),
+            "one wheel, two keys: nothing remembered"
+        );
         assert_eq!(one[0].verdict, Verdict::KeyChanged);
     }
 }

@@ -52,10 +52,17 @@ pub fn check_key_url(text: &str, loopback: Loopback) -> Result<Url, UrlError> {
 }
 
 /// [`check_key_url`], resolving `text` against `base` first (the page's own address).
-pub fn check_key_url_relative(text: &str, base: Option<&Url>, loopback: Loopback) -> Result<Url, UrlError> {
+pub fn check_key_url_relative(
+    text: &str,
+    base: Option<&Url>,
+    loopback: Loopback,
+) -> Result<Url, UrlError> {
     let shown = crate::display::escape(text);
     if text.len() > MAX_URL_BYTES {
-        return Err(UrlError(format!("a URL of {} bytes; the limit is {MAX_URL_BYTES}", text.len())));
+        return Err(UrlError(format!(
+            "a URL of {} bytes; the limit is {MAX_URL_BYTES}",
+            text.len()
+        )));
     }
     let parsed = match base {
         Some(b) => b.join(text),
@@ -63,7 +70,9 @@ pub fn check_key_url_relative(text: &str, base: Option<&Url>, loopback: Loopback
     };
     let url = parsed.map_err(|e| UrlError(format!("{shown:?} is not a URL: {e}")))?;
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(UrlError(format!("{shown}: a key URL must not carry a user name or password")));
+        return Err(UrlError(format!(
+            "{shown}: a key URL must not carry a user name or password"
+        )));
     }
     match url.scheme() {
         "https" => Ok(url),
@@ -80,7 +89,10 @@ pub fn check_key_url_relative(text: &str, base: Option<&Url>, loopback: Loopback
 /// as is), no fragment, and acceptable as a key URL. Anything else rejects the signature.
 pub fn check_jku(text: &str) -> Result<(), UrlError> {
     if let Some(c) = text.chars().find(|c| !c.is_ascii_graphic()) {
-        return Err(UrlError(format!("`jku` contains {}: a key URL is printable ASCII", crate::display::escape(&c.to_string()))));
+        return Err(UrlError(format!(
+            "`jku` contains {}: a key URL is printable ASCII",
+            crate::display::escape(&c.to_string())
+        )));
     }
     let url = check_key_url(text, Loopback::Allow)?;
     if url.fragment().is_some() {
@@ -93,7 +105,11 @@ pub fn check_jku(text: &str) -> Result<(), UrlError> {
 /// `<directory of the key URL>/releases/<project>/<file_name>.jws`, each segment
 /// percent-encoded.
 pub fn release_url(key_url: &Url, project: &str, file_name: &str) -> Result<Url, UrlError> {
-    let mut url = key_url.join("releases/").map_err(|e| UrlError(format!("cannot build the signature URL from {key_url}: {e}")))?;
+    let mut url = key_url.join("releases/").map_err(|e| {
+        UrlError(format!(
+            "cannot build the signature URL from {key_url}: {e}"
+        ))
+    })?;
     url.set_query(None);
     url.set_fragment(None);
     url.path_segments_mut()
@@ -123,18 +139,34 @@ mod tests {
         assert!(!ok("file:///etc/passwd"));
         assert!(!ok("ftp://x/keys.json"));
         assert!(!ok("keys.json"));
-        assert!(!ok(&format!("https://x.test/{}", "a".repeat(MAX_URL_BYTES))));
+        assert!(!ok(&format!(
+            "https://x.test/{}",
+            "a".repeat(MAX_URL_BYTES)
+        )));
         assert!(check_key_url("http://127.0.0.1:8000/keys.json", Loopback::Deny).is_err());
         assert!(check_key_url("https://x.test/keys.json", Loopback::Deny).is_ok());
         let base = Url::parse("http://127.0.0.1:8000/demo/").unwrap();
-        assert_eq!(check_key_url_relative("keys.json", Some(&base), Loopback::Allow).unwrap().as_str(), "http://127.0.0.1:8000/demo/keys.json");
+        assert_eq!(
+            check_key_url_relative("keys.json", Some(&base), Loopback::Allow)
+                .unwrap()
+                .as_str(),
+            "http://127.0.0.1:8000/demo/keys.json"
+        );
     }
 
     #[test]
     fn jku_must_be_plain() {
         assert!(check_jku("https://alice.github.io/keys/keys.json").is_ok());
         assert!(check_jku("http://127.0.0.1:8000/demo/keys.json").is_ok());
-        for bad in ["\u{1b}[4A\rtrusted https://x.test/", "https://x.test/\u{202e}", "https://x.test/a b", "https://x.test/#frag", "javascript:alert(1)", "http://evil.test/keys.json", "https://u@x.test/"] {
+        for bad in [
+            "\u{1b}[4A\rtrusted https://x.test/",
+            "https://x.test/\u{202e}",
+            "https://x.test/a b",
+            "https://x.test/#frag",
+            "javascript:alert(1)",
+            "http://evil.test/keys.json",
+            "https://u@x.test/",
+        ] {
             assert!(check_jku(bad).is_err(), "{bad:?} accepted");
         }
     }
@@ -142,9 +174,22 @@ mod tests {
     #[test]
     fn release_urls_are_encoded_once() {
         let k = Url::parse("https://alice.github.io/keys/keys.json").unwrap();
-        assert_eq!(release_url(&k, "demo", "demo-1.0-py3-none-any.whl").unwrap().as_str(), "https://alice.github.io/keys/releases/demo/demo-1.0-py3-none-any.whl.jws");
+        assert_eq!(
+            release_url(&k, "demo", "demo-1.0-py3-none-any.whl")
+                .unwrap()
+                .as_str(),
+            "https://alice.github.io/keys/releases/demo/demo-1.0-py3-none-any.whl.jws"
+        );
         let q = Url::parse("https://alice.github.io/keys/keys.json?x=1#f").unwrap();
-        assert_eq!(release_url(&q, "a", "a-1+local-py3-none-any.whl").unwrap().as_str(), "https://alice.github.io/keys/releases/a/a-1+local-py3-none-any.whl.jws");
-        assert_eq!(release_url(&k, "demo", "x/../y?.whl").unwrap().as_str(), "https://alice.github.io/keys/releases/demo/x%2F..%2Fy%3F.whl.jws");
+        assert_eq!(
+            release_url(&q, "a", "a-1+local-py3-none-any.whl")
+                .unwrap()
+                .as_str(),
+            "https://alice.github.io/keys/releases/a/a-1+local-py3-none-any.whl.jws"
+        );
+        assert_eq!(
+            release_url(&k, "demo", "x/../y?.whl").unwrap().as_str(),
+            "https://alice.github.io/keys/releases/demo/x%2F..%2Fy%3F.whl.jws"
+        );
     }
 }

@@ -11,10 +11,15 @@ use wasm_bindgen::prelude::*;
 use crate::keys::{KeySet, PrivateKey};
 use crate::trust::{FirstUse, TrustBuilder, TrustPolicy};
 use crate::urls::Loopback;
-use crate::verify::{verify_wheel as core_verify, DetachedSignature, FileDigest, LogInput, LogRequirement, VerifyInput};
+use crate::verify::{
+    verify_wheel as core_verify, DetachedSignature, FileDigest, LogInput, LogRequirement,
+    VerifyInput,
+};
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
-    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| into_error("internal", e))
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| into_error("internal", e))
 }
 
 /// A JS `Error` whose `code` property names what went wrong (`input`, `key-set`, `key-url`,
@@ -42,30 +47,64 @@ struct JsReader<'a> {
     pos: u64,
     window: Vec<u8>,
     window_start: u64,
+    /// Where the caller will most likely stop reading (a unit's end): windows stop there,
+    /// then shrink to [`READ_PAST`], so a small unit does not fetch megabytes it never reads.
+    hint_end: u64,
 }
 
+/// Bytes fetched per `readAt` call past [`JsReader::hint_end`].
+const READ_PAST: u64 = 64 << 10;
+
 /// Bytes fetched per `readAt` call (bounded memory: one window at a time).
-const READ_AHEAD: u64 = 4 << 20;
+const READ_AHEAD: u64 = 16 << 20;
 
 impl<'a> JsReader<'a> {
     fn new(read_at: &'a Function, size: f64) -> Result<Self, JsValue> {
         // File sizes are whole numbers below 2^53; anything else is a caller bug, not a wheel.
-        if !(size.is_finite() && size >= 0.0 && size.fract() == 0.0 && size < 9_007_199_254_740_992.0) {
-            return Err(into_error("input", format!("size {size} is not a file size")));
+        if !(size.is_finite()
+            && size >= 0.0
+            && size.fract() == 0.0
+            && size < 9_007_199_254_740_992.0)
+        {
+            return Err(into_error(
+                "input",
+                format!("size {size} is not a file size"),
+            ));
         }
-        Ok(JsReader { read_at, size: size as u64, pos: 0, window: Vec::new(), window_start: 0 })
+        Ok(JsReader {
+            read_at,
+            size: size as u64,
+            pos: 0,
+            window: Vec::new(),
+            window_start: 0,
+            hint_end: u64::MAX,
+        })
     }
 
     fn fill(&mut self) -> io::Result<()> {
-        let want = READ_AHEAD.min(self.size - self.pos);
+        let ahead = if self.pos < self.hint_end {
+            self.hint_end - self.pos
+        } else {
+            READ_PAST
+        };
+        let want = READ_AHEAD.min(ahead).min(self.size - self.pos);
         let chunk = self
             .read_at
-            .call2(&JsValue::NULL, &JsValue::from_f64(self.pos as f64), &JsValue::from_f64(want as f64))
+            .call2(
+                &JsValue::NULL,
+                &JsValue::from_f64(self.pos as f64),
+                &JsValue::from_f64(want as f64),
+            )
             .map_err(|e| io::Error::other(format!("readAt failed: {e:?}")))?;
-        let array: Uint8Array = chunk.dyn_into().map_err(|_| io::Error::other("readAt did not return a Uint8Array"))?;
+        let array: Uint8Array = chunk
+            .dyn_into()
+            .map_err(|_| io::Error::other("readAt did not return a Uint8Array"))?;
         let n = (array.length() as u64).min(want) as usize;
         if n == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "readAt returned no bytes"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "readAt returned no bytes",
+            ));
         }
         self.window.resize(n, 0);
         array.subarray(0, n as u32).copy_to(&mut self.window);
@@ -98,7 +137,8 @@ impl Seek for JsReader<'_> {
             SeekFrom::End(d) => self.size.checked_add_signed(d),
             SeekFrom::Current(d) => self.pos.checked_add_signed(d),
         };
-        self.pos = target.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek out of range"))?;
+        self.pos = target
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek out of range"))?;
         Ok(self.pos)
     }
 }
@@ -178,7 +218,8 @@ struct LogIn {
 /// `deny_unknown_fields` would never fire); going through `serde_json::Value` makes unknown
 /// members errors, at every level.
 fn strict<T: serde::de::DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsValue> {
-    let json: serde_json::Value = serde_wasm_bindgen::from_value(value).map_err(|e| into_error("input", format!("{what}: {e}")))?;
+    let json: serde_json::Value = serde_wasm_bindgen::from_value(value)
+        .map_err(|e| into_error("input", format!("{what}: {e}")))?;
     serde_json::from_value(json).map_err(|e| into_error("input", format!("{what}: {e}")))
 }
 
@@ -193,21 +234,44 @@ fn policy(input: &Input) -> Result<TrustPolicy, JsValue> {
     for ks in &input.key_sets {
         match (ks.kind, &ks.project) {
             (KeySetKind::KeyUrl, None) => b.key_url(&ks.source, ks.text.as_bytes()).map_err(bad)?,
-            (KeySetKind::KeyFile, None) => b.key_file(&ks.source, ks.text.as_bytes()).map_err(bad)?,
-            (KeySetKind::ChosenKeyUrl, Some(p)) => b.chosen_key_url(p, &ks.source, ks.text.as_bytes()).map_err(bad)?,
-            (KeySetKind::ChosenKeyUrl, None) => return Err(into_error("input", format!("{}: a chosen-key-url set needs `project`", ks.source))),
-            (_, Some(_)) => return Err(into_error("input", format!("{}: `project` applies to chosen-key-url sets only", ks.source))),
+            (KeySetKind::KeyFile, None) => {
+                b.key_file(&ks.source, ks.text.as_bytes()).map_err(bad)?
+            }
+            (KeySetKind::ChosenKeyUrl, Some(p)) => b
+                .chosen_key_url(p, &ks.source, ks.text.as_bytes())
+                .map_err(bad)?,
+            (KeySetKind::ChosenKeyUrl, None) => {
+                return Err(into_error(
+                    "input",
+                    format!("{}: a chosen-key-url set needs `project`", ks.source),
+                ))
+            }
+            (_, Some(_)) => {
+                return Err(into_error(
+                    "input",
+                    format!(
+                        "{}: `project` applies to chosen-key-url sets only",
+                        ks.source
+                    ),
+                ))
+            }
         };
     }
     for (project, kids) in &input.pins {
         for kid in kids {
-            b.pin(project, kid).map_err(|e| into_error("input", format!("pins: {e}")))?;
+            b.pin(project, kid)
+                .map_err(|e| into_error("input", format!("pins: {e}")))?;
         }
     }
     for (project, entry) in &input.first_use {
-        b.first_use(project, entry.clone()).map_err(|e| into_error("input", format!("first_use: {e}")))?;
+        b.first_use(project, entry.clone())
+            .map_err(|e| into_error("input", format!("first_use: {e}")))?;
     }
-    b.loopback_in_lists(if input.allow_loopback_in_lists { Loopback::Allow } else { Loopback::Deny });
+    b.loopback_in_lists(if input.allow_loopback_in_lists {
+        Loopback::Allow
+    } else {
+        Loopback::Deny
+    });
     Ok(b.build())
 }
 
@@ -215,48 +279,404 @@ fn unix_seconds(v: f64) -> Result<i64, JsValue> {
     if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 {
         Ok(v as i64)
     } else {
-        Err(into_error("input", format!("{v} is not a time in whole Unix seconds")))
+        Err(into_error(
+            "input",
+            format!("{v} is not a time in whole Unix seconds"),
+        ))
     }
 }
 
 /// Verify a wheel read through `read_at(offset, length) → Uint8Array`; see docs/SPEC.md
 /// ("wasm API") for `input` and the returned report.
 #[wasm_bindgen]
-pub fn verify_wheel(read_at: &Function, size: f64, input: JsValue, on_progress: &Function) -> Result<JsValue, JsValue> {
+pub fn verify_wheel(
+    read_at: &Function,
+    size: f64,
+    input: JsValue,
+    on_progress: &Function,
+) -> Result<JsValue, JsValue> {
     hook();
-    let input = read_input(input)?;
-    let trust = policy(&input)?;
-    let detached = input.detached.iter().map(|d| DetachedSignature { source: d.name.clone(), bytes: d.text.as_bytes().to_vec() }).collect();
+    let core_input = core_input(&read_input(input)?)?;
+    let reader = JsReader::new(read_at, size)?;
+    let mut progress = |done: u64, total: u64| {
+        let _ = on_progress.call2(
+            &JsValue::NULL,
+            &JsValue::from_f64(done as f64),
+            &JsValue::from_f64(total as f64),
+        );
+    };
+    let verified =
+        core_verify(reader, &core_input, &mut progress).map_err(|e| into_error("io", e))?;
+    report_out(&verified)
+}
+
+/// The core's input for a verification input (the trust builder, the log policy).
+fn core_input(input: &Input) -> Result<VerifyInput, JsValue> {
+    let trust = policy(input)?;
+    let detached = input
+        .detached
+        .iter()
+        .map(|d| DetachedSignature {
+            source: d.name.clone(),
+            bytes: d.text.as_bytes().to_vec(),
+        })
+        .collect();
     let log = match &input.log {
         None => None,
         Some(l) => Some(LogInput {
-            policy: crate::log::policy::Policy::parse(&l.policy).map_err(|e| into_error("policy", format!("witness policy: {e}")))?,
-            proof: l.proof.as_ref().map(|p| (p.name.clone(), p.text.as_bytes().to_vec())),
-            require: if l.require { LogRequirement::Required } else { LogRequirement::IfPresent },
-            log_key: (l.remembered_log_key.is_some() || l.served_log_key.is_some())
-                .then(|| crate::log::policy::LogKeyFirstUse { remembered: l.remembered_log_key.clone(), served: l.served_log_key.clone() }),
+            policy: crate::log::policy::Policy::parse(&l.policy)
+                .map_err(|e| into_error("policy", format!("witness policy: {e}")))?,
+            proof: l
+                .proof
+                .as_ref()
+                .map(|p| (p.name.clone(), p.text.as_bytes().to_vec())),
+            require: if l.require {
+                LogRequirement::Required
+            } else {
+                LogRequirement::IfPresent
+            },
+            log_key: (l.remembered_log_key.is_some() || l.served_log_key.is_some()).then(|| {
+                crate::log::policy::LogKeyFirstUse {
+                    remembered: l.remembered_log_key.clone(),
+                    served: l.served_log_key.clone(),
+                }
+            }),
         }),
     };
-    let core_input = VerifyInput {
+    Ok(VerifyInput {
         log,
         file_name: input.file_name.clone(),
         detached,
         trust,
-        file_digest: if input.compute_sha256 { FileDigest::Compute } else { FileDigest::IfNeeded },
+        file_digest: if input.compute_sha256 {
+            FileDigest::Compute
+        } else {
+            FileDigest::IfNeeded
+        },
         now: input.now.map(unix_seconds).transpose()?,
         ..VerifyInput::default()
-    };
-    let reader = JsReader::new(read_at, size)?;
-    let mut progress = |done: u64, total: u64| {
-        let _ = on_progress.call2(&JsValue::NULL, &JsValue::from_f64(done as f64), &JsValue::from_f64(total as f64));
-    };
-    let verified = core_verify(reader, &core_input, &mut progress).map_err(|e| into_error("io", e))?;
+    })
+}
+
+/// The report as JS, plus `new_log_key: {origin, vkey}` when a log key was used on first use
+/// (for the caller to remember).
+fn report_out(verified: &crate::verify::Verified) -> Result<JsValue, JsValue> {
     let out = to_js(&verified.report)?;
-    // A log key used on first use, for the caller to remember: {origin, vkey}.
     if let Some((origin, vkey)) = &verified.new_log_key {
-        let _ = js_sys::Reflect::set(&out, &JsValue::from_str("new_log_key"), &to_js(&serde_json::json!({ "origin": origin, "vkey": vkey }))?);
+        let _ = js_sys::Reflect::set(
+            &out,
+            &JsValue::from_str("new_log_key"),
+            &to_js(&serde_json::json!({ "origin": origin, "vkey": vkey }))?,
+        );
     }
     Ok(out)
+}
+
+/// One wheel's verification plan (docs/SPEC.md "wasm API: one wheel on several workers"),
+/// made from small reads (the end records, the central directory, RECORD, WHEEL, METADATA,
+/// RECORD.jws) and kept by the worker that made it until [`WheelPlan::finish`]. Its units are
+/// verified by [`MemberVerifier`]s in any workers, in any order.
+#[wasm_bindgen]
+pub struct WheelPlan {
+    plan: Option<crate::verify::Plan>,
+    input: VerifyInput,
+}
+
+#[wasm_bindgen]
+impl WheelPlan {
+    /// Plan the verification of the wheel `read_at` reads (`input` as for `verify_wheel`).
+    #[wasm_bindgen(constructor)]
+    pub fn new(read_at: &Function, size: f64, input: JsValue) -> Result<WheelPlan, JsValue> {
+        hook();
+        let input = core_input(&read_input(input)?)?;
+        let mut reader = JsReader::new(read_at, size)?;
+        let plan =
+            crate::verify::Plan::new(&mut reader, &input).map_err(|e| into_error("io", e))?;
+        Ok(WheelPlan {
+            plan: Some(plan),
+            input,
+        })
+    }
+
+    /// The units for `parts` workers: `{units: [{start, end, offset, end_offset, cost,
+    /// digested, largest, big}], needs_file_digest, entries}`; `digested` is the declared bytes
+    /// of the unit's members RECORD asks a digest of, `largest` the biggest of them, `big` the
+    /// bytes of those at least `big_min` bytes. No units when reading already stopped (finish
+    /// with none).
+    pub fn units(&self, parts: u32, big_min: f64) -> Result<JsValue, JsValue> {
+        let plan = self
+            .plan
+            .as_ref()
+            .ok_or_else(|| into_error("input", "the plan is finished"))?;
+        #[derive(Serialize)]
+        struct Unit {
+            start: usize,
+            end: usize,
+            offset: u64,
+            end_offset: u64,
+            cost: u64,
+            digested: u64,
+            largest: u64,
+            big: u64,
+        }
+        #[derive(Serialize)]
+        struct Out {
+            units: Vec<Unit>,
+            needs_file_digest: bool,
+            entries: usize,
+        }
+        let units = plan.work().map_or_else(Vec::new, |w| {
+            w.units(parts as usize)
+                .into_iter()
+                .map(|r| {
+                    let (offset, end_offset) = w.span(r.clone());
+                    let sizes = || {
+                        r.clone()
+                            .filter(|&i| w.alg(i).is_some())
+                            .map(|i| w.entries()[i].uncompressed_size)
+                    };
+                    Unit {
+                        start: r.start,
+                        end: r.end,
+                        offset,
+                        end_offset,
+                        cost: w.cost(r.clone()),
+                        digested: sizes().sum(),
+                        largest: sizes().max().unwrap_or(0),
+                        big: sizes().filter(|&s| s as f64 >= big_min).sum(),
+                    }
+                })
+                .collect()
+        });
+        to_js(&Out {
+            units,
+            needs_file_digest: plan.needs_file_digest(),
+            entries: plan.work().map_or(0, |w| w.len()),
+        })
+    }
+
+    /// The members' work ([`MemberVerifier`]'s input), or `undefined` when reading stopped.
+    pub fn work(&self) -> Option<Vec<u8>> {
+        self.plan
+            .as_ref()
+            .and_then(|p| p.work())
+            .map(|w| w.to_bytes())
+    }
+
+    /// Merge the units' outputs (`MemberVerifier.verify`'s bytes, any order), the digests of
+    /// members hashed outside the wasm (`[[index, Uint8Array]]`) and the file's SHA-256 (when
+    /// `units().needs_file_digest`) into the report `verify_wheel` would give. Once.
+    pub fn finish(
+        &mut self,
+        units: Vec<Uint8Array>,
+        digests: js_sys::Array,
+        file_sha256: Option<Vec<u8>>,
+    ) -> Result<JsValue, JsValue> {
+        let plan = self
+            .plan
+            .take()
+            .ok_or_else(|| into_error("input", "the plan is finished"))?;
+        let units = units
+            .iter()
+            .map(|u| {
+                crate::verify::UnitOutput::from_bytes(&u.to_vec())
+                    .map_err(|e| into_error("input", format!("unit: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut map = std::collections::HashMap::new();
+        for pair in digests.iter() {
+            let pair: js_sys::Array = pair
+                .dyn_into()
+                .map_err(|_| into_error("input", "digests: [[index, Uint8Array]]"))?;
+            let index = pair
+                .get(0)
+                .as_f64()
+                .filter(|i| i.fract() == 0.0 && *i >= 0.0)
+                .ok_or_else(|| into_error("input", "digests: index"))?;
+            let bytes: Uint8Array = pair
+                .get(1)
+                .dyn_into()
+                .map_err(|_| into_error("input", "digests: Uint8Array"))?;
+            map.insert(index as usize, bytes.to_vec());
+        }
+        let sha256 = match file_sha256 {
+            None => None,
+            Some(d) => Some(
+                <[u8; 32]>::try_from(d.as_slice())
+                    .map_err(|_| into_error("input", "file_sha256: 32 bytes"))?,
+            ),
+        };
+        let verified = plan
+            .finish(&self.input, units, &map, sha256)
+            .map_err(|e| into_error("io", e))?;
+        report_out(&verified)
+    }
+}
+
+/// Verifies units of one plan's members in any worker (docs/SPEC.md "wasm API").
+#[wasm_bindgen]
+pub struct MemberVerifier {
+    work: crate::verify::Work,
+}
+
+#[wasm_bindgen]
+impl MemberVerifier {
+    /// From `WheelPlan.work()`'s bytes.
+    #[wasm_bindgen(constructor)]
+    pub fn new(work: &[u8]) -> Result<MemberVerifier, JsValue> {
+        hook();
+        let work = crate::verify::Work::from_bytes(work)
+            .map_err(|e| into_error("input", format!("work: {e}")))?;
+        Ok(MemberVerifier { work })
+    }
+
+    /// Verify entries `start..end` (a unit of `WheelPlan.units`), reading through `read_at`.
+    /// `external(index, size, alg)` may return a `Uint8Array` of exactly `size` bytes: the
+    /// member's content is then copied into it, and `ended(index, intact, length)` is called
+    /// after its checks; the caller hashes it (`alg` is `sha256`, `sha384` or `sha512`) when
+    /// intact and passes the digest to `WheelPlan.finish`. Returns the unit's output bytes.
+    pub fn verify(
+        &self,
+        read_at: &Function,
+        size: f64,
+        start: u32,
+        end: u32,
+        external: Option<Function>,
+        ended: Option<Function>,
+        on_progress: &Function,
+    ) -> Result<Vec<u8>, JsValue> {
+        let (start, end) = (start as usize, end as usize);
+        if start > end || end > self.work.len() {
+            return Err(into_error(
+                "input",
+                format!("units {start}..{end} of {}", self.work.len()),
+            ));
+        }
+        let (_, hint) = self.work.span(start..end);
+        let mut reader = JsReader::new(read_at, size)?;
+        reader.hint_end = hint;
+        let mut hooks = JsHooks {
+            external,
+            ended,
+            dest: None,
+            on_progress,
+            last: 0,
+        };
+        Ok(crate::verify::verify_members(reader, &self.work, start..end, &mut hooks).to_bytes())
+    }
+}
+
+/// The JS side of a unit: progress, and members hashed outside the wasm.
+struct JsHooks<'a> {
+    external: Option<Function>,
+    ended: Option<Function>,
+    /// The external member being read: (index, destination, bytes written).
+    dest: Option<(usize, Uint8Array, u32)>,
+    on_progress: &'a Function,
+    last: u64,
+}
+
+impl crate::verify::UnitHooks for JsHooks<'_> {
+    fn progress(&mut self, done: u64) {
+        if done != self.last {
+            self.last = done;
+            let _ = self
+                .on_progress
+                .call1(&JsValue::NULL, &JsValue::from_f64(done as f64));
+        }
+    }
+    fn external(&mut self, index: usize, size: u64, alg: crate::record::HashAlg) -> bool {
+        let Some(f) = &self.external else {
+            return false;
+        };
+        let Ok(size32) = u32::try_from(size) else {
+            return false;
+        };
+        let name = match alg {
+            crate::record::HashAlg::Sha256 => "sha256",
+            crate::record::HashAlg::Sha384 => "sha384",
+            crate::record::HashAlg::Sha512 => "sha512",
+        };
+        let got = f.call3(
+            &JsValue::NULL,
+            &JsValue::from_f64(index as f64),
+            &JsValue::from_f64(size as f64),
+            &JsValue::from_str(name),
+        );
+        match got
+            .ok()
+            .and_then(|v| v.dyn_into::<Uint8Array>().ok())
+            .filter(|a| a.length() == size32)
+        {
+            Some(a) => {
+                self.dest = Some((index, a, 0));
+                true
+            }
+            None => false,
+        }
+    }
+    fn content(&mut self, index: usize, chunk: &[u8]) {
+        if let Some((i, dest, at)) = &mut self.dest {
+            if *i == index {
+                let end = at.saturating_add(chunk.len() as u32).min(dest.length());
+                dest.subarray(*at, end)
+                    .copy_from(&chunk[..(end - *at) as usize]);
+                *at = end;
+            }
+        }
+    }
+    fn member(&mut self, index: usize, intact: bool) {
+        if let Some((i, _, at)) = &self.dest {
+            if *i == index {
+                let at = *at;
+                self.dest = None;
+                if let Some(f) = &self.ended {
+                    let _ = f.call3(
+                        &JsValue::NULL,
+                        &JsValue::from_f64(index as f64),
+                        &JsValue::from_bool(intact),
+                        &JsValue::from_f64(f64::from(at)),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// SHA-256 of the whole file read through `read_at` (a worker's share when a detached
+/// signature needs the file's digest); `on_progress(done)` every few MB.
+#[wasm_bindgen]
+pub fn file_sha256(
+    read_at: &Function,
+    size: f64,
+    on_progress: &Function,
+) -> Result<Vec<u8>, JsValue> {
+    hook();
+    struct Counting<'a> {
+        r: JsReader<'a>,
+        progress: &'a Function,
+        last: u64,
+    }
+    impl Read for Counting<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.r.read(buf)?;
+            if self.r.pos - self.last >= 4 << 20 || n == 0 {
+                self.last = self.r.pos;
+                let _ = self
+                    .progress
+                    .call1(&JsValue::NULL, &JsValue::from_f64(self.r.pos as f64));
+            }
+            Ok(n)
+        }
+    }
+    let r = JsReader::new(read_at, size)?;
+    let digest = crate::verify::file_sha256(Counting {
+        r,
+        progress: on_progress,
+        last: 0,
+    })
+    .map_err(|e| into_error("io", e))?;
+    Ok(digest.to_vec())
 }
 
 /// Where a detached signature of `input.file_name` may be published: only the sites of trust
@@ -273,10 +693,16 @@ pub fn signature_urls(input: JsValue) -> Result<JsValue, JsValue> {
         warnings: Vec<String>,
     }
     let Ok(name) = crate::names::parse_wheel_filename(&input.file_name) else {
-        return to_js(&Out { urls: Vec::new(), warnings: Vec::new() });
+        return to_js(&Out {
+            urls: Vec::new(),
+            warnings: Vec::new(),
+        });
     };
     let (urls, warnings) = trust.signature_urls(&name.project, &input.file_name);
-    to_js(&Out { urls: urls.into_iter().map(String::from).collect(), warnings })
+    to_js(&Out {
+        urls: urls.into_iter().map(String::from).collect(),
+        warnings,
+    })
 }
 
 /// Check a key URL (https anywhere, plain http only on loopback), resolved against `base` (the
@@ -284,8 +710,13 @@ pub fn signature_urls(input: JsValue) -> Result<JsValue, JsValue> {
 #[wasm_bindgen]
 pub fn check_key_url(text: &str, base: Option<String>) -> Result<String, JsValue> {
     hook();
-    let base = base.map(|b| url::Url::parse(&b)).transpose().map_err(|e| into_error("key-url", format!("base URL: {e}")))?;
-    crate::urls::check_key_url_relative(text, base.as_ref(), Loopback::Allow).map(String::from).map_err(|e| into_error("key-url", e))
+    let base = base
+        .map(|b| url::Url::parse(&b))
+        .transpose()
+        .map_err(|e| into_error("key-url", format!("base URL: {e}")))?;
+    crate::urls::check_key_url_relative(text, base.as_ref(), Loopback::Allow)
+        .map(String::from)
+        .map_err(|e| into_error("key-url", e))
 }
 
 /// Escape text for display (docs/SPEC.md "Output escaping"); the widget has a JS twin run
@@ -299,7 +730,8 @@ pub fn escape_text(text: &str) -> String {
 #[wasm_bindgen]
 pub fn parse_key_set(text: &str, source: &str) -> Result<JsValue, JsValue> {
     hook();
-    let set = KeySet::parse(text.as_bytes()).map_err(|e| into_error("key-set", format!("{source}: {e}")))?;
+    let set = KeySet::parse(text.as_bytes())
+        .map_err(|e| into_error("key-set", format!("{source}: {e}")))?;
     #[derive(Serialize)]
     struct Key {
         kid: String,
@@ -316,7 +748,14 @@ pub fn parse_key_set(text: &str, source: &str) -> Result<JsValue, JsValue> {
     let keys = set
         .keys
         .iter()
-        .map(|k| Key { kid: k.key.kid(), fingerprint: k.key.fingerprint(), x: k.key.x(), projects: k.projects.clone(), exp: k.exp, key_url: k.key_url.clone() })
+        .map(|k| Key {
+            kid: k.key.kid(),
+            fingerprint: k.key.fingerprint(),
+            x: k.key.x(),
+            projects: k.projects.clone(),
+            exp: k.exp,
+            key_url: k.key_url.clone(),
+        })
         .collect();
     to_js(&Keys { keys })
 }
@@ -330,7 +769,8 @@ pub fn normalize_project(name: &str) -> String {
 /// Parse a wheel file name; throws `{code:"wheel-bad-filename", message}`.
 #[wasm_bindgen]
 pub fn parse_wheel_filename(name: &str) -> Result<JsValue, JsValue> {
-    let parsed = crate::names::parse_wheel_filename(name).map_err(|e| into_error("wheel-bad-filename", e))?;
+    let parsed = crate::names::parse_wheel_filename(name)
+        .map_err(|e| into_error("wheel-bad-filename", e))?;
     to_js(&parsed)
 }
 
@@ -346,7 +786,8 @@ pub fn generate_key() -> Result<JsValue, JsValue> {
 /// `{private_jwk, public_jwk, kid, fingerprint}`; throws `{code: "key", message}`.
 #[wasm_bindgen]
 pub fn read_private_key(private_jwk: &str) -> Result<JsValue, JsValue> {
-    let key = PrivateKey::from_jwk_text(private_jwk.as_bytes()).map_err(|e| into_error("key", e))?;
+    let key =
+        PrivateKey::from_jwk_text(private_jwk.as_bytes()).map_err(|e| into_error("key", e))?;
     key_info(&key)
 }
 
@@ -358,18 +799,43 @@ fn key_info(key: &PrivateKey) -> Result<JsValue, JsValue> {
         kid: String,
         fingerprint: String,
     }
-    let listed = crate::keys::ListedKey { key: *key.public(), projects: None, exp: None, key_url: None };
-    to_js(&Info { private_jwk: key.to_jwk_text(), public_jwk: listed.to_jwk(), kid: key.public().kid(), fingerprint: key.public().fingerprint() })
+    let listed = crate::keys::ListedKey {
+        key: *key.public(),
+        projects: None,
+        exp: None,
+        key_url: None,
+    };
+    to_js(&Info {
+        private_jwk: key.to_jwk_text(),
+        public_jwk: listed.to_jwk(),
+        kid: key.public().kid(),
+        fingerprint: key.public().fingerprint(),
+    })
 }
 
 /// Sign a wheel (read through `read_at`) with a private JWK; returns the detached `.jws` text.
 /// The wheel must verify first (the core's verify-then-sign). `iat` is the signing time in
 /// Unix seconds.
 #[wasm_bindgen]
-pub fn sign_detached(read_at: &Function, size: f64, file_name: &str, private_jwk: &str, iat: f64, key_url: Option<String>) -> Result<String, JsValue> {
+pub fn sign_detached(
+    read_at: &Function,
+    size: f64,
+    file_name: &str,
+    private_jwk: &str,
+    iat: f64,
+    key_url: Option<String>,
+) -> Result<String, JsValue> {
     hook();
-    let key = PrivateKey::from_jwk_text(private_jwk.as_bytes()).map_err(|e| into_error("key", e))?;
-    crate::sign::verify_and_sign_detached(JsReader::new(read_at, size)?, file_name, &key, unix_seconds(iat)?, key_url.as_deref()).map_err(|e| into_error("sign", e))
+    let key =
+        PrivateKey::from_jwk_text(private_jwk.as_bytes()).map_err(|e| into_error("key", e))?;
+    crate::sign::verify_and_sign_detached(
+        JsReader::new(read_at, size)?,
+        file_name,
+        &key,
+        unix_seconds(iat)?,
+        key_url.as_deref(),
+    )
+    .map_err(|e| into_error("sign", e))
 }
 
 /// Output written to a JS callback `write(Uint8Array)` in chunks (the page collects them
@@ -388,7 +854,9 @@ impl JsWriter<'_> {
         }
         // A copy: the callback may keep the chunk after wasm memory grows.
         let chunk = Uint8Array::from(self.buf.as_slice());
-        self.write.call1(&JsValue::NULL, &chunk).map_err(|e| io::Error::other(format!("write failed: {e:?}")))?;
+        self.write
+            .call1(&JsValue::NULL, &chunk)
+            .map_err(|e| io::Error::other(format!("write failed: {e:?}")))?;
         self.buf.clear();
         Ok(())
     }
@@ -412,12 +880,32 @@ impl io::Write for JsWriter<'_> {
 /// --embed` writes), as chunks passed to `write(Uint8Array)`. The wheel must verify first.
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
-pub fn sign_embedded(read_at: &Function, size: f64, file_name: &str, private_jwk: &str, iat: f64, key_url: Option<String>, write: &Function) -> Result<(), JsValue> {
+pub fn sign_embedded(
+    read_at: &Function,
+    size: f64,
+    file_name: &str,
+    private_jwk: &str,
+    iat: f64,
+    key_url: Option<String>,
+    write: &Function,
+) -> Result<(), JsValue> {
     use std::io::Write as _;
     hook();
-    let key = PrivateKey::from_jwk_text(private_jwk.as_bytes()).map_err(|e| into_error("key", e))?;
-    let mut out = JsWriter { write, buf: Vec::with_capacity(JsWriter::CHUNK) };
-    crate::sign::verify_and_embed(JsReader::new(read_at, size)?, file_name, &key, unix_seconds(iat)?, key_url.as_deref(), &mut out).map_err(|e| into_error("sign", e))?;
+    let key =
+        PrivateKey::from_jwk_text(private_jwk.as_bytes()).map_err(|e| into_error("key", e))?;
+    let mut out = JsWriter {
+        write,
+        buf: Vec::with_capacity(JsWriter::CHUNK),
+    };
+    crate::sign::verify_and_embed(
+        JsReader::new(read_at, size)?,
+        file_name,
+        &key,
+        unix_seconds(iat)?,
+        key_url.as_deref(),
+        &mut out,
+    )
+    .map_err(|e| into_error("sign", e))?;
     out.flush().map_err(|e| into_error("io", e))
 }
 
@@ -428,7 +916,14 @@ pub fn sign_embedded(read_at: &Function, size: f64, file_name: &str, private_jwk
 /// checkpoint that is live now, which the log must extend. Returns `{files: [[path, text]],
 /// keys, releases, log}`; throws `{code: "site", message, problems}`.
 #[wasm_bindgen]
-pub fn build_site(config: &str, keys: &str, releases: JsValue, log: JsValue, previous: Option<String>) -> Result<JsValue, JsValue> {
+pub fn build_site(
+    config: &str,
+    keys: &str,
+    releases: JsValue,
+    log: JsValue,
+    previous: Option<String>,
+    audit: Option<String>,
+) -> Result<JsValue, JsValue> {
     hook();
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -437,9 +932,23 @@ pub fn build_site(config: &str, keys: &str, releases: JsValue, log: JsValue, pre
         text: String,
     }
     let list: Vec<In> = strict(releases, "releases")?;
-    let files: Vec<crate::site::SourceFile> = list.into_iter().map(|r| crate::site::SourceFile { path: r.path, bytes: r.text.into_bytes() }).collect();
+    let files: Vec<crate::site::SourceFile> = list
+        .into_iter()
+        .map(|r| crate::site::SourceFile {
+            path: r.path,
+            bytes: r.text.into_bytes(),
+        })
+        .collect();
     let log_files = site_log_files(log)?;
-    match crate::site::build_with_log(config.as_bytes(), keys.as_bytes(), &files, &log_files, previous.as_deref().map(str::as_bytes), env!("CARGO_PKG_VERSION")) {
+    match crate::site::build_with_log(
+        config.as_bytes(),
+        keys.as_bytes(),
+        &files,
+        &log_files,
+        previous.as_deref().map(str::as_bytes),
+        audit.as_deref().map(str::as_bytes),
+        env!("CARGO_PKG_VERSION"),
+    ) {
         Ok(site) => {
             #[derive(Serialize)]
             struct Out<'a> {
@@ -447,11 +956,22 @@ pub fn build_site(config: &str, keys: &str, releases: JsValue, log: JsValue, pre
                 keys: usize,
                 releases: &'a [crate::site::Release],
                 log: Option<&'a crate::site::LogSummary>,
+                audit: Option<&'a crate::audit::AuditReport>,
             }
-            to_js(&Out { files: &site.files, keys: site.keys.keys.len(), releases: &site.releases, log: site.log.as_ref() })
+            to_js(&Out {
+                files: &site.files,
+                keys: site.keys.keys.len(),
+                releases: &site.releases,
+                log: site.log.as_ref(),
+                audit: site.audit.as_ref(),
+            })
         }
         Err(problems) => {
-            let message = problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
+            let message = problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n");
             let err = into_error("site", message);
             let _ = js_sys::Reflect::set(&err, &JsValue::from_str("problems"), &to_js(&problems)?);
             Err(err)
@@ -469,13 +989,151 @@ fn site_log_files(log: JsValue) -> Result<Vec<crate::site::SourceFile>, JsValue>
         path: String,
         base64: String,
     }
-    let list: Vec<LogIn> = if log.is_undefined() || log.is_null() { Vec::new() } else { strict(log, "log")? };
+    let list: Vec<LogIn> = if log.is_undefined() || log.is_null() {
+        Vec::new()
+    } else {
+        strict(log, "log")?
+    };
     list.into_iter()
         .map(|f| {
-            let bytes = base64::engine::general_purpose::STANDARD.decode(&f.base64).map_err(|e| into_error("input", format!("log: {}: not base64: {e}", f.path)))?;
-            Ok(crate::site::SourceFile { path: f.path, bytes })
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(&f.base64)
+                .map_err(|e| into_error("input", format!("log: {}: not base64: {e}", f.path)))?;
+            Ok(crate::site::SourceFile {
+                path: f.path,
+                bytes,
+            })
         })
         .collect()
+}
+
+/// What an audit of a key site against a package index fetches (`wheelsig audit`'s plan, for
+/// the template's `tools/audit-site.mjs`): `{key_url, accept, projects: [{project, url}]}`,
+/// each project's page URL under `index` and the `Accept` header to ask with. Throws code
+/// `input` (releases.json) or `index` (the index URL).
+#[wasm_bindgen]
+pub fn audit_plan(releases_json: &str, index: &str) -> Result<JsValue, JsValue> {
+    hook();
+    let site = crate::audit::parse_releases_json(releases_json.as_bytes())
+        .map_err(|e| into_error("input", e))?;
+    let index = audit_index(index)?;
+    #[derive(Serialize)]
+    struct Page {
+        project: String,
+        url: String,
+    }
+    #[derive(Serialize)]
+    struct Plan {
+        key_url: String,
+        accept: &'static str,
+        projects: Vec<Page>,
+    }
+    let mut projects = Vec::with_capacity(site.projects.len());
+    for p in &site.projects {
+        let url = crate::index::project_url(&index, p).map_err(|e| into_error("index", e))?;
+        projects.push(Page {
+            project: p.clone(),
+            url: url.to_string(),
+        });
+    }
+    to_js(&Plan {
+        key_url: site.key_url,
+        accept: crate::index::ACCEPT,
+        projects,
+    })
+}
+
+fn audit_index(index: &str) -> Result<url::Url, JsValue> {
+    let url = url::Url::parse(index)
+        .map_err(|e| into_error("index", format!("{}: {e}", crate::display::escape(index))))?;
+    crate::index::check_index_url(&url).map_err(|e| into_error("index", e))?;
+    Ok(url)
+}
+
+/// Audit a key site against a package index (docs/SPEC.md "Audit"): `releases_json` is the
+/// site's releases.json, `input` is `{index, checked_at, pages: {project: page}}` with a page
+/// per project of [`audit_plan`]: `{url, body, content_type}` (`body` base64, `url` where the
+/// page finally came from), `{url, missing: true}` (404/410) or `{url, error}` (it could not be
+/// fetched). Returns the report (`wheelsig audit --json`); a page that could not be fetched or
+/// parsed gives a report with `error` set. Throws code `input` or `index` on bad input.
+#[wasm_bindgen]
+pub fn audit_site(releases_json: &str, input: JsValue) -> Result<JsValue, JsValue> {
+    use crate::audit::{audit, AuditReport, Context, Listing};
+    use base64::Engine as _;
+    hook();
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct PageIn {
+        url: String,
+        #[serde(default)]
+        body: Option<String>,
+        #[serde(default)]
+        content_type: Option<String>,
+        #[serde(default)]
+        missing: bool,
+        #[serde(default)]
+        error: Option<String>,
+    }
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct AuditIn {
+        index: String,
+        checked_at: f64,
+        pages: BTreeMap<String, PageIn>,
+    }
+    let site = crate::audit::parse_releases_json(releases_json.as_bytes())
+        .map_err(|e| into_error("input", e))?;
+    let input: AuditIn = strict(input, "audit input")?;
+    audit_index(&input.index)?;
+    let ctx = Context {
+        key_url: &site.key_url,
+        index: &input.index,
+        checked_at: unix_seconds(input.checked_at)?,
+    };
+    let mut listings = BTreeMap::new();
+    let mut errors = Vec::new();
+    for project in &site.projects {
+        let page = input.pages.get(project).ok_or_else(|| {
+            into_error(
+                "input",
+                format!("audit input: no page for project {project}"),
+            )
+        })?;
+        let at = url::Url::parse(&page.url)
+            .map_err(|e| into_error("input", format!("audit input: {project}: url: {e}")))?;
+        match (&page.error, page.missing, &page.body) {
+            (Some(e), false, None) => errors.push(format!("{}: {e}", page.url)),
+            (None, true, None) => {
+                listings.insert(project.clone(), Listing::NotFound { page: page.url.clone() });
+            }
+            (None, false, Some(body)) => {
+                let bytes = base64::engine::general_purpose::STANDARD.decode(body).map_err(|e| into_error("input", format!("audit input: {project}: body: not base64: {e}")))?;
+                match crate::index::parse_project_page(&bytes, page.content_type.as_deref().unwrap_or(""), &at) {
+                    Ok(files) => {
+                        listings.insert(project.clone(), Listing::Files { page: page.url.clone(), files });
+                    }
+                    Err(e) => errors.push(format!("{}: {e}", page.url)),
+                }
+            }
+            _ => return Err(into_error("input", format!("audit input: {project}: a page is {{url, body, content_type}}, {{url, missing: true}} or {{url, error}}"))),
+        }
+    }
+    let report = if errors.is_empty() {
+        audit(ctx, &site, &listings)
+    } else {
+        AuditReport::failed(ctx, &errors.join("; "))
+    };
+    to_js(&report)
+}
+
+/// The one-line `PASS: …` / `FAIL: …` summary of an audit report (its JSON text), as
+/// `wheelsig audit` prints it (not yet escaped). Throws code `input` when it is not a report.
+#[wasm_bindgen]
+pub fn audit_summary(report_json: &str) -> Result<String, JsValue> {
+    hook();
+    crate::audit::AuditReport::parse(report_json.as_bytes())
+        .map(|r| r.summary_line())
+        .map_err(|e| into_error("input", e))
 }
 
 /// One cosigning round of a key site's log (`wheelsig site cosign`'s protocol, from the core's
@@ -493,13 +1151,29 @@ impl SiteCosign {
     /// (`log/checkpoint` and the entry bundles are read); `witnessed` is `log/witnessed.json`
     /// if there is one. Throws an `Error` with code `input` or `cosign`.
     #[wasm_bindgen(constructor)]
-    pub fn new(config: &str, log: JsValue, witnessed: Option<String>) -> Result<SiteCosign, JsValue> {
+    pub fn new(
+        config: &str,
+        log: JsValue,
+        witnessed: Option<String>,
+    ) -> Result<SiteCosign, JsValue> {
         hook();
-        let config = crate::site::Config::parse(config.as_bytes()).map_err(|e| into_error("cosign", format!("site.json: {e}")))?;
+        let config = crate::site::Config::parse(config.as_bytes())
+            .map_err(|e| into_error("cosign", format!("site.json: {e}")))?;
         let files = site_log_files(log)?;
         let get = |p: &str| files.iter().find(|f| f.path == p).map(|f| f.bytes.clone());
-        let checkpoint = get("log/checkpoint").ok_or_else(|| into_error("cosign", "log/checkpoint: missing (`wheelsig site publish` writes it)"))?;
-        let round = crate::site::cosign_round(&config, &checkpoint, &mut |p| get(&format!("log/{p}")), witnessed.as_deref().map(str::as_bytes)).map_err(|e| into_error("cosign", e))?;
+        let checkpoint = get("log/checkpoint").ok_or_else(|| {
+            into_error(
+                "cosign",
+                "log/checkpoint: missing (`wheelsig site publish` writes it)",
+            )
+        })?;
+        let round = crate::site::cosign_round(
+            &config,
+            &checkpoint,
+            &mut |p| get(&format!("log/{p}")),
+            witnessed.as_deref().map(str::as_bytes),
+        )
+        .map_err(|e| into_error("cosign", e))?;
         Ok(SiteCosign { round })
     }
 
@@ -518,9 +1192,14 @@ impl SiteCosign {
     /// The new `.tlog-proof` files for the checkpoint as given (see `already_cosigned`):
     /// `[[path, text]]`.
     pub fn finish_given(&self, existing: Vec<String>) -> Result<JsValue, JsValue> {
-        let note = self.round.already_cosigned().ok_or_else(|| into_error("cosign", "log/checkpoint is not cosigned by every witness"))?;
+        let note = self.round.already_cosigned().ok_or_else(|| {
+            into_error("cosign", "log/checkpoint is not cosigned by every witness")
+        })?;
         let existing: std::collections::BTreeSet<String> = existing.into_iter().collect();
-        to_js(&crate::site::new_proofs(self.round.log(), note, &|p: &str| existing.contains(p)).map_err(|e| into_error("cosign", e))?)
+        to_js(
+            &crate::site::new_proofs(self.round.log(), note, &|p: &str| existing.contains(p))
+                .map_err(|e| into_error("cosign", e))?,
+        )
     }
 
     /// The next request: `{witness, url, body}` to POST (`text/plain; charset=utf-8`), or null
@@ -528,15 +1207,27 @@ impl SiteCosign {
     pub fn next_request(&self) -> Result<JsValue, JsValue> {
         match self.round.next_request() {
             None => Ok(JsValue::NULL),
-            Some(r) => to_js(&serde_json::json!({ "witness": r.witness, "url": r.url, "body": r.body })),
+            Some(r) => {
+                to_js(&serde_json::json!({ "witness": r.witness, "url": r.url, "body": r.body }))
+            }
         }
     }
 
     /// What witness `witness` answered: `status` and `body`, or `error` (unreachable).
-    pub fn answer(&mut self, witness: usize, status: Option<u16>, body: Option<Vec<u8>>, error: Option<String>) {
+    pub fn answer(
+        &mut self,
+        witness: usize,
+        status: Option<u16>,
+        body: Option<Vec<u8>>,
+        error: Option<String>,
+    ) {
         match (status, error) {
-            (Some(s), None) => self.round.answer(witness, Ok((s, body.as_deref().unwrap_or_default()))),
-            (_, e) => self.round.answer(witness, Err(e.unwrap_or_else(|| "no answer".into()))),
+            (Some(s), None) => self
+                .round
+                .answer(witness, Ok((s, body.as_deref().unwrap_or_default()))),
+            (_, e) => self
+                .round
+                .answer(witness, Err(e.unwrap_or_else(|| "no answer".into()))),
         }
     }
 
@@ -547,11 +1238,18 @@ impl SiteCosign {
     pub fn finish(&self, existing: Vec<String>) -> Result<JsValue, JsValue> {
         let cosigned = self.round.finish().map_err(|problems| {
             let err = into_error("cosign", problems.join("\n"));
-            let _ = js_sys::Reflect::set(&err, &JsValue::from_str("problems"), &to_js(&problems).unwrap_or(JsValue::NULL));
+            let _ = js_sys::Reflect::set(
+                &err,
+                &JsValue::from_str("problems"),
+                &to_js(&problems).unwrap_or(JsValue::NULL),
+            );
             err
         })?;
         let existing: std::collections::BTreeSet<String> = existing.into_iter().collect();
-        let mut files = crate::site::new_proofs(self.round.log(), &cosigned.note, &|p: &str| existing.contains(p)).map_err(|e| into_error("cosign", e))?;
+        let mut files = crate::site::new_proofs(self.round.log(), &cosigned.note, &|p: &str| {
+            existing.contains(p)
+        })
+        .map_err(|e| into_error("cosign", e))?;
         files.push(("log/witnessed.json".into(), cosigned.witnessed_json.clone()));
         files.push(("log/checkpoint".into(), cosigned.note.to_text()));
         to_js(&serde_json::json!({ "files": files, "witnesses": cosigned.witnesses }))
@@ -563,7 +1261,8 @@ impl SiteCosign {
 #[wasm_bindgen]
 pub fn proof_checkpoint(proof: &str) -> Result<String, JsValue> {
     hook();
-    let p = crate::log::proof::TlogProof::parse(proof.as_bytes()).map_err(|e| into_error("log", e))?;
+    let p =
+        crate::log::proof::TlogProof::parse(proof.as_bytes()).map_err(|e| into_error("log", e))?;
     Ok(p.note.to_text())
 }
 
@@ -579,24 +1278,33 @@ const MAX_BUNDLES: u32 = 400;
 /// an `Error` with code `input` or `log`.
 #[wasm_bindgen]
 pub fn log_compare(input: JsValue) -> Result<String, JsValue> {
-    use base64::Engine as _;
     use crate::log::checkpoint::Checkpoint;
     use crate::log::note::Note;
+    use base64::Engine as _;
     hook();
     let bad = |m: String| into_error("input", format!("log_compare: {m}"));
-    let obj: &js_sys::Object = input.dyn_ref().ok_or_else(|| bad("the input is not an object".into()))?;
+    let obj: &js_sys::Object = input
+        .dyn_ref()
+        .ok_or_else(|| bad("the input is not an object".into()))?;
     for key in js_sys::Object::keys(obj).iter() {
         let k = key.as_string().unwrap_or_default();
-        if !matches!(k.as_str(), "seen" | "current" | "bundles" | "policy" | "log_key") {
+        if !matches!(
+            k.as_str(),
+            "seen" | "current" | "bundles" | "policy" | "log_key"
+        ) {
             return Err(bad(format!("unknown member `{k}`")));
         }
     }
-    let get = |k: &str| js_sys::Reflect::get(obj, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+    let get =
+        |k: &str| js_sys::Reflect::get(obj, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
     let checkpoint = |what: &str, text: &str| -> Result<Checkpoint, JsValue> {
-        let note = Note::parse(text.as_bytes()).map_err(|e| into_error("log", format!("{what}: {e}")))?;
+        let note =
+            Note::parse(text.as_bytes()).map_err(|e| into_error("log", format!("{what}: {e}")))?;
         Checkpoint::parse(note.text()).map_err(|e| into_error("log", format!("{what}: {e}")))
     };
-    let current = get("current").as_string().ok_or_else(|| bad("`current` must be a checkpoint note (a string)".into()))?;
+    let current = get("current")
+        .as_string()
+        .ok_or_else(|| bad("`current` must be a checkpoint note (a string)".into()))?;
     let current = checkpoint("current", &current)?;
     // The remembered note sits in IndexedDB, writable by any script on the page's origin: with
     // the policy given, it counts only if a log key the policy lists for its origin signed it.
@@ -604,14 +1312,17 @@ pub fn log_compare(input: JsValue) -> Result<String, JsValue> {
     let policy = if policy.is_null() || policy.is_undefined() {
         None
     } else {
-        let text = policy.as_string().ok_or_else(|| bad("`policy` must be tlog-policy text".into()))?;
+        let text = policy
+            .as_string()
+            .ok_or_else(|| bad("`policy` must be tlog-policy text".into()))?;
         Some(crate::log::policy::Policy::parse(&text).map_err(|e| into_error("policy", e))?)
     };
     // A log the policy does not list: the log key verify_wheel used for it (first use).
     let log_key = get("log_key");
     let mut policy = policy;
     if let (Some(p), Some(text)) = (policy.as_mut(), log_key.as_string()) {
-        let k = crate::log::note::NoteVerifier::parse(text.trim()).map_err(|e| into_error("log", format!("log_key: {e}")))?;
+        let k = crate::log::note::NoteVerifier::parse(text.trim())
+            .map_err(|e| into_error("log", format!("log_key: {e}")))?;
         if k.name() == current.origin && !p.lists_log(&current.origin) {
             p.logs.push((k, None));
         }
@@ -620,24 +1331,35 @@ pub fn log_compare(input: JsValue) -> Result<String, JsValue> {
     let seen = if seen.is_null() || seen.is_undefined() {
         None
     } else {
-        let text = seen.as_string().ok_or_else(|| bad("`seen` must be a checkpoint note or null".into()))?;
+        let text = seen
+            .as_string()
+            .ok_or_else(|| bad("`seen` must be a checkpoint note or null".into()))?;
         let signed = match &policy {
             None => true,
-            Some(p) => Note::parse(text.as_bytes()).is_ok_and(|n| p.logs.iter().any(|(k, _)| matches!(n.verify_by(k), Ok(Some(_))))),
+            Some(p) => Note::parse(text.as_bytes()).is_ok_and(|n| {
+                p.logs
+                    .iter()
+                    .any(|(k, _)| matches!(n.verify_by(k), Ok(Some(_))))
+            }),
         };
         if !signed {
             return Ok("first-sighting".to_string());
         }
         let s = checkpoint("seen", &text)?;
         if s.origin != current.origin {
-            return Err(into_error("log", "log_compare: `seen` and `current` are checkpoints of different logs"));
+            return Err(into_error(
+                "log",
+                "log_compare: `seen` and `current` are checkpoints of different logs",
+            ));
         }
         Some(s)
     };
     let mut bundles: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let b = get("bundles");
     if !(b.is_null() || b.is_undefined()) {
-        let b: &js_sys::Object = b.dyn_ref().ok_or_else(|| bad("`bundles` must be an object".into()))?;
+        let b: &js_sys::Object = b
+            .dyn_ref()
+            .ok_or_else(|| bad("`bundles` must be an object".into()))?;
         let entries = js_sys::Object::entries(b);
         if entries.length() > MAX_BUNDLES {
             return Err(bad(format!("more than {MAX_BUNDLES} bundles")));
@@ -649,9 +1371,13 @@ pub fn log_compare(input: JsValue) -> Result<String, JsValue> {
             let bytes = if let Some(a) = value.dyn_ref::<Uint8Array>() {
                 a.to_vec()
             } else if let Some(t) = value.as_string() {
-                base64::engine::general_purpose::STANDARD.decode(t).map_err(|e| bad(format!("bundles: {path}: not base64: {e}")))?
+                base64::engine::general_purpose::STANDARD
+                    .decode(t)
+                    .map_err(|e| bad(format!("bundles: {path}: not base64: {e}")))?
             } else {
-                return Err(bad(format!("bundles: {path}: a Uint8Array or base64 string")));
+                return Err(bad(format!(
+                    "bundles: {path}: a Uint8Array or base64 string"
+                )));
             };
             bundles.insert(path, bytes);
         }
@@ -661,13 +1387,21 @@ pub fn log_compare(input: JsValue) -> Result<String, JsValue> {
         _ => current.clone(),
     };
     let mut root_at = |size: u64| -> Option<crate::log::merkle::Hash> {
-        let log = crate::log::tiles::Log::from_bundles(larger.size, &mut |p| bundles.get(p).cloned()).ok()?;
+        let log =
+            crate::log::tiles::Log::from_bundles(larger.size, &mut |p| bundles.get(p).cloned())
+                .ok()?;
         if log.checkpoint(&larger.origin).root != larger.root {
             return None;
         }
-        Some(crate::log::merkle::tree_hash(log.leaves().get(..usize::try_from(size).ok()?)?))
+        Some(crate::log::merkle::tree_hash(
+            log.leaves().get(..usize::try_from(size).ok()?)?,
+        ))
     };
-    Ok(crate::log::check::compare(seen.as_ref(), &current, &mut root_at).as_str().to_string())
+    Ok(
+        crate::log::check::compare(seen.as_ref(), &current, &mut root_at)
+            .as_str()
+            .to_string(),
+    )
 }
 
 /// Check one release's tlog-proof against a witness policy, without a wheel: `leaf` is the
@@ -678,7 +1412,8 @@ pub fn log_compare(input: JsValue) -> Result<String, JsValue> {
 pub fn check_release_proof(proof: &str, leaf: &str, policy: &str) -> Result<JsValue, JsValue> {
     hook();
     let policy = crate::log::policy::Policy::parse(policy).map_err(|e| into_error("policy", e))?;
-    let leaf = crate::log::release::ReleaseLeaf::parse(leaf.as_bytes()).map_err(|e| into_error("input", e))?;
+    let leaf = crate::log::release::ReleaseLeaf::parse(leaf.as_bytes())
+        .map_err(|e| into_error("input", e))?;
     match crate::log::check::check_proof(proof.as_bytes(), &leaf, &policy) {
         Ok(c) => to_js(&c.report),
         Err(p) => Err(into_error(&p.code.as_str(), p.message)),

@@ -32,7 +32,8 @@ pub fn parse_wheel_file(bytes: &[u8]) -> Result<WheelFile, String> {
     if bytes.starts_with(b"\xef\xbb\xbf") {
         return Err("WHEEL starts with a UTF-8 byte order mark".into());
     }
-    let text = std::str::from_utf8(bytes).map_err(|e| format!("WHEEL is not valid UTF-8 (at byte {})", e.valid_up_to()))?;
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| format!("WHEEL is not valid UTF-8 (at byte {})", e.valid_up_to()))?;
     let mut wheel_version: Option<String> = None;
     let mut build: Option<String> = None;
     let mut tags = Vec::new();
@@ -45,18 +46,28 @@ pub fn parse_wheel_file(bytes: &[u8]) -> Result<WheelFile, String> {
         let line = line.strip_suffix('\r').unwrap_or(line);
         // Python's email parser splits lines wherever `str.splitlines` does (CR, VT, FF,
         // U+001C–U+001E, U+0085, U+2028, U+2029), so none of those may hide inside a line.
-        if let Some(c) = line.chars().find(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')) {
-            return Err(format!("line {n} contains the control or line-separator character U+{:04X}", u32::from(c)));
+        if let Some(c) = line
+            .chars()
+            .find(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+        {
+            return Err(format!(
+                "line {n} contains the control or line-separator character U+{:04X}",
+                u32::from(c)
+            ));
         }
         if line.is_empty() {
             in_body = true;
             continue;
         }
         if in_body {
-            return Err(format!("line {n} follows the blank line that ends the headers"));
+            return Err(format!(
+                "line {n} follows the blank line that ends the headers"
+            ));
         }
         if line.starts_with([' ', '\t']) {
-            return Err(format!("line {n} is a continuation line (folded headers are not accepted)"));
+            return Err(format!(
+                "line {n} is a continuation line (folded headers are not accepted)"
+            ));
         }
         let Some((name, value)) = line.split_once(':') else {
             return Err(format!("line {n} is not a `Name: value` header"));
@@ -91,20 +102,32 @@ pub fn parse_wheel_file(bytes: &[u8]) -> Result<WheelFile, String> {
         }
     }
     let wheel_version = wheel_version.ok_or("no Wheel-Version header")?;
-    let (major, minor) = wheel_version.split_once('.').unwrap_or((&wheel_version, ""));
+    let (major, minor) = wheel_version
+        .split_once('.')
+        .unwrap_or((&wheel_version, ""));
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     if !digits(major) || !digits(minor) {
-        return Err(format!("Wheel-Version {wheel_version:?} is not <major>.<minor>"));
+        return Err(format!(
+            "Wheel-Version {wheel_version:?} is not <major>.<minor>"
+        ));
     }
     if major.trim_start_matches('0') != "1" {
-        return Err(format!("Wheel-Version {wheel_version} is not 1.x (installers refuse other major versions)"));
+        return Err(format!(
+            "Wheel-Version {wheel_version} is not 1.x (installers refuse other major versions)"
+        ));
     }
-    Ok(WheelFile { wheel_version, build, tags })
+    Ok(WheelFile {
+        wheel_version,
+        build,
+        tags,
+    })
 }
 
 /// Whether `s` is a build tag as PEP 427 writes them: a digit, then letters, digits, `.` or `_`.
 fn is_build_tag(s: &str) -> bool {
-    s.as_bytes().first().is_some_and(u8::is_ascii_digit) && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_'))
+    s.as_bytes().first().is_some_and(u8::is_ascii_digit)
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_'))
 }
 
 /// Expand a (possibly compressed) `python-abi-platform` tag into its tags: each part is split
@@ -112,7 +135,10 @@ fn is_build_tag(s: &str) -> bool {
 pub fn expand_tag(tag: &str) -> Result<BTreeSet<String>, String> {
     let parts: Vec<&str> = tag.split('-').collect();
     let [python, abi, platform] = parts.as_slice() else {
-        return Err(format!("{} dash-separated parts, not python-abi-platform", parts.len()));
+        return Err(format!(
+            "{} dash-separated parts, not python-abi-platform",
+            parts.len()
+        ));
     };
     expand(python, abi, platform)
 }
@@ -123,14 +149,20 @@ fn expand(python: &str, abi: &str, platform: &str) -> Result<BTreeSet<String>, S
         part.split('.')
             .map(|c| {
                 if c.is_empty() || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                    Err(format!("{what} tag {part:?} has an empty or invalid component {c:?}"))
+                    Err(format!(
+                        "{what} tag {part:?} has an empty or invalid component {c:?}"
+                    ))
                 } else {
                     Ok(c.to_string())
                 }
             })
             .collect()
     };
-    let (py, ab, pl) = (split("python", python)?, split("abi", abi)?, split("platform", platform)?);
+    let (py, ab, pl) = (
+        split("python", python)?,
+        split("abi", abi)?,
+        split("platform", platform)?,
+    );
     let mut out = BTreeSet::new();
     for p in &py {
         for a in &ab {
@@ -149,9 +181,15 @@ pub fn compare(name: &WheelName, wheel: &WheelFile) -> Vec<String> {
     match (&name.build, &wheel.build) {
         (None, None) => {}
         (Some(a), Some(b)) if a == b => {}
-        (Some(a), Some(b)) => out.push(format!("the file name's build tag is {a:?}, WHEEL's Build is {b:?}")),
-        (Some(a), None) => out.push(format!("the file name has build tag {a:?}, WHEEL has no Build header")),
-        (None, Some(b)) => out.push(format!("WHEEL says Build {b:?}, the file name has no build tag")),
+        (Some(a), Some(b)) => out.push(format!(
+            "the file name's build tag is {a:?}, WHEEL's Build is {b:?}"
+        )),
+        (Some(a), None) => out.push(format!(
+            "the file name has build tag {a:?}, WHEEL has no Build header"
+        )),
+        (None, Some(b)) => out.push(format!(
+            "WHEEL says Build {b:?}, the file name has no build tag"
+        )),
     }
     let named = match expand(&name.python, &name.abi, &name.platform) {
         Ok(t) => t,
@@ -161,29 +199,55 @@ pub fn compare(name: &WheelName, wheel: &WheelFile) -> Vec<String> {
         }
     };
     // Each Tag value parsed already; a compressed one counts as the tags it expands to.
-    let listed: BTreeSet<String> = wheel.tags.iter().filter_map(|t| expand_tag(t).ok()).flatten().collect();
+    let listed: BTreeSet<String> = wheel
+        .tags
+        .iter()
+        .filter_map(|t| expand_tag(t).ok())
+        .flatten()
+        .collect();
     if listed.is_empty() {
-        out.push(format!("WHEEL has no Tag lines; the file name's tags are {}", list(named.iter())));
+        out.push(format!(
+            "WHEEL has no Tag lines; the file name's tags are {}",
+            list(named.iter())
+        ));
         return out;
     }
     if named != listed {
         // Name the part that differs (python, abi or platform) when the sets differ there.
-        let part = |set: &BTreeSet<String>, i: usize| -> BTreeSet<String> { set.iter().filter_map(|t| t.split('-').nth(i).map(str::to_string)).collect() };
+        let part = |set: &BTreeSet<String>, i: usize| -> BTreeSet<String> {
+            set.iter()
+                .filter_map(|t| t.split('-').nth(i).map(str::to_string))
+                .collect()
+        };
         let mut parts = Vec::new();
         for (i, what) in ["python", "abi", "platform"].iter().enumerate() {
             let (a, b) = (part(&named, i), part(&listed, i));
             if a != b {
-                parts.push(format!("{what} tags differ (file name: {}; WHEEL: {})", list(a.iter()), list(b.iter())));
+                parts.push(format!(
+                    "{what} tags differ (file name: {}; WHEEL: {})",
+                    list(a.iter()),
+                    list(b.iter())
+                ));
             }
         }
         let only_name: Vec<&String> = named.difference(&listed).collect();
         let only_wheel: Vec<&String> = listed.difference(&named).collect();
-        let mut msg = if parts.is_empty() { String::from("the file name's tag set differs from WHEEL's Tag lines") } else { parts.join("; ") };
+        let mut msg = if parts.is_empty() {
+            String::from("the file name's tag set differs from WHEEL's Tag lines")
+        } else {
+            parts.join("; ")
+        };
         if !only_name.is_empty() {
-            msg.push_str(&format!("; in the file name but not in WHEEL: {}", list(only_name.into_iter())));
+            msg.push_str(&format!(
+                "; in the file name but not in WHEEL: {}",
+                list(only_name.into_iter())
+            ));
         }
         if !only_wheel.is_empty() {
-            msg.push_str(&format!("; in WHEEL but not in the file name: {}", list(only_wheel.into_iter())));
+            msg.push_str(&format!(
+                "; in WHEEL but not in the file name: {}",
+                list(only_wheel.into_iter())
+            ));
         }
         out.push(msg);
     }
@@ -209,42 +273,101 @@ mod tests {
     const PURE: &[u8] = b"Wheel-Version: 1.0\nGenerator: bdist_wheel (0.45.1)\nRoot-Is-Purelib: true\nTag: py3-none-any\n\n";
 
     fn check(file: &str, wheel: &[u8]) -> Vec<String> {
-        compare(&parse_wheel_filename(file).unwrap(), &parse_wheel_file(wheel).unwrap())
+        compare(
+            &parse_wheel_filename(file).unwrap(),
+            &parse_wheel_file(wheel).unwrap(),
+        )
     }
 
     #[test]
     fn parses_what_backends_write() {
         let w = parse_wheel_file(PURE).unwrap();
-        assert_eq!((w.wheel_version.as_str(), w.build, w.tags), ("1.0", None, vec!["py3-none-any".to_string()]));
+        assert_eq!(
+            (w.wheel_version.as_str(), w.build, w.tags),
+            ("1.0", None, vec!["py3-none-any".to_string()])
+        );
         let crlf = b"Wheel-Version: 1.0\r\nGenerator: maturin (1.8.1)\r\nRoot-Is-Purelib: false\r\nTag: cp312-cp312-manylinux_2_17_x86_64\r\nTag: cp312-cp312-manylinux2014_x86_64\r\n";
         assert_eq!(parse_wheel_file(crlf).unwrap().tags.len(), 2);
         let built = parse_wheel_file(b"Wheel-Version: 1.0\nBuild: 7\nTag: py3-none-any\n").unwrap();
         assert_eq!(built.build.as_deref(), Some("7"));
         // Header names are case-insensitive, as in Python's email parser.
-        assert_eq!(parse_wheel_file(b"wheel-version: 1.0\ntag: py3-none-any\n").unwrap().tags, ["py3-none-any"]);
+        assert_eq!(
+            parse_wheel_file(b"wheel-version: 1.0\ntag: py3-none-any\n")
+                .unwrap()
+                .tags,
+            ["py3-none-any"]
+        );
     }
 
     #[test]
     fn rejects_what_readers_could_read_differently() {
         for (bad, why) in [
-            (&b"\xef\xbb\xbfWheel-Version: 1.0\nTag: py3-none-any\n"[..], "byte order mark"),
-            (b"Wheel-Version: 1.0\nTag: py3-none-any", "does not end with a line feed"),
-            (b"Wheel-Version: 1.0\nTag: py3-none-any\rTag: cp312-cp312-win_amd64\n", "U+000D"),
-            (b"Wheel-Version: 1.0\nTag: py3-none-any\x0bTag: x-y-z\n", "U+000B"),
-            ("Wheel-Version: 1.0\nTag: py3-none-any\u{2028}Tag: x-y-z\n".as_bytes(), "U+2028"),
-            (b"Wheel-Version: 1.0\nTag: py3-none-any\n\nTag: cp312-cp312-win_amd64\n", "follows the blank line"),
-            (b"Wheel-Version: 1.0\nTag: py3-none-any\n cp312-cp312-win_amd64\n", "continuation"),
-            (b"Wheel-Version: 1.0\nTag py3-none-any\n", "not a `Name: value`"),
-            (b"Wheel-Version: 1.0\nTag : py3-none-any\n", "invalid header name"),
-            (b"Wheel-Version: 1.0\nWheel-Version: 2.0\nTag: py3-none-any\n", "more than one Wheel-Version"),
-            (b"Wheel-Version: 1.0\nBuild: 1\nBuild: 2\nTag: py3-none-any\n", "more than one Build"),
-            (b"Wheel-Version: 1.0\nBuild: x1\nTag: py3-none-any\n", "not a build tag"),
+            (
+                &b"\xef\xbb\xbfWheel-Version: 1.0\nTag: py3-none-any\n"[..],
+                "byte order mark",
+            ),
+            (
+                b"Wheel-Version: 1.0\nTag: py3-none-any",
+                "does not end with a line feed",
+            ),
+            (
+                b"Wheel-Version: 1.0\nTag: py3-none-any\rTag: cp312-cp312-win_amd64\n",
+                "U+000D",
+            ),
+            (
+                b"Wheel-Version: 1.0\nTag: py3-none-any\x0bTag: x-y-z\n",
+                "U+000B",
+            ),
+            (
+                "Wheel-Version: 1.0\nTag: py3-none-any\u{2028}Tag: x-y-z\n".as_bytes(),
+                "U+2028",
+            ),
+            (
+                b"Wheel-Version: 1.0\nTag: py3-none-any\n\nTag: cp312-cp312-win_amd64\n",
+                "follows the blank line",
+            ),
+            (
+                b"Wheel-Version: 1.0\nTag: py3-none-any\n cp312-cp312-win_amd64\n",
+                "continuation",
+            ),
+            (
+                b"Wheel-Version: 1.0\nTag py3-none-any\n",
+                "not a `Name: value`",
+            ),
+            (
+                b"Wheel-Version: 1.0\nTag : py3-none-any\n",
+                "invalid header name",
+            ),
+            (
+                b"Wheel-Version: 1.0\nWheel-Version: 2.0\nTag: py3-none-any\n",
+                "more than one Wheel-Version",
+            ),
+            (
+                b"Wheel-Version: 1.0\nBuild: 1\nBuild: 2\nTag: py3-none-any\n",
+                "more than one Build",
+            ),
+            (
+                b"Wheel-Version: 1.0\nBuild: x1\nTag: py3-none-any\n",
+                "not a build tag",
+            ),
             (b"Tag: py3-none-any\n", "no Wheel-Version"),
             (b"Wheel-Version: 2.0\nTag: py3-none-any\n", "not 1.x"),
-            (b"Wheel-Version: 1\nTag: py3-none-any\n", "not <major>.<minor>"),
-            (b"Wheel-Version: 1.0\nTag: py3-none\n", "2 dash-separated parts"),
-            (b"Wheel-Version: 1.0\nTag: py3..py2-none-any\n", "empty or invalid component"),
-            (b"Wheel-Version: 1.0\nTag: py3-none-any linux\n", "empty or invalid component"),
+            (
+                b"Wheel-Version: 1\nTag: py3-none-any\n",
+                "not <major>.<minor>",
+            ),
+            (
+                b"Wheel-Version: 1.0\nTag: py3-none\n",
+                "2 dash-separated parts",
+            ),
+            (
+                b"Wheel-Version: 1.0\nTag: py3..py2-none-any\n",
+                "empty or invalid component",
+            ),
+            (
+                b"Wheel-Version: 1.0\nTag: py3-none-any linux\n",
+                "empty or invalid component",
+            ),
             (b"Wheel-Version: 1.0\n\xff\n", "not valid UTF-8"),
         ] {
             let err = parse_wheel_file(bad).expect_err(why);
@@ -257,22 +380,43 @@ mod tests {
         assert!(check("demo-1.0-py3-none-any.whl", PURE).is_empty());
         let m = check("demo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl", PURE);
         assert_eq!(m.len(), 1);
-        assert!(m[0].contains("python tags differ (file name: cp312; WHEEL: py3)"), "{m:?}");
-        assert!(m[0].contains("platform tags differ (file name: manylinux_2_17_x86_64; WHEEL: any)"), "{m:?}");
+        assert!(
+            m[0].contains("python tags differ (file name: cp312; WHEEL: py3)"),
+            "{m:?}"
+        );
+        assert!(
+            m[0].contains("platform tags differ (file name: manylinux_2_17_x86_64; WHEEL: any)"),
+            "{m:?}"
+        );
         let m = check("demo-1.0-py3-none-win_amd64.whl", PURE);
-        assert!(m[0].starts_with("platform tags differ") && !m[0].contains("python"), "{m:?}");
+        assert!(
+            m[0].starts_with("platform tags differ") && !m[0].contains("python"),
+            "{m:?}"
+        );
     }
 
     #[test]
     fn binds_the_build_tag() {
         let m = check("demo-1.0-7-py3-none-any.whl", PURE);
-        assert_eq!(m, ["the file name has build tag \"7\", WHEEL has no Build header"]);
+        assert_eq!(
+            m,
+            ["the file name has build tag \"7\", WHEEL has no Build header"]
+        );
         let built = b"Wheel-Version: 1.0\nBuild: 7\nTag: py3-none-any\n";
         assert!(check("demo-1.0-7-py3-none-any.whl", built).is_empty());
-        assert_eq!(check("demo-1.0-8-py3-none-any.whl", built), ["the file name's build tag is \"8\", WHEEL's Build is \"7\""]);
-        assert_eq!(check("demo-1.0-py3-none-any.whl", built), ["WHEEL says Build \"7\", the file name has no build tag"]);
+        assert_eq!(
+            check("demo-1.0-8-py3-none-any.whl", built),
+            ["the file name's build tag is \"8\", WHEEL's Build is \"7\""]
+        );
+        assert_eq!(
+            check("demo-1.0-py3-none-any.whl", built),
+            ["WHEEL says Build \"7\", the file name has no build tag"]
+        );
         // The renamed-wheel attack: both the build tag and the tags are reported.
-        assert_eq!(check("demo-1.0-7-cp312-cp312-manylinux_2_17_x86_64.whl", PURE).len(), 2);
+        assert_eq!(
+            check("demo-1.0-7-cp312-cp312-manylinux_2_17_x86_64.whl", PURE).len(),
+            2
+        );
     }
 
     #[test]
@@ -281,22 +425,49 @@ mod tests {
         let six = b"Wheel-Version: 1.0\nGenerator: bdist_wheel (0.45.1)\nRoot-Is-Purelib: true\nTag: py2-none-any\nTag: py3-none-any\n\n";
         assert!(check("six-1.17.0-py2.py3-none-any.whl", six).is_empty());
         // A WHEEL that writes the compressed form denotes the same set.
-        assert!(check("six-1.17.0-py2.py3-none-any.whl", b"Wheel-Version: 1.0\nTag: py2.py3-none-any\n").is_empty());
+        assert!(check(
+            "six-1.17.0-py2.py3-none-any.whl",
+            b"Wheel-Version: 1.0\nTag: py2.py3-none-any\n"
+        )
+        .is_empty());
         // A tag set that is only a subset either way is a mismatch.
-        let m = check("six-1.17.0-py2.py3-none-any.whl", b"Wheel-Version: 1.0\nTag: py3-none-any\n");
-        assert!(m[0].contains("in the file name but not in WHEEL: py2-none-any") && !m[0].contains("in WHEEL but not"), "{m:?}");
+        let m = check(
+            "six-1.17.0-py2.py3-none-any.whl",
+            b"Wheel-Version: 1.0\nTag: py3-none-any\n",
+        );
+        assert!(
+            m[0].contains("in the file name but not in WHEEL: py2-none-any")
+                && !m[0].contains("in WHEEL but not"),
+            "{m:?}"
+        );
         let many = b"Wheel-Version: 1.0\nTag: cp312-cp312-manylinux_2_17_x86_64\nTag: cp312-cp312-manylinux2014_x86_64\n";
-        assert!(check("x-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", many).is_empty());
+        assert!(check(
+            "x-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+            many
+        )
+        .is_empty());
         let m = check("x-1.0-cp312-cp312-manylinux_2_17_x86_64.whl", many);
-        assert!(m[0].contains("in WHEEL but not in the file name: cp312-cp312-manylinux2014_x86_64"), "{m:?}");
+        assert!(
+            m[0].contains("in WHEEL but not in the file name: cp312-cp312-manylinux2014_x86_64"),
+            "{m:?}"
+        );
         // Same parts, but WHEEL is not the full product the file name claims.
-        let m = check("x-1.0-py2.py3-none-any.linux_x86_64.whl", b"Wheel-Version: 1.0\nTag: py2-none-any\nTag: py3-none-linux_x86_64\n");
+        let m = check(
+            "x-1.0-py2.py3-none-any.linux_x86_64.whl",
+            b"Wheel-Version: 1.0\nTag: py2-none-any\nTag: py3-none-linux_x86_64\n",
+        );
         assert!(m[0].starts_with("the file name's tag set differs"), "{m:?}");
     }
 
     #[test]
     fn no_tag_lines_is_a_mismatch() {
-        let m = check("demo-1.0-py3-none-any.whl", b"Wheel-Version: 1.0\nGenerator: x\n");
-        assert_eq!(m, ["WHEEL has no Tag lines; the file name's tags are py3-none-any"]);
+        let m = check(
+            "demo-1.0-py3-none-any.whl",
+            b"Wheel-Version: 1.0\nGenerator: x\n",
+        );
+        assert_eq!(
+            m,
+            ["WHEEL has no Tag lines; the file name's tags are py3-none-any"]
+        );
     }
 }

@@ -53,7 +53,10 @@ pub enum Fatal {
 impl From<io::Error> for Fatal {
     fn from(e: io::Error) -> Self {
         if e.kind() == io::ErrorKind::UnexpectedEof {
-            Fatal::Problem(Problem::file(Code::ZipTruncated, "file ends inside a ZIP structure"))
+            Fatal::Problem(Problem::file(
+                Code::ZipTruncated,
+                "file ends inside a ZIP structure",
+            ))
         } else {
             Fatal::Io(e)
         }
@@ -145,10 +148,13 @@ impl<'a> Fields<'a> {
         self.take(2).map(|b| u16::from_le_bytes([b[0], b[1]]))
     }
     fn u32(&mut self) -> Option<u32> {
-        self.take(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        self.take(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
     fn u64(&mut self) -> Option<u64> {
-        self.take(8).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes)
+        self.take(8)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_le_bytes)
     }
     fn rest(&self) -> usize {
         self.buf.len() - self.pos
@@ -164,7 +170,11 @@ fn read_at<R: Read + Seek>(r: &mut R, offset: u64, len: usize) -> Result<Vec<u8>
 
 fn find_all(hay: &[u8], sig: u32) -> Vec<usize> {
     let needle = sig.to_le_bytes();
-    hay.windows(4).enumerate().filter(|(_, w)| *w == needle).map(|(i, _)| i).collect()
+    hay.windows(4)
+        .enumerate()
+        .filter(|(_, w)| *w == needle)
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// Parsed extra fields of one header: ids are unique, blocks well formed.
@@ -177,14 +187,26 @@ fn parse_extras<'a>(extra: &'a [u8], name: &str) -> Result<Extras<'a>, Problem> 
     let mut fields = Vec::new();
     while f.rest() > 0 {
         if f.rest() < 4 {
-            return Err(Problem::at(Code::ZipBadExtra, name, format!("{} stray bytes at the end of the extra field", f.rest())));
+            return Err(Problem::at(
+                Code::ZipBadExtra,
+                name,
+                format!("{} stray bytes at the end of the extra field", f.rest()),
+            ));
         }
         let (id, len) = (f.u16().unwrap_or(0), f.u16().unwrap_or(0));
         let data = f.take(usize::from(len)).ok_or_else(|| {
-            Problem::at(Code::ZipBadExtra, name, format!("extra field 0x{id:04x} overruns the extra block"))
+            Problem::at(
+                Code::ZipBadExtra,
+                name,
+                format!("extra field 0x{id:04x} overruns the extra block"),
+            )
         })?;
         if fields.iter().any(|(i, _)| *i == id) {
-            return Err(Problem::at(Code::ZipDuplicateExtra, name, format!("extra field 0x{id:04x} appears twice")));
+            return Err(Problem::at(
+                Code::ZipDuplicateExtra,
+                name,
+                format!("extra field 0x{id:04x} appears twice"),
+            ));
         }
         fields.push((id, data));
     }
@@ -218,11 +240,18 @@ fn resolve_zip64(
     let need_d = disk16 == Some(u16::MAX);
     let Some(data) = extras.get(EXTRA_ZIP64) else {
         if need_u || need_c || need_o || need_d {
-            return Err(bad("a size or offset is 0xFFFFFFFF but there is no ZIP64 extra field"));
+            return Err(bad(
+                "a size or offset is 0xFFFFFFFF but there is no ZIP64 extra field",
+            ));
         }
-        return Ok((u64::from(usize32), u64::from(csize32), offset32.map(u64::from)));
+        return Ok((
+            u64::from(usize32),
+            u64::from(csize32),
+            offset32.map(u64::from),
+        ));
     };
-    let needed = 8 * (usize::from(need_u) + usize::from(need_c) + usize::from(need_o)) + if need_d { 4 } else { 0 };
+    let needed = 8 * (usize::from(need_u) + usize::from(need_c) + usize::from(need_o))
+        + if need_d { 4 } else { 0 };
     let mut f = Fields::new(data);
     let mut u = u64::from(usize32);
     let mut c = u64::from(csize32);
@@ -240,7 +269,11 @@ fn resolve_zip64(
         if need_d {
             let disk = f.u32().ok_or_else(|| bad("ZIP64 extra too short"))?;
             if disk != 0 {
-                return Err(Problem::at(Code::ZipMultiDisk, name, format!("entry starts on disk {disk}")));
+                return Err(Problem::at(
+                    Code::ZipMultiDisk,
+                    name,
+                    format!("entry starts on disk {disk}"),
+                ));
             }
         }
         return Ok((u, c, o));
@@ -248,14 +281,23 @@ fn resolve_zip64(
     // Values in canonical order (sizes, then offset): each one present must either fill a
     // 0xFFFFFFFF field or repeat the 32-bit value exactly.
     if need_d || data.len() % 8 != 0 || data.len() > 24 || (offset32.is_none() && data.len() > 16) {
-        return Err(bad(&format!("ZIP64 extra field of {} bytes does not fit the header's placeholders", data.len())));
+        return Err(bad(&format!(
+            "ZIP64 extra field of {} bytes does not fit the header's placeholders",
+            data.len()
+        )));
     }
-    let slots: [(&str, bool, u64); 3] = [("uncompressed size", need_u, u), ("compressed size", need_c, c), ("offset", need_o, o.unwrap_or(0))];
+    let slots: [(&str, bool, u64); 3] = [
+        ("uncompressed size", need_u, u),
+        ("compressed size", need_c, c),
+        ("offset", need_o, o.unwrap_or(0)),
+    ];
     let mut out = [u, c, o.unwrap_or(0)];
     for (i, (what, needed, v32)) in slots.iter().enumerate().take(data.len() / 8) {
         let v = f.u64().ok_or_else(|| bad("ZIP64 extra too short"))?;
         if !needed && v != *v32 {
-            return Err(bad(&format!("ZIP64 extra {what} {v} differs from the header's {v32}")));
+            return Err(bad(&format!(
+                "ZIP64 extra {what} {v} differs from the header's {v32}"
+            )));
         }
         out[i] = v;
     }
@@ -285,10 +327,17 @@ fn check_unicode_path(extras: &Extras<'_>, raw_name: &[u8], name: &str) -> Resul
 
 /// Read and check the end records and the central directory. Per-entry problems that do not
 /// stop reading (bad names, duplicates, unsupported methods…) go to `problems`.
-pub fn read_directory<R: Read + Seek>(r: &mut R, limits: &Limits, problems: &mut Vec<Problem>) -> Result<Directory, Fatal> {
+pub fn read_directory<R: Read + Seek>(
+    r: &mut R,
+    limits: &Limits,
+    problems: &mut Vec<Problem>,
+) -> Result<Directory, Fatal> {
     let file_size = r.seek(SeekFrom::End(0))?;
     if file_size < EOCD_LEN {
-        return Err(fatal(Code::ZipNoEocd, format!("file is {file_size} bytes, too small to be a ZIP archive")));
+        return Err(fatal(
+            Code::ZipNoEocd,
+            format!("file is {file_size} bytes, too small to be a ZIP archive"),
+        ));
     }
     // The end record is within the last 22 + 65535 bytes; ZIP64 records sit just before it.
     let tail_len = file_size.min(EOCD_LEN + MAX_COMMENT + Z64_LOCATOR_LEN + Z64_EOCD_LEN);
@@ -307,11 +356,19 @@ pub fn read_directory<R: Read + Seek>(r: &mut R, limits: &Limits, problems: &mut
         .collect();
     let eocd_in_tail = match exact.as_slice() {
         [one] => *one,
-        [] if candidates.is_empty() => return Err(fatal(Code::ZipNoEocd, "no end of central directory record")),
+        [] if candidates.is_empty() => {
+            return Err(fatal(Code::ZipNoEocd, "no end of central directory record"))
+        }
         [] => {
             let last = candidates.last().copied().unwrap_or(0);
             if tail.len() - last < 22 {
-                return Err(fatal(Code::ZipTruncated, format!("the file ends {} bytes into the 22-byte end of central directory record", tail.len() - last)));
+                return Err(fatal(
+                    Code::ZipTruncated,
+                    format!(
+                        "the file ends {} bytes into the 22-byte end of central directory record",
+                        tail.len() - last
+                    ),
+                ));
             }
             let clen = usize::from(u16::from_le_bytes([tail[last + 20], tail[last + 21]]));
             let after = tail.len() - last - 22;
@@ -322,14 +379,27 @@ pub fn read_directory<R: Read + Seek>(r: &mut R, limits: &Limits, problems: &mut
             let nul = tail[tail.len() - extra..].iter().all(|b| *b == 0);
             return Err(fatal(
                 Code::ZipTrailingData,
-                format!("{extra} bytes{} after the end of central directory record and its comment", if nul { " of NUL padding" } else { "" }),
+                format!(
+                    "{extra} bytes{} after the end of central directory record and its comment",
+                    if nul { " of NUL padding" } else { "" }
+                ),
             ));
         }
-        _ => return Err(fatal(Code::ZipMultipleEocd, "more than one end of central directory record fits the end of the file")),
+        _ => {
+            return Err(fatal(
+                Code::ZipMultipleEocd,
+                "more than one end of central directory record fits the end of the file",
+            ))
+        }
     };
     let eocd_pos = tail_start + eocd_in_tail as u64;
     let mut f = Fields::new(&tail[eocd_in_tail + 4..]);
-    let trunc = || fatal(Code::ZipTruncated, "truncated end of central directory record");
+    let trunc = || {
+        fatal(
+            Code::ZipTruncated,
+            "truncated end of central directory record",
+        )
+    };
     let disk = f.u16().ok_or_else(trunc)?;
     let cd_disk = f.u16().ok_or_else(trunc)?;
     let entries_disk = f.u16().ok_or_else(trunc)?;
@@ -341,20 +411,39 @@ pub fn read_directory<R: Read + Seek>(r: &mut R, limits: &Limits, problems: &mut
     debug_assert_eq!(comment.len(), usize::from(comment_len));
     for sig in [SIG_EOCD, SIG_Z64_EOCD, SIG_Z64_LOCATOR] {
         if !find_all(comment, sig).is_empty() {
-            return Err(fatal(Code::ZipMultipleEocd, "the archive comment contains an end record signature"));
+            return Err(fatal(
+                Code::ZipMultipleEocd,
+                "the archive comment contains an end record signature",
+            ));
         }
     }
     if disk != 0 || cd_disk != 0 {
-        return Err(fatal(Code::ZipMultiDisk, format!("multi-disk archive (disk {disk}, central directory on disk {cd_disk})")));
+        return Err(fatal(
+            Code::ZipMultiDisk,
+            format!("multi-disk archive (disk {disk}, central directory on disk {cd_disk})"),
+        ));
     }
     if entries_disk != entries_total {
-        return Err(fatal(Code::ZipCountMismatch, format!("end record says {entries_disk} entries on this disk but {entries_total} in total")));
+        return Err(fatal(
+            Code::ZipCountMismatch,
+            format!(
+                "end record says {entries_disk} entries on this disk but {entries_total} in total"
+            ),
+        ));
     }
 
     // ZIP64: a locator immediately before the end record, pointing at a record immediately
     // before the locator.
-    let mut end = EndRecords { zip64_record: None, zip64_locator: None, eocd: eocd_pos };
-    let (mut count, mut cd_size, mut cd_offset) = (u64::from(entries_total), u64::from(cd_size32), u64::from(cd_offset32));
+    let mut end = EndRecords {
+        zip64_record: None,
+        zip64_locator: None,
+        eocd: eocd_pos,
+    };
+    let (mut count, mut cd_size, mut cd_offset) = (
+        u64::from(entries_total),
+        u64::from(cd_size32),
+        u64::from(cd_offset32),
+    );
     let has_locator = eocd_pos >= Z64_LOCATOR_LEN && {
         let p = usize::try_from(eocd_pos - Z64_LOCATOR_LEN - tail_start).ok();
         p.and_then(|p| tail.get(p..p + 4)) == Some(&SIG_Z64_LOCATOR.to_le_bytes()[..])
@@ -369,10 +458,15 @@ pub fn read_directory<R: Read + Seek>(r: &mut R, limits: &Limits, problems: &mut
         let rec_pos = lf.u64().ok_or_else(|| bad("short locator"))?;
         let disks = lf.u32().ok_or_else(|| bad("short locator"))?;
         if z64_disk != 0 || disks != 1 {
-            return Err(fatal(Code::ZipMultiDisk, format!("ZIP64 locator names disk {z64_disk} of {disks}")));
+            return Err(fatal(
+                Code::ZipMultiDisk,
+                format!("ZIP64 locator names disk {z64_disk} of {disks}"),
+            ));
         }
         if rec_pos.checked_add(Z64_EOCD_LEN) != Some(loc_pos) {
-            return Err(bad("ZIP64 locator does not point at a ZIP64 end record right before it"));
+            return Err(bad(
+                "ZIP64 locator does not point at a ZIP64 end record right before it",
+            ));
         }
         let rec = read_at(r, rec_pos, Z64_EOCD_LEN as usize)?;
         let mut rf = Fields::new(&rec);
@@ -388,13 +482,22 @@ pub fn read_directory<R: Read + Seek>(r: &mut R, limits: &Limits, problems: &mut
         let (n_disk, n_total) = (rf.u64().unwrap_or(0), rf.u64().unwrap_or(0));
         let (z_size, z_offset) = (rf.u64().unwrap_or(0), rf.u64().unwrap_or(0));
         if d1 != 0 || d2 != 0 {
-            return Err(fatal(Code::ZipMultiDisk, "ZIP64 end record names another disk"));
+            return Err(fatal(
+                Code::ZipMultiDisk,
+                "ZIP64 end record names another disk",
+            ));
         }
         if n_disk != n_total {
-            return Err(fatal(Code::ZipCountMismatch, "ZIP64 end record entry counts disagree"));
+            return Err(fatal(
+                Code::ZipCountMismatch,
+                "ZIP64 end record entry counts disagree",
+            ));
         }
         let agree = |v32: u64, sentinel: u64, v64: u64| v32 == sentinel || v32 == v64;
-        if !agree(count, 0xFFFF, n_total) || !agree(cd_size, 0xFFFF_FFFF, z_size) || !agree(cd_offset, 0xFFFF_FFFF, z_offset) {
+        if !agree(count, 0xFFFF, n_total)
+            || !agree(cd_size, 0xFFFF_FFFF, z_size)
+            || !agree(cd_offset, 0xFFFF_FFFF, z_offset)
+        {
             return Err(bad("end record and ZIP64 end record disagree"));
         }
         count = n_total;
@@ -405,43 +508,90 @@ pub fn read_directory<R: Read + Seek>(r: &mut R, limits: &Limits, problems: &mut
         cd_end_expected = rec_pos;
     } else {
         if entries_total == 0xFFFF || cd_size32 == u32::MAX || cd_offset32 == u32::MAX {
-            return Err(fatal(Code::Zip64Inconsistent, "end record uses ZIP64 placeholders but there is no ZIP64 locator"));
+            return Err(fatal(
+                Code::Zip64Inconsistent,
+                "end record uses ZIP64 placeholders but there is no ZIP64 locator",
+            ));
         }
         cd_end_expected = eocd_pos;
     }
     if count > limits.max_entries {
-        return Err(fatal(Code::LimitEntries, format!("{count} entries; the limit is {}", limits.max_entries)));
+        return Err(fatal(
+            Code::LimitEntries,
+            format!("{count} entries; the limit is {}", limits.max_entries),
+        ));
     }
     if cd_size > limits.max_central_directory {
-        return Err(fatal(Code::LimitCentralDirectory, format!("central directory is {cd_size} bytes; the limit is {}", limits.max_central_directory)));
+        return Err(fatal(
+            Code::LimitCentralDirectory,
+            format!(
+                "central directory is {cd_size} bytes; the limit is {}",
+                limits.max_central_directory
+            ),
+        ));
     }
-    let cd_end = cd_offset.checked_add(cd_size).ok_or_else(|| fatal(Code::ZipCdBounds, "central directory offset overflows"))?;
+    let cd_end = cd_offset
+        .checked_add(cd_size)
+        .ok_or_else(|| fatal(Code::ZipCdBounds, "central directory offset overflows"))?;
     if cd_end > cd_end_expected {
         return Err(fatal(Code::ZipCdBounds, format!("central directory ({cd_offset}+{cd_size}) runs past the end records at {cd_end_expected}")));
     }
     if cd_end < cd_end_expected {
         // Another end record in between is a second archive's (or a forged) end record.
-        let between = read_at(r, cd_end, usize::try_from(cd_end_expected - cd_end).unwrap_or(0).min(1 << 20))?;
-        if [SIG_EOCD, SIG_Z64_EOCD, SIG_Z64_LOCATOR].iter().any(|sig| !find_all(&between, *sig).is_empty()) {
+        let between = read_at(
+            r,
+            cd_end,
+            usize::try_from(cd_end_expected - cd_end)
+                .unwrap_or(0)
+                .min(1 << 20),
+        )?;
+        if [SIG_EOCD, SIG_Z64_EOCD, SIG_Z64_LOCATOR]
+            .iter()
+            .any(|sig| !find_all(&between, *sig).is_empty())
+        {
             return Err(fatal(Code::ZipMultipleEocd, "another end record signature lies between the central directory and the end record"));
         }
         return Err(fatal(Code::ZipCdBounds, format!("the central directory ({cd_offset}+{cd_size}) ends {} bytes before the end records", cd_end_expected - cd_end)));
     }
     // The whole tail (central directory through end of file) is kept: it is small (bounded
     // above) and it is what `embed` rewrites and the file digest covers.
-    let tail_all = read_at(r, cd_offset, usize::try_from(file_size - cd_offset).map_err(|_| fatal(Code::ZipCdBounds, "central directory too large"))?)?;
+    let tail_all = read_at(
+        r,
+        cd_offset,
+        usize::try_from(file_size - cd_offset)
+            .map_err(|_| fatal(Code::ZipCdBounds, "central directory too large"))?,
+    )?;
     let cd = &tail_all[..usize::try_from(cd_size).unwrap_or(0)];
     let entries = parse_central(cd, count, limits, problems)?;
     check_layout(&entries, cd_offset, problems)?;
-    Ok(Directory { entries, cd_offset, cd_size, file_size, tail: tail_all, end })
+    Ok(Directory {
+        entries,
+        cd_offset,
+        cd_size,
+        file_size,
+        tail: tail_all,
+        end,
+    })
 }
 
-fn parse_central(cd: &[u8], count: u64, limits: &Limits, problems: &mut Vec<Problem>) -> Result<Vec<Entry>, Fatal> {
+fn parse_central(
+    cd: &[u8],
+    count: u64,
+    limits: &Limits,
+    problems: &mut Vec<Problem>,
+) -> Result<Vec<Entry>, Fatal> {
     let mut f = Fields::new(cd);
     let mut entries = Vec::with_capacity(usize::try_from(count.min(100_000)).unwrap_or(0));
     while f.rest() > 0 {
         let start = f.pos;
-        let bad = || fatal(Code::ZipBadHeader, format!("malformed central directory record at offset {start} of the central directory"));
+        let bad = || {
+            fatal(
+                Code::ZipBadHeader,
+                format!(
+                    "malformed central directory record at offset {start} of the central directory"
+                ),
+            )
+        };
         if f.u32() != Some(SIG_CENTRAL) {
             return Err(bad());
         }
@@ -467,7 +617,13 @@ fn parse_central(cd: &[u8], count: u64, limits: &Limits, problems: &mut Vec<Prob
             return Err(fatal(Code::ZipCountMismatch, format!("the central directory holds more records than the {count} the end record declares")));
         }
         if name_len > limits.max_name_length {
-            return Err(fatal(Code::LimitNameLength, format!("a member name is {name_len} bytes; the limit is {}", limits.max_name_length)));
+            return Err(fatal(
+                Code::LimitNameLength,
+                format!(
+                    "a member name is {name_len} bytes; the limit is {}",
+                    limits.max_name_length
+                ),
+            ));
         }
         let name = String::from_utf8_lossy(&raw_name).into_owned();
         if let Err(why) = check_member_name(&raw_name, flags & FLAG_UTF8 != 0) {
@@ -476,23 +632,40 @@ fn parse_central(cd: &[u8], count: u64, limits: &Limits, problems: &mut Vec<Prob
         // docs/STRICTNESS.md rule 10. PyPI refuses these on upload ("Comment in central
         // directory", pypi/warehouse#18846); no build backend writes one.
         if !comment.is_empty() && limits.entry_comments == EntryComments::Reject {
-            problems.push(Problem::at(Code::ZipEntryComment, name.clone(), format!("its central directory record carries a {comment_len}-byte file comment")));
+            problems.push(Problem::at(
+                Code::ZipEntryComment,
+                name.clone(),
+                format!("its central directory record carries a {comment_len}-byte file comment"),
+            ));
         }
         let extras = parse_extras(extra, &name)?;
         check_unicode_path(&extras, &raw_name, &name)?;
-        let (usize64, csize64, offset) = resolve_zip64(&extras, usize32, csize32, Some(offset32), Some(disk), &name)?;
+        let (usize64, csize64, offset) =
+            resolve_zip64(&extras, usize32, csize32, Some(offset32), Some(disk), &name)?;
         if disk != 0 && disk != u16::MAX {
-            return Err(Fatal::Problem(Problem::at(Code::ZipMultiDisk, name, format!("entry starts on disk {disk}"))));
+            return Err(Fatal::Problem(Problem::at(
+                Code::ZipMultiDisk,
+                name,
+                format!("entry starts on disk {disk}"),
+            )));
         }
         let local_offset = offset.unwrap_or(0);
         let is_dir = name.ends_with('/');
         let mut readable = true;
         if flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION) != 0 {
-            problems.push(Problem::at(Code::ZipEncrypted, name.clone(), "entry is encrypted"));
+            problems.push(Problem::at(
+                Code::ZipEncrypted,
+                name.clone(),
+                "entry is encrypted",
+            ));
             readable = false;
         }
         if method != 0 && method != 8 {
-            problems.push(Problem::at(Code::ZipUnsupportedMethod, name.clone(), format!("compression method {method} (only stored and deflate are allowed)")));
+            problems.push(Problem::at(
+                Code::ZipUnsupportedMethod,
+                name.clone(),
+                format!("compression method {method} (only stored and deflate are allowed)"),
+            ));
             readable = false;
         }
         // Unix hosts keep the file type in the high 16 bits of the external attributes.
@@ -505,11 +678,22 @@ fn parse_central(cd: &[u8], count: u64, limits: &Limits, problems: &mut Vec<Prob
                 _ => false,
             };
             if !ok {
-                problems.push(Problem::at(Code::ZipNotRegularFile, name.clone(), format!("Unix file type {:o} (only regular files and directories)", kind >> 12)));
+                problems.push(Problem::at(
+                    Code::ZipNotRegularFile,
+                    name.clone(),
+                    format!(
+                        "Unix file type {:o} (only regular files and directories)",
+                        kind >> 12
+                    ),
+                ));
             }
         }
         if is_dir && usize64 != 0 {
-            problems.push(Problem::at(Code::ZipBadDirectory, name.clone(), format!("directory entry declares {usize64} bytes of content")));
+            problems.push(Problem::at(
+                Code::ZipBadDirectory,
+                name.clone(),
+                format!("directory entry declares {usize64} bytes of content"),
+            ));
         }
         entries.push(Entry {
             name,
@@ -526,36 +710,62 @@ fn parse_central(cd: &[u8], count: u64, limits: &Limits, problems: &mut Vec<Prob
         });
     }
     if entries.len() as u64 != count {
-        return Err(fatal(Code::ZipCountMismatch, format!("the end record declares {count} entries but the central directory holds {}", entries.len())));
+        return Err(fatal(
+            Code::ZipCountMismatch,
+            format!(
+                "the end record declares {count} entries but the central directory holds {}",
+                entries.len()
+            ),
+        ));
     }
     Ok(entries)
 }
 
 /// Names unique and non-colliding; local headers in the same order as central records.
-fn check_layout(entries: &[Entry], cd_offset: u64, problems: &mut Vec<Problem>) -> Result<(), Fatal> {
+fn check_layout(
+    entries: &[Entry],
+    cd_offset: u64,
+    problems: &mut Vec<Problem>,
+) -> Result<(), Fatal> {
     let mut raw: HashSet<&[u8]> = HashSet::new();
     let mut folded: HashMap<String, &str> = HashMap::new();
     for e in entries {
         if !raw.insert(&e.raw_name) {
-            problems.push(Problem::at(Code::ZipDuplicateName, e.name.clone(), "name appears more than once"));
+            problems.push(Problem::at(
+                Code::ZipDuplicateName,
+                e.name.clone(),
+                "name appears more than once",
+            ));
             continue;
         }
         let key = collision_key(e.name.trim_end_matches('/'));
         if let Some(other) = folded.get(&key) {
-            problems.push(Problem::at(Code::ZipNameCollision, e.name.clone(), format!("collides with {other:?} on case-insensitive or normalizing file systems")));
+            problems.push(Problem::at(
+                Code::ZipNameCollision,
+                e.name.clone(),
+                format!("collides with {other:?} on case-insensitive or normalizing file systems"),
+            ));
         } else {
             folded.insert(key, &e.name);
         }
     }
     // A file whose path is also a directory prefix of another member.
-    let files: HashSet<String> = entries.iter().filter(|e| !e.is_dir).map(|e| collision_key(&e.name)).collect();
+    let files: HashSet<String> = entries
+        .iter()
+        .filter(|e| !e.is_dir)
+        .map(|e| collision_key(&e.name))
+        .collect();
     for e in entries {
         let key = collision_key(&e.name);
         let mut prefix = key.as_str();
         while let Some(i) = prefix.rfind('/') {
             prefix = &prefix[..i];
             if files.contains(prefix) {
-                problems.push(Problem::at(Code::ZipNameCollision, e.name.clone(), format!("its parent {prefix:?} is also a file")));
+                problems.push(Problem::at(
+                    Code::ZipNameCollision,
+                    e.name.clone(),
+                    format!("its parent {prefix:?} is also a file"),
+                ));
                 break;
             }
         }
@@ -564,23 +774,41 @@ fn check_layout(entries: &[Entry], cd_offset: u64, problems: &mut Vec<Problem>) 
     for e in entries {
         match prev {
             None if e.local_offset != 0 => {
-                return Err(fatal(Code::ZipPrefixData, format!("{} bytes before the first local header", e.local_offset)));
+                return Err(fatal(
+                    Code::ZipPrefixData,
+                    format!("{} bytes before the first local header", e.local_offset),
+                ));
             }
             Some(p) if e.local_offset == p.local_offset => {
-                return Err(Fatal::Problem(Problem::at(Code::ZipOverlap, e.name.clone(), format!("shares its local header with {:?}", p.name))));
+                return Err(Fatal::Problem(Problem::at(
+                    Code::ZipOverlap,
+                    e.name.clone(),
+                    format!("shares its local header with {:?}", p.name),
+                )));
             }
             Some(p) if e.local_offset < p.local_offset => {
-                return Err(Fatal::Problem(Problem::at(Code::ZipEntryOrder, e.name.clone(), "central directory order differs from the order of entries in the file")));
+                return Err(Fatal::Problem(Problem::at(
+                    Code::ZipEntryOrder,
+                    e.name.clone(),
+                    "central directory order differs from the order of entries in the file",
+                )));
             }
             _ => {}
         }
         if e.local_offset >= cd_offset {
-            return Err(Fatal::Problem(Problem::at(Code::ZipCdBounds, e.name.clone(), "local header offset is inside or past the central directory")));
+            return Err(Fatal::Problem(Problem::at(
+                Code::ZipCdBounds,
+                e.name.clone(),
+                "local header offset is inside or past the central directory",
+            )));
         }
         prev = Some(e);
     }
     if entries.is_empty() && cd_offset != 0 {
-        return Err(fatal(Code::ZipPrefixData, format!("{cd_offset} bytes before the central directory of an empty archive")));
+        return Err(fatal(
+            Code::ZipPrefixData,
+            format!("{cd_offset} bytes before the central directory of an empty archive"),
+        ));
     }
     Ok(())
 }
@@ -638,6 +866,15 @@ struct Stream<R> {
     inner: R,
     pos: u64,
     file_hash: Option<Sha256>,
+    /// The inflater and output buffer, reused from member to member (a wheel has thousands
+    /// of small members; allocating and zeroing them for each one costs more than inflating).
+    scratch: Scratch,
+}
+
+#[derive(Default)]
+struct Scratch {
+    inflater: Option<Decompress>,
+    out: Vec<u8>,
 }
 
 impl<R: BufRead> Stream<R> {
@@ -661,13 +898,20 @@ impl<R: BufRead> Stream<R> {
     }
 
     /// Call `f` on successive chunks covering exactly `n` bytes.
-    fn for_chunks(&mut self, mut n: u64, mut f: impl FnMut(&[u8], bool) -> Result<usize, Fatal>) -> Result<(), Fatal> {
+    fn for_chunks(
+        &mut self,
+        mut n: u64,
+        mut f: impl FnMut(&[u8], bool) -> Result<usize, Fatal>,
+    ) -> Result<(), Fatal> {
         while n > 0 {
             let buf = self.inner.fill_buf()?;
             if buf.is_empty() {
                 return Err(fatal(Code::ZipTruncated, "file ends inside member data"));
             }
-            let take = buf.len().min(usize::try_from(n).unwrap_or(usize::MAX)).min(CHUNK);
+            let take = buf
+                .len()
+                .min(usize::try_from(n).unwrap_or(usize::MAX))
+                .min(CHUNK);
             let last = take as u64 == n;
             let chunk = &buf[..take];
             let used = f(chunk, last)?;
@@ -693,6 +937,14 @@ impl<R: BufRead> Stream<R> {
 pub trait ScanSink {
     /// Which digest to compute for entry `index`, if any.
     fn digest_for(&mut self, index: usize) -> Option<HashAlg>;
+    /// Whether entry `index` (declared `size` bytes), which needs `alg`, is digested elsewhere:
+    /// its content then goes to [`ScanSink::content`] and its [`MemberData::digest`] stays
+    /// `None`. Every other check (inflate, sizes, CRC-32) still happens here.
+    fn external(&mut self, _index: usize, _size: u64, _alg: HashAlg) -> bool {
+        false
+    }
+    /// The next chunk of an external member's content (at most its declared size in all).
+    fn content(&mut self, _index: usize, _chunk: &[u8]) {}
     /// Entry `index` was read.
     fn member(&mut self, index: usize, data: MemberData);
     /// `done` of the file's bytes have been read.
@@ -707,11 +959,24 @@ pub fn check_declared_sizes(dir: &Directory, limits: &Limits) -> Result<(), Fata
     let mut total: u64 = 0;
     for e in &dir.entries {
         if e.uncompressed_size > limits.max_member_size {
-            return Err(Fatal::Problem(Problem::at(Code::LimitMemberSize, e.name.clone(), format!("declares {} bytes; the limit is {}", e.uncompressed_size, limits.max_member_size))));
+            return Err(Fatal::Problem(Problem::at(
+                Code::LimitMemberSize,
+                e.name.clone(),
+                format!(
+                    "declares {} bytes; the limit is {}",
+                    e.uncompressed_size, limits.max_member_size
+                ),
+            )));
         }
         total = total.saturating_add(e.uncompressed_size);
         if total > limits.max_total_size {
-            return Err(fatal(Code::LimitTotalSize, format!("members declare more than {total} bytes in total; the limit is {}", limits.max_total_size)));
+            return Err(fatal(
+                Code::LimitTotalSize,
+                format!(
+                    "members declare more than {total} bytes in total; the limit is {}",
+                    limits.max_total_size
+                ),
+            ));
         }
     }
     // docs/STRICTNESS.md rule 11, PyPI's upload rule (pypi/warehouse,
@@ -719,7 +984,9 @@ pub fn check_declared_sizes(dir: &Directory, limits: &Limits) -> Result<(), Fata
     // and that total over the size of the whole file is over 50. Like PyPI, the ratio is
     // taken over the file's size (headers included), not over the sum of compressed sizes.
     let file_size = dir.file_size.max(1);
-    if total > limits.compression_ratio_floor && u128::from(total) > u128::from(limits.max_compression_ratio) * u128::from(file_size) {
+    if total > limits.compression_ratio_floor
+        && u128::from(total) > u128::from(limits.max_compression_ratio) * u128::from(file_size)
+    {
         return Err(fatal(
             Code::LimitCompressionRatio,
             format!(
@@ -733,25 +1000,46 @@ pub fn check_declared_sizes(dir: &Directory, limits: &Limits) -> Result<(), Fata
     Ok(())
 }
 
-/// Split the entries into at most `parts` contiguous ranges of about equal bytes, for
-/// scanning on several threads.
-pub fn split_ranges(dir: &Directory, parts: usize) -> Vec<std::ops::Range<usize>> {
+/// Cut the entries into contiguous units for verifying on `parts` threads or workers: about
+/// equal cost each (declared size plus compressed span: inflating and hashing scale with the
+/// one, reading with the other), and every member costing at least a unit's share alone in
+/// its unit, so a huge member drags no neighbours along. Always at least one unit (an empty
+/// archive has the empty one: it still checks that nothing precedes the central directory).
+/// The CLI's threads and the browser's workers both cut archives here.
+pub fn plan_units(dir: &Directory, parts: usize) -> Vec<std::ops::Range<usize>> {
     let n = dir.entries.len();
-    let parts = parts.clamp(1, n.max(1));
-    let span = |i: usize| dir.entries.get(i + 1).map_or(dir.cd_offset, |e| e.local_offset).saturating_sub(dir.entries[i].local_offset);
-    let total: u64 = (0..n).map(span).sum();
-    let mut ranges = Vec::with_capacity(parts);
+    let costs: Vec<u64> = (0..n).map(|i| unit_cost(dir, i)).collect();
+    let total: u64 = costs.iter().sum();
+    let target = (total / parts.max(1) as u64).max(1);
+    let mut units = Vec::new();
     let (mut start, mut acc) = (0, 0u64);
-    for i in 0..n {
-        acc += span(i);
-        let cut = total / parts as u64 * (ranges.len() as u64 + 1);
-        if acc >= cut && ranges.len() + 1 < parts && i + 1 < n {
-            ranges.push(start..i + 1);
-            start = i + 1;
+    for (i, &c) in costs.iter().enumerate() {
+        if c >= target && acc > 0 {
+            units.push(start..i);
+            (start, acc) = (i, 0);
+        }
+        acc += c;
+        if acc >= target {
+            units.push(start..i + 1);
+            (start, acc) = (i + 1, 0);
         }
     }
-    ranges.push(start..n);
-    ranges
+    if start < n || units.is_empty() {
+        units.push(start..n);
+    }
+    units
+}
+
+/// The cost model of [`plan_units`] for entry `i`: its declared size plus the bytes from its
+/// local header to the next entry (or the central directory).
+pub fn unit_cost(dir: &Directory, i: usize) -> u64 {
+    let e = &dir.entries[i];
+    let next = dir
+        .entries
+        .get(i + 1)
+        .map_or(dir.cd_offset, |n| n.local_offset);
+    e.uncompressed_size
+        .saturating_add(next.saturating_sub(e.local_offset))
 }
 
 /// Stream the entries in `range` front to back: check every local header against its
@@ -769,25 +1057,42 @@ pub fn scan<R: Read>(
 ) -> Result<Option<[u8; 32]>, Fatal> {
     let whole = range.start == 0 && range.end == dir.entries.len();
     let start = dir.entries.get(range.start).map_or(0, |e| e.local_offset);
-    let end = dir.entries.get(range.end).map_or(dir.cd_offset, |e| e.local_offset);
-    let mut s = Stream { inner: io::BufReader::with_capacity(512 * 1024, reader), pos: start, file_hash: (file_digest && whole).then(Sha256::new) };
+    let end = dir
+        .entries
+        .get(range.end)
+        .map_or(dir.cd_offset, |e| e.local_offset);
+    let mut s = Stream {
+        inner: io::BufReader::with_capacity(512 * 1024, reader),
+        pos: start,
+        file_hash: (file_digest && whole).then(Sha256::new),
+        scratch: Scratch::default(),
+    };
     let mut last_progress = start;
+    let next_unit = range.end;
     for index in range {
         let e = &dir.entries[index];
-        if s.pos != e.local_offset {
-            return Err(if s.pos < e.local_offset {
-                Fatal::Problem(Problem::at(Code::ZipGap, e.name.clone(), format!("{} bytes that belong to no entry before this entry", e.local_offset - s.pos)))
-            } else {
-                Fatal::Problem(Problem::at(Code::ZipOverlap, e.name.clone(), format!("local header at {} overlaps the previous entry, which ends at {}", e.local_offset, s.pos)))
-            });
-        }
+        check_position(s.pos, e)?;
         let zip64_local = read_local_header(&mut s, e)?;
-        let alg = if e.readable { sink.digest_for(index) } else { None };
+        let alg = if e.readable {
+            sink.digest_for(index)
+        } else {
+            None
+        };
         let data = if e.readable {
-            read_data(&mut s, e, alg.map(Hasher::new), None, problems)?
+            match alg {
+                Some(a) if sink.external(index, e.uncompressed_size, a) => {
+                    let mut feed = |chunk: &[u8]| sink.content(index, chunk);
+                    read_data(&mut s, e, None, Some(&mut feed), problems)?
+                }
+                _ => read_data(&mut s, e, alg.map(Hasher::new), None, problems)?,
+            }
         } else {
             s.for_chunks(e.compressed_size, |c, _| Ok(c.len()))?;
-            MemberData { size: 0, digest: None, intact: false }
+            MemberData {
+                size: 0,
+                digest: None,
+                intact: false,
+            }
         };
         if e.flags & FLAG_DESCRIPTOR != 0 {
             read_descriptor(&mut s, e, zip64_local, problems)?;
@@ -798,11 +1103,26 @@ pub fn scan<R: Read>(
             sink.progress(s.pos);
         }
     }
-    if s.pos != end {
+    // Where the next unit begins: the same check, with the same problem, as a scan through
+    // both units would make at that entry, so the report does not depend on the cut.
+    if let Some(e) = dir.entries.get(next_unit) {
+        check_position(s.pos, e)?;
+    } else if s.pos != end {
         return Err(if s.pos < end {
-            fatal(Code::ZipGap, format!("{} bytes that belong to no entry before offset {end}", end - s.pos))
+            fatal(
+                Code::ZipGap,
+                format!(
+                    "{} bytes that belong to no entry before offset {end}",
+                    end - s.pos
+                ),
+            )
         } else {
-            fatal(Code::ZipOverlap, format!("an entry runs past offset {end} into the next entry or the central directory"))
+            fatal(
+                Code::ZipOverlap,
+                format!(
+                    "an entry runs past offset {end} into the next entry or the central directory"
+                ),
+            )
         });
     }
     if whole {
@@ -814,6 +1134,29 @@ pub fn scan<R: Read>(
     }))
 }
 
+/// The stream must be exactly at `e`'s local header: no gap, no overlap with what came before.
+fn check_position(pos: u64, e: &Entry) -> Result<(), Fatal> {
+    match pos.cmp(&e.local_offset) {
+        std::cmp::Ordering::Equal => Ok(()),
+        std::cmp::Ordering::Less => Err(Fatal::Problem(Problem::at(
+            Code::ZipGap,
+            e.name.clone(),
+            format!(
+                "{} bytes that belong to no entry before this entry",
+                e.local_offset - pos
+            ),
+        ))),
+        std::cmp::Ordering::Greater => Err(Fatal::Problem(Problem::at(
+            Code::ZipOverlap,
+            e.name.clone(),
+            format!(
+                "local header at {} overlaps the previous entry, which ends at {pos}",
+                e.local_offset
+            ),
+        ))),
+    }
+}
+
 /// Read and check a local header against its central record. Returns whether the local
 /// header carries a ZIP64 extra (which makes a data descriptor use 8-byte sizes).
 fn read_local_header<R: BufRead>(s: &mut Stream<R>, e: &Entry) -> Result<bool, Fatal> {
@@ -821,7 +1164,10 @@ fn read_local_header<R: BufRead>(s: &mut Stream<R>, e: &Entry) -> Result<bool, F
     let fixed = s.read_exact(30)?;
     let mut f = Fields::new(&fixed);
     if f.u32() != Some(SIG_LOCAL) {
-        return Err(at(Code::ZipBadHeader, format!("no local header signature at offset {}", e.local_offset)));
+        return Err(at(
+            Code::ZipBadHeader,
+            format!("no local header signature at offset {}", e.local_offset),
+        ));
     }
     let _needed = f.u16();
     let flags = f.u16().unwrap_or(0);
@@ -835,13 +1181,24 @@ fn read_local_header<R: BufRead>(s: &mut Stream<R>, e: &Entry) -> Result<bool, F
     let name = s.read_exact(name_len)?;
     let extra = s.read_exact(extra_len)?;
     let mismatch = |field: &str, local: String, central: String| {
-        at(Code::ZipHeaderMismatch, format!("local header {field} {local} differs from central directory {central}"))
+        at(
+            Code::ZipHeaderMismatch,
+            format!("local header {field} {local} differs from central directory {central}"),
+        )
     };
     if name != e.raw_name {
-        return Err(mismatch("name", format!("{:?}", String::from_utf8_lossy(&name)), format!("{:?}", e.name)));
+        return Err(mismatch(
+            "name",
+            format!("{:?}", String::from_utf8_lossy(&name)),
+            format!("{:?}", e.name),
+        ));
     }
     if flags != e.flags {
-        return Err(mismatch("flags", format!("0x{flags:04x}"), format!("0x{:04x}", e.flags)));
+        return Err(mismatch(
+            "flags",
+            format!("0x{flags:04x}"),
+            format!("0x{:04x}", e.flags),
+        ));
     }
     if method != e.method {
         return Err(mismatch("method", method.to_string(), e.method.to_string()));
@@ -862,18 +1219,35 @@ fn read_local_header<R: BufRead>(s: &mut Stream<R>, e: &Entry) -> Result<bool, F
     }
     let (u, c, _) = resolve_zip64(&extras, usize32, csize32, None, None, &e.name)?;
     if crc != e.crc32 {
-        return Err(mismatch("CRC", format!("{crc:08x}"), format!("{:08x}", e.crc32)));
+        return Err(mismatch(
+            "CRC",
+            format!("{crc:08x}"),
+            format!("{:08x}", e.crc32),
+        ));
     }
     if c != e.compressed_size {
-        return Err(mismatch("compressed size", c.to_string(), e.compressed_size.to_string()));
+        return Err(mismatch(
+            "compressed size",
+            c.to_string(),
+            e.compressed_size.to_string(),
+        ));
     }
     if u != e.uncompressed_size {
-        return Err(mismatch("uncompressed size", u.to_string(), e.uncompressed_size.to_string()));
+        return Err(mismatch(
+            "uncompressed size",
+            u.to_string(),
+            e.uncompressed_size.to_string(),
+        ));
     }
     Ok(zip64_local)
 }
 
-fn read_descriptor<R: BufRead>(s: &mut Stream<R>, e: &Entry, zip64: bool, problems: &mut Vec<Problem>) -> Result<(), Fatal> {
+fn read_descriptor<R: BufRead>(
+    s: &mut Stream<R>,
+    e: &Entry,
+    zip64: bool,
+    problems: &mut Vec<Problem>,
+) -> Result<(), Fatal> {
     let size_len = if zip64 { 8 } else { 4 };
     let head = s.peek(4)?;
     let with_sig = head == SIG_DESCRIPTOR.to_le_bytes();
@@ -884,7 +1258,10 @@ fn read_descriptor<R: BufRead>(s: &mut Stream<R>, e: &Entry, zip64: bool, proble
     let (c, u) = if zip64 {
         (f.u64().unwrap_or(0), f.u64().unwrap_or(0))
     } else {
-        (u64::from(f.u32().unwrap_or(0)), u64::from(f.u32().unwrap_or(0)))
+        (
+            u64::from(f.u32().unwrap_or(0)),
+            u64::from(f.u32().unwrap_or(0)),
+        )
     };
     if crc != e.crc32 || c != e.compressed_size || u != e.uncompressed_size {
         problems.push(Problem::at(
@@ -898,28 +1275,31 @@ fn read_descriptor<R: BufRead>(s: &mut Stream<R>, e: &Entry, zip64: bool, proble
 
 /// Stream one member's compressed bytes: inflate (or copy), count, CRC, hash. Output past
 /// the declared size is never produced beyond one chunk, so a lying header cannot make this
-/// run away; `copy` receives the content when the caller needs it in memory.
+/// run away; `out` receives the content (at most the declared size) when the caller needs it.
 fn read_data<R: BufRead>(
     s: &mut Stream<R>,
     e: &Entry,
     hasher: Option<Hasher>,
-    mut copy: Option<&mut Vec<u8>>,
+    mut out: Option<&mut dyn FnMut(&[u8])>,
     problems: &mut Vec<Problem>,
 ) -> Result<MemberData, Fatal> {
     #[cfg(not(target_arch = "wasm32"))]
-    if copy.is_none() && e.uncompressed_size >= PIPELINE_MIN && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1) {
+    if out.is_none()
+        && e.uncompressed_size >= PIPELINE_MIN
+        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+    {
         let (inflated, crc, hasher) = read_data_pipelined(s, e, hasher)?;
         return Ok(finish_member(e, inflated, crc, hasher, problems));
     }
     let mut crc = crc32fast::Hasher::new();
     let mut hasher = hasher;
-    let inflated = inflate_member(s, e, &mut |out: &[u8]| {
-        crc.update(out);
+    let inflated = inflate_member(s, e, &mut |chunk: &[u8]| {
+        crc.update(chunk);
         if let Some(h) = &mut hasher {
-            h.update(out);
+            h.update(chunk);
         }
-        if let Some(c) = &mut copy {
-            c.extend_from_slice(out);
+        if let Some(o) = &mut out {
+            o(chunk);
         }
     })?;
     Ok(finish_member(e, inflated, crc.finalize(), hasher, problems))
@@ -932,7 +1312,11 @@ const PIPELINE_MIN: u64 = 16 << 20;
 /// Inflate on this thread; CRC-32 and the RECORD digest on another, fed through a bounded
 /// channel of reused buffers (at most 8 chunks in flight: memory stays bounded).
 #[cfg(not(target_arch = "wasm32"))]
-fn read_data_pipelined<R: BufRead>(s: &mut Stream<R>, e: &Entry, hasher: Option<Hasher>) -> Result<(Inflated, u32, Option<Hasher>), Fatal> {
+fn read_data_pipelined<R: BufRead>(
+    s: &mut Stream<R>,
+    e: &Entry,
+    hasher: Option<Hasher>,
+) -> Result<(Inflated, u32, Option<Hasher>), Fatal> {
     use std::sync::mpsc::sync_channel;
     std::thread::scope(|scope| {
         let (full, filled) = sync_channel::<Vec<u8>>(8);
@@ -950,14 +1334,18 @@ fn read_data_pipelined<R: BufRead>(s: &mut Stream<R>, e: &Entry, hasher: Option<
             (crc.finalize(), hasher)
         });
         let inflated = inflate_member(s, e, &mut |out: &[u8]| {
-            let mut buf = spare.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+            let mut buf = spare
+                .try_recv()
+                .unwrap_or_else(|_| Vec::with_capacity(CHUNK));
             buf.clear();
             buf.extend_from_slice(out);
             // The worker only stops when this sender is dropped, so a send cannot fail.
             let _ = full.send(buf);
         });
         drop(full);
-        let (crc, hasher) = worker.join().map_err(|_| Fatal::Io(io::Error::other("the hashing thread failed")))?;
+        let (crc, hasher) = worker
+            .join()
+            .map_err(|_| Fatal::Io(io::Error::other("the hashing thread failed")))?;
         Ok((inflated?, crc, hasher))
     })
 }
@@ -971,7 +1359,11 @@ struct Inflated {
 
 /// Stream one member's data through inflate (or copy it, when stored), passing at most the
 /// declared size of content to `feed`.
-fn inflate_member<R: BufRead>(s: &mut Stream<R>, e: &Entry, feed: &mut dyn FnMut(&[u8])) -> Result<Inflated, Fatal> {
+fn inflate_member<R: BufRead>(
+    s: &mut Stream<R>,
+    e: &Entry,
+    feed: &mut dyn FnMut(&[u8]),
+) -> Result<Inflated, Fatal> {
     let declared = e.uncompressed_size;
     let mut produced: u64 = 0;
     let mut over = false;
@@ -994,8 +1386,15 @@ fn inflate_member<R: BufRead>(s: &mut Stream<R>, e: &Entry, feed: &mut dyn FnMut
     } else {
         // zlib-rs through flate2: a pure-Rust port of zlib-ng (about twice miniz_oxide's
         // inflate speed here), raw deflate as in ZIP, and it compiles to wasm.
-        let mut inflater = Decompress::new(false);
-        let mut out = vec![0u8; CHUNK];
+        let mut inflater = match s.scratch.inflater.take() {
+            Some(mut d) => {
+                d.reset(false);
+                d
+            }
+            None => Decompress::new(false),
+        };
+        let mut out = std::mem::take(&mut s.scratch.out);
+        out.resize(CHUNK, 0);
         let mut ended = false;
         let step = |inflater: &mut Decompress, input: &[u8], out: &mut [u8]| {
             let (in0, out0) = (inflater.total_in(), inflater.total_out());
@@ -1017,7 +1416,10 @@ fn inflate_member<R: BufRead>(s: &mut Stream<R>, e: &Entry, feed: &mut dyn FnMut
                     Ok(Status::StreamEnd) => {
                         ended = true;
                         if used < chunk.len() || !last {
-                            problem = at(Code::ZipCompressedSizeMismatch, "the deflate stream ends before the declared compressed size");
+                            problem = at(
+                                Code::ZipCompressedSizeMismatch,
+                                "the deflate stream ends before the declared compressed size",
+                            );
                         }
                         return Ok(chunk.len());
                     }
@@ -1028,7 +1430,10 @@ fn inflate_member<R: BufRead>(s: &mut Stream<R>, e: &Entry, feed: &mut dyn FnMut
                         return Ok(chunk.len());
                     }
                     Err(err) => {
-                        problem = at(Code::ZipBadDeflate, &format!("corrupt deflate data ({err})"));
+                        problem = at(
+                            Code::ZipBadDeflate,
+                            &format!("corrupt deflate data ({err})"),
+                        );
                         return Ok(chunk.len());
                     }
                 }
@@ -1044,48 +1449,120 @@ fn inflate_member<R: BufRead>(s: &mut Stream<R>, e: &Entry, feed: &mut dyn FnMut
             match status {
                 Ok(Status::StreamEnd) => ended = true,
                 Ok(_) if written > 0 => {}
-                Err(err) => problem = at(Code::ZipBadDeflate, &format!("corrupt deflate data ({err})")),
-                Ok(_) => problem = at(Code::ZipCompressedSizeMismatch, "the deflate stream continues past the declared compressed size"),
+                Err(err) => {
+                    problem = at(
+                        Code::ZipBadDeflate,
+                        &format!("corrupt deflate data ({err})"),
+                    )
+                }
+                Ok(_) => {
+                    problem = at(
+                        Code::ZipCompressedSizeMismatch,
+                        "the deflate stream continues past the declared compressed size",
+                    )
+                }
             }
         }
+        s.scratch = Scratch {
+            inflater: Some(inflater),
+            out,
+        };
     }
-    Ok(Inflated { produced, over, problem })
+    Ok(Inflated {
+        produced,
+        over,
+        problem,
+    })
 }
 
 /// The member's checks: inflate problems, the declared size, then the CRC-32.
-fn finish_member(e: &Entry, inflated: Inflated, crc: u32, hasher: Option<Hasher>, problems: &mut Vec<Problem>) -> MemberData {
-    let Inflated { produced, over, problem } = inflated;
+fn finish_member(
+    e: &Entry,
+    inflated: Inflated,
+    crc: u32,
+    hasher: Option<Hasher>,
+    problems: &mut Vec<Problem>,
+) -> MemberData {
+    let Inflated {
+        produced,
+        over,
+        problem,
+    } = inflated;
     let declared = e.uncompressed_size;
     let mut intact = problem.is_none();
     if let Some(p) = problem {
         problems.push(p);
     } else if over || produced != declared {
-        let got = if over { format!("more than {declared}") } else { produced.to_string() };
-        problems.push(Problem::at(Code::ZipSizeMismatch, e.name.clone(), format!("content is {got} bytes, the headers declare {declared}")));
+        let got = if over {
+            format!("more than {declared}")
+        } else {
+            produced.to_string()
+        };
+        problems.push(Problem::at(
+            Code::ZipSizeMismatch,
+            e.name.clone(),
+            format!("content is {got} bytes, the headers declare {declared}"),
+        ));
         intact = false;
     } else if crc != e.crc32 {
-        problems.push(Problem::at(Code::ZipCrcMismatch, e.name.clone(), format!("CRC-32 is {crc:08x}, the headers declare {:08x}", e.crc32)));
+        problems.push(Problem::at(
+            Code::ZipCrcMismatch,
+            e.name.clone(),
+            format!("CRC-32 is {crc:08x}, the headers declare {:08x}", e.crc32),
+        ));
         intact = false;
     }
-    MemberData { size: produced, digest: if intact { hasher.map(Hasher::finish) } else { None }, intact }
+    MemberData {
+        size: produced,
+        digest: if intact {
+            hasher.map(Hasher::finish)
+        } else {
+            None
+        },
+        intact,
+    }
 }
 
 /// Read one small member fully into memory (RECORD, RECORD.jws), bounded by `max`; `code`
 /// is the limit's problem code. Every check of [`scan`] applies; the first problem found
 /// is the error.
-pub fn read_member<R: Read + Seek>(r: &mut R, e: &Entry, max: u64, code: Code) -> Result<Vec<u8>, Fatal> {
+pub fn read_member<R: Read + Seek>(
+    r: &mut R,
+    e: &Entry,
+    max: u64,
+    code: Code,
+) -> Result<Vec<u8>, Fatal> {
     if e.uncompressed_size > max {
-        return Err(Fatal::Problem(Problem::at(code, e.name.clone(), format!("{} bytes; the limit is {max}", e.uncompressed_size))));
+        return Err(Fatal::Problem(Problem::at(
+            code,
+            e.name.clone(),
+            format!("{} bytes; the limit is {max}", e.uncompressed_size),
+        )));
     }
     if !e.readable {
-        return Err(Fatal::Problem(Problem::at(Code::ZipUnsupportedMethod, e.name.clone(), "cannot be read (encrypted or unsupported method)")));
+        return Err(Fatal::Problem(Problem::at(
+            Code::ZipUnsupportedMethod,
+            e.name.clone(),
+            "cannot be read (encrypted or unsupported method)",
+        )));
     }
     r.seek(SeekFrom::Start(e.local_offset))?;
-    let mut s = Stream { inner: io::BufReader::new(&mut *r), pos: e.local_offset, file_hash: None };
+    let mut s = Stream {
+        inner: io::BufReader::new(&mut *r),
+        pos: e.local_offset,
+        file_hash: None,
+        scratch: Scratch::default(),
+    };
     read_local_header(&mut s, e)?;
     let mut problems = Vec::new();
     let mut content = Vec::new();
-    read_data(&mut s, e, None, Some(&mut content), &mut problems)?;
+    read_data(
+        &mut s,
+        e,
+        None,
+        Some(&mut |chunk: &[u8]| content.extend_from_slice(chunk)),
+        &mut problems,
+    )?;
     match problems.into_iter().next() {
         Some(p) => Err(Fatal::Problem(p)),
         None => Ok(content),
@@ -1112,11 +1589,23 @@ mod tests {
 
     #[test]
     fn zip64_by_the_book() {
-        assert_eq!(resolve(&extra(&[5_000_000_000]), u32::MAX, 10, Some(0)), Ok((5_000_000_000, 10, Some(0))));
-        assert_eq!(resolve(&extra(&[7, 8, 9]), u32::MAX, u32::MAX, Some(u32::MAX)), Ok((7, 8, Some(9))));
+        assert_eq!(
+            resolve(&extra(&[5_000_000_000]), u32::MAX, 10, Some(0)),
+            Ok((5_000_000_000, 10, Some(0)))
+        );
+        assert_eq!(
+            resolve(&extra(&[7, 8, 9]), u32::MAX, u32::MAX, Some(u32::MAX)),
+            Ok((7, 8, Some(9)))
+        );
         assert_eq!(resolve(&[], 1, 2, Some(3)), Ok((1, 2, Some(3))));
-        assert_eq!(resolve(&[], u32::MAX, 2, Some(3)), Err(Code::Zip64Inconsistent));
-        assert_eq!(resolve(&extra(&[7]), u32::MAX, u32::MAX, Some(0)), Err(Code::Zip64Inconsistent));
+        assert_eq!(
+            resolve(&[], u32::MAX, 2, Some(3)),
+            Err(Code::Zip64Inconsistent)
+        );
+        assert_eq!(
+            resolve(&extra(&[7]), u32::MAX, u32::MAX, Some(0)),
+            Err(Code::Zip64Inconsistent)
+        );
     }
 
     fn sized(sizes: &[u64], file_size: u64) -> Directory {
@@ -1133,7 +1622,18 @@ mod tests {
             cd_range: (0, 0),
             readable: true,
         };
-        Directory { entries: sizes.iter().enumerate().map(entry).collect(), cd_offset: 0, cd_size: 0, file_size, tail: Vec::new(), end: EndRecords { zip64_record: None, zip64_locator: None, eocd: 0 } }
+        Directory {
+            entries: sizes.iter().enumerate().map(entry).collect(),
+            cd_offset: 0,
+            cd_size: 0,
+            file_size,
+            tail: Vec::new(),
+            end: EndRecords {
+                zip64_record: None,
+                zip64_locator: None,
+                eocd: 0,
+            },
+        }
     }
 
     fn ratio_check(sizes: &[u64], file_size: u64, limits: &Limits) -> Result<(), Code> {
@@ -1153,38 +1653,90 @@ mod tests {
         // Over it, the total over the file's size may be 50 but not more.
         let total = 50 * 1_400_000; // 70,000,000 > 64 MiB
         assert_eq!(ratio_check(&[total], 1_400_000, &l), Ok(()));
-        assert_eq!(ratio_check(&[total], 1_399_999, &l), Err(Code::LimitCompressionRatio));
-        assert_eq!(ratio_check(&[200 * MIB, 56 * MIB], 256 * MIB / 1000, &l), Err(Code::LimitCompressionRatio), "summed over members");
+        assert_eq!(
+            ratio_check(&[total], 1_399_999, &l),
+            Err(Code::LimitCompressionRatio)
+        );
+        assert_eq!(
+            ratio_check(&[200 * MIB, 56 * MIB], 256 * MIB / 1000, &l),
+            Err(Code::LimitCompressionRatio),
+            "summed over members"
+        );
         // torch-shaped: 1.1 GB over 540 MB.
         assert_eq!(ratio_check(&[800 << 20, 300 << 20], 540 << 20, &l), Ok(()));
         // Configurable, and both parts are needed.
-        let loose = Limits { max_compression_ratio: u64::MAX, ..Limits::default() };
+        let loose = Limits {
+            max_compression_ratio: u64::MAX,
+            ..Limits::default()
+        };
         assert_eq!(ratio_check(&[256 * MIB], 1, &loose), Ok(()));
-        let low_floor = Limits { compression_ratio_floor: 0, ..Limits::default() };
-        assert_eq!(ratio_check(&[1000], 10, &low_floor), Err(Code::LimitCompressionRatio));
+        let low_floor = Limits {
+            compression_ratio_floor: 0,
+            ..Limits::default()
+        };
+        assert_eq!(
+            ratio_check(&[1000], 10, &low_floor),
+            Err(Code::LimitCompressionRatio)
+        );
         // The size limits still come first.
         assert_eq!(ratio_check(&[9 << 30], 1, &l), Err(Code::LimitMemberSize));
     }
 
     #[test]
     fn entry_comments_follow_the_policy() {
-        let whl = include_bytes!("../../tests/vectors/fail_zip_entry_comment/demo-1.0-py3-none-any.whl");
+        let whl =
+            include_bytes!("../../tests/vectors/fail_zip_entry_comment/demo-1.0-py3-none-any.whl");
         let read = |limits: &Limits| {
             let mut problems = Vec::new();
-            read_directory(&mut io::Cursor::new(&whl[..]), limits, &mut problems).map(|_| problems.iter().map(|p| (p.code, p.path.clone())).collect::<Vec<_>>()).map_err(|_| ())
+            read_directory(&mut io::Cursor::new(&whl[..]), limits, &mut problems)
+                .map(|_| {
+                    problems
+                        .iter()
+                        .map(|p| (p.code, p.path.clone()))
+                        .collect::<Vec<_>>()
+                })
+                .map_err(|_| ())
         };
-        assert_eq!(read(&Limits::default()), Ok(vec![(Code::ZipEntryComment, Some("demo/__init__.py".to_string()))]));
-        assert_eq!(read(&Limits { entry_comments: EntryComments::Allow, ..Limits::default() }), Ok(vec![]));
+        assert_eq!(
+            read(&Limits::default()),
+            Ok(vec![(
+                Code::ZipEntryComment,
+                Some("demo/__init__.py".to_string())
+            )])
+        );
+        assert_eq!(
+            read(&Limits {
+                entry_comments: EntryComments::Allow,
+                ..Limits::default()
+            }),
+            Ok(vec![])
+        );
     }
 
     #[test]
     fn zip64_repeating_values_must_agree() {
         // protobuf's local headers: both sizes repeated next to ordinary 32-bit fields.
-        assert_eq!(resolve(&extra(&[421_992, 163_187]), 421_992, 163_187, None), Ok((421_992, 163_187, None)));
-        assert_eq!(resolve(&extra(&[421_992, 999]), 421_992, 163_187, None), Err(Code::Zip64Inconsistent));
-        assert_eq!(resolve(&extra(&[1, 2, 3]), 1, 2, None), Err(Code::Zip64Inconsistent), "no offset in a local header");
-        assert_eq!(resolve(&extra(&[1, 2, 3]), 1, 2, Some(3)), Ok((1, 2, Some(3))));
-        assert_eq!(resolve(&extra(&[1, 2, 4]), 1, 2, Some(3)), Err(Code::Zip64Inconsistent));
+        assert_eq!(
+            resolve(&extra(&[421_992, 163_187]), 421_992, 163_187, None),
+            Ok((421_992, 163_187, None))
+        );
+        assert_eq!(
+            resolve(&extra(&[421_992, 999]), 421_992, 163_187, None),
+            Err(Code::Zip64Inconsistent)
+        );
+        assert_eq!(
+            resolve(&extra(&[1, 2, 3]), 1, 2, None),
+            Err(Code::Zip64Inconsistent),
+            "no offset in a local header"
+        );
+        assert_eq!(
+            resolve(&extra(&[1, 2, 3]), 1, 2, Some(3)),
+            Ok((1, 2, Some(3)))
+        );
+        assert_eq!(
+            resolve(&extra(&[1, 2, 4]), 1, 2, Some(3)),
+            Err(Code::Zip64Inconsistent)
+        );
         let mut odd = extra(&[1]);
         odd.extend_from_slice(&[0, 0, 0, 0]);
         odd[2] = 12;

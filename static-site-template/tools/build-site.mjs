@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Check this key site and render it: node tools/build-site.mjs [--out DIR] [--site DIR]
 //                                        [--previous CHECKPOINT_FILE] [--expect-site-url URL]
+//                                        [--audit FILE]
 //
 // Runs the same wheelsig code as `wheelsig site build` (compiled to WebAssembly, shipped in
 // wheelsig/pkg/) under plain Node 18+: no Rust toolchain, no npm install, no network. Exit 0:
@@ -15,23 +16,25 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const WIDGET = ['wheel-verify.js', 'worker.js', 'worker-client.js', 'first-use.js', 'log-memory.js', 'escape.js', 'pkg/wheelsig.js', 'pkg/wheelsig_bg.wasm'];
 
 function parseArgs(argv) {
-  const opts = { site: path.resolve(here, '..'), out: null, previous: null, expectSiteUrl: null };
+  const opts = { site: path.resolve(here, '..'), out: null, previous: null, expectSiteUrl: null, audit: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--out' || arg === '--site' || arg === '--previous') {
-      if (i + 1 >= argv.length) throw new UsageError(`${arg} needs a directory`);
+    if (arg === '--out' || arg === '--site' || arg === '--previous' || arg === '--audit') {
+      if (i + 1 >= argv.length) throw new UsageError(`${arg} needs a ${arg === '--out' || arg === '--site' ? 'directory' : 'file'}`);
       opts[arg.slice(2)] = path.resolve(argv[++i]);
     } else if (arg === '--expect-site-url') {
       if (i + 1 >= argv.length || !argv[i + 1]) throw new UsageError(`${arg} needs a URL`);
       opts.expectSiteUrl = checkExpected(argv[++i]);
     } else if (arg === '-h' || arg === '--help') {
       console.log([
-        'usage: node tools/build-site.mjs [--out DIR] [--site DIR] [--previous FILE] [--expect-site-url URL]',
+        'usage: node tools/build-site.mjs [--out DIR] [--site DIR] [--previous FILE] [--expect-site-url URL] [--audit FILE]',
         '  --out              output directory [default: <site>/_site]',
         '  --site             the site sources [default: this tool\'s parent directory]',
         '  --previous         the checkpoint that is live now (the deployed log/checkpoint): fail unless the log extends it',
         '  --expect-site-url  the address the site is deployed to (the workflow passes GitHub Pages\' URL):',
         '                     fail unless site.json\'s site_url is it (a trailing slash either way is the same)',
+        '  --audit            an index audit of this site (tools/audit-site.mjs --out, or wheelsig audit --json):',
+        '                     shown on the page as "Index audit", published as audit.json',
       ].join('\n'));
       process.exit(0);
     } else {
@@ -74,7 +77,7 @@ function siteUrlMismatch(configBytes, expected) {
 }
 
 async function main() {
-  const { site, out, previous, expectSiteUrl } = parseArgs(process.argv.slice(2));
+  const { site, out, previous, expectSiteUrl, audit } = parseArgs(process.argv.slice(2));
   const wasm = await loadWasm(site);
 
   const config = readLimited(path.join(site, 'site.json'), LIMITS.config, 'site.json');
@@ -82,6 +85,7 @@ async function main() {
   const releases = readReleases(site);
   const log = readLog(site);
   const live = previous === null ? undefined : readLimited(previous, LIMITS.checkpoint, '--previous checkpoint');
+  const audited = audit === null ? undefined : readLimited(audit, LIMITS.audit, '--audit report');
   // Checked before the build (whose problems are printed with it), and nothing is written when
   // it fails: a page deployed at one address whose key URL names another is a wrong key site.
   const mismatch = expectSiteUrl === null ? null : siteUrlMismatch(config, expectSiteUrl);
@@ -90,7 +94,8 @@ async function main() {
     built = wasm.build_site(text(config, 'site.json'), text(keys, 'keys.json'),
       releases.map((r) => ({ path: r.path, text: text(r.bytes, r.path) })),
       log.map((f) => ({ path: f.path, base64: f.bytes.toString('base64') })),
-      live === undefined ? undefined : text(live, '--previous'));
+      live === undefined ? undefined : text(live, '--previous'),
+      audited === undefined ? undefined : text(audited, '--audit'));
   } catch (err) {
     if (err?.code !== 'site') throw err;
     for (const p of err.problems) console.error(`${site}: ${p.path}: ${p.message}`);
@@ -114,7 +119,8 @@ async function main() {
   }
   const s = (n) => (n === 1 ? '' : 's');
   const logged = built.log ? `, log of ${built.log.size} entr${built.log.size === 1 ? 'y' : 'ies'}` : '';
-  console.error(`built ${site} -> ${out}: ${built.keys} key${s(built.keys)}, ${built.releases.length} release${s(built.releases.length)}${logged}`);
+  const auditNote = built.audit == null ? '' : `, index audit ${built.audit.passed ? 'PASS' : 'FAIL'}`;
+  console.error(`built ${site} -> ${out}: ${built.keys} key${s(built.keys)}, ${built.releases.length} release${s(built.releases.length)}${logged}${auditNote}`);
   return 0;
 }
 

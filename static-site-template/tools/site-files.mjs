@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-export const LIMITS = { config: 64 << 10, keys: 1 << 20, signature: 1 << 20, releases: 100_000, logFile: 256 * 65537, logFiles: 1_000_000, checkpoint: 64 << 10, witnessed: 1 << 20 };
+export const LIMITS = { config: 64 << 10, keys: 1 << 20, signature: 1 << 20, releases: 100_000, logFile: 256 * 65537, logFiles: 1_000_000, checkpoint: 64 << 10, witnessed: 1 << 20, audit: 64 << 20 };
 
 /** Bad usage or an unreadable site: exit 2. */
 export class UsageError extends Error {}

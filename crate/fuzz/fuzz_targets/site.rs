@@ -10,7 +10,10 @@ fuzz_target!(|data: &[u8]| {
     let keys = parts.next().unwrap_or_default();
     let mut sigs = Vec::new();
     while let (Some(path), Some(bytes)) = (parts.next(), parts.next()) {
-        sigs.push(SourceFile { path: String::from_utf8_lossy(path).into_owned(), bytes: bytes.to_vec() });
+        sigs.push(SourceFile {
+            path: String::from_utf8_lossy(path).into_owned(),
+            bytes: bytes.to_vec(),
+        });
     }
     if let Ok(site) = build(config, keys, &sigs, "fuzz") {
         // Everything a release names must have come from a listed key.

@@ -3,7 +3,10 @@
 //! Anything that parses must re-serialize to something that parses to the same value.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use wheelsig::log::{checkpoint::Checkpoint, note::Note, policy::Policy, proof::TlogProof, tiles::parse_bundle, witness};
+use wheelsig::log::{
+    checkpoint::Checkpoint, note::Note, policy::Policy, proof::TlogProof, tiles::parse_bundle,
+    witness,
+};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(n) = Note::parse(data) {

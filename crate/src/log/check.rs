@@ -23,15 +23,37 @@ pub struct CheckedProof {
 /// Check `proof` (a tlog-proof file) for `leaf` against `policy`. Problems carry the codes of
 /// docs/SPEC.md "Release log"; a quorum that is not met is reported in `report.quorum`, and is
 /// a problem only when the caller requires it.
-pub fn check_proof(proof: &[u8], leaf: &ReleaseLeaf, policy: &Policy) -> Result<CheckedProof, Problem> {
-    let p = TlogProof::parse(proof).map_err(|e| Problem::file(Code::LogMalformed, e.to_string()))?;
+pub fn check_proof(
+    proof: &[u8],
+    leaf: &ReleaseLeaf,
+    policy: &Policy,
+) -> Result<CheckedProof, Problem> {
+    let p =
+        TlogProof::parse(proof).map_err(|e| Problem::file(Code::LogMalformed, e.to_string()))?;
     let origin = &p.checkpoint.origin;
     if !policy.logs.iter().any(|(k, _)| k.name() == origin) {
-        return Err(Problem::file(Code::LogUnknownKey, format!("the witness policy lists no key for the log {}", crate::display::escape(origin))));
+        return Err(Problem::file(
+            Code::LogUnknownKey,
+            format!(
+                "the witness policy lists no key for the log {}",
+                crate::display::escape(origin)
+            ),
+        ));
     }
-    let ev = policy.evaluate(&p.note).map_err(|e| Problem::file(Code::LogBadSignature, format!("log {}: {e}", crate::display::escape(origin))))?;
+    let ev = policy.evaluate(&p.note).map_err(|e| {
+        Problem::file(
+            Code::LogBadSignature,
+            format!("log {}: {e}", crate::display::escape(origin)),
+        )
+    })?;
     if !ev.log_signed {
-        return Err(Problem::file(Code::LogBadSignature, format!("the checkpoint of {} is not signed by the log key the policy lists", crate::display::escape(origin))));
+        return Err(Problem::file(
+            Code::LogBadSignature,
+            format!(
+                "the checkpoint of {} is not signed by the log key the policy lists",
+                crate::display::escape(origin)
+            ),
+        ));
     }
     if !p.includes(&leaf_hash(&leaf.encode())) {
         return Err(Problem::file(
@@ -43,13 +65,24 @@ pub fn check_proof(proof: &[u8], leaf: &ReleaseLeaf, policy: &Policy) -> Result<
         origin: origin.clone(),
         index: p.index,
         tree_size: p.checkpoint.size,
-        cosignatures: ev.cosigners.iter().map(|(_, name, time)| Cosigner { name: name.clone(), time: *time }).collect(),
+        cosignatures: ev
+            .cosigners
+            .iter()
+            .map(|(_, name, time)| Cosigner {
+                name: name.clone(),
+                time: *time,
+            })
+            .collect(),
         quorum: ev.quorum_time.is_some(),
         witnessed: ev.quorum_time.filter(|t| *t > 0),
         consistency: "not-checked".into(),
         log_key: "policy".into(),
     };
-    Ok(CheckedProof { report, checkpoint: p.checkpoint, note: p.note.to_text() })
+    Ok(CheckedProof {
+        report,
+        checkpoint: p.checkpoint,
+        note: p.note.to_text(),
+    })
 }
 
 /// How a checkpoint relates to the one this verifier remembers for the log.
@@ -83,12 +116,26 @@ impl Consistency {
 /// Compare a new checkpoint with the remembered one. `root_at(size)` gives the root of the
 /// log's tree at a smaller size, rebuilt from the log's own files by the caller and checked
 /// against the larger checkpoint (`None` when it could not be).
-pub fn compare(seen: Option<&Checkpoint>, new: &Checkpoint, root_at: &mut dyn FnMut(u64) -> Option<Hash>) -> Consistency {
-    let Some(seen) = seen else { return Consistency::FirstSighting };
+pub fn compare(
+    seen: Option<&Checkpoint>,
+    new: &Checkpoint,
+    root_at: &mut dyn FnMut(u64) -> Option<Hash>,
+) -> Consistency {
+    let Some(seen) = seen else {
+        return Consistency::FirstSighting;
+    };
     if seen.size == new.size {
-        return if seen.root == new.root { Consistency::Consistent } else { Consistency::SplitView };
+        return if seen.root == new.root {
+            Consistency::Consistent
+        } else {
+            Consistency::SplitView
+        };
     }
-    let (smaller, newer_is_larger) = if new.size > seen.size { (seen, true) } else { (new, false) };
+    let (smaller, newer_is_larger) = if new.size > seen.size {
+        (seen, true)
+    } else {
+        (new, false)
+    };
     match root_at(smaller.size) {
         None => Consistency::NotChecked,
         Some(r) if r != smaller.root => Consistency::SplitView,

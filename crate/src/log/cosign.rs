@@ -61,10 +61,16 @@ enum State {
     Refused(String),
 }
 
+/// Consistency proofs from an older size to the checkpoint's (the log in memory, or its tiles).
+pub type Consistency =
+    std::sync::Arc<dyn Fn(u64) -> Result<Vec<super::merkle::Hash>, String> + Send + Sync>;
+
 /// One cosigning round of a checkpoint by a list of witnesses.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Round {
+    /// The log, when it is held in memory (key sites: their proofs are written from it).
     log: Log,
+    consistency: Consistency,
     checkpoint: Checkpoint,
     /// The checkpoint note with the log's signature only.
     note: Note,
@@ -74,6 +80,16 @@ pub struct Round {
     states: Vec<State>,
     /// `log/witnessed.json` as read: witness vkey → the size it last cosigned.
     sizes: BTreeMap<String, u64>,
+}
+
+impl std::fmt::Debug for Round {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Round")
+            .field("checkpoint", &self.checkpoint)
+            .field("witnesses", &self.witnesses)
+            .field("states", &self.states)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A finished round: the checkpoint with every witness's cosignature.
@@ -89,14 +105,25 @@ pub struct Cosigned {
 
 /// Parse `log/witnessed.json` (`{"<witness vkey>": <size>}`); absent means empty.
 pub fn parse_witnessed(bytes: Option<&[u8]>) -> Result<BTreeMap<String, u64>, String> {
-    let Some(bytes) = bytes else { return Ok(BTreeMap::new()) };
+    let Some(bytes) = bytes else {
+        return Ok(BTreeMap::new());
+    };
     if bytes.len() > MAX_WITNESSED_BYTES {
-        return Err(format!("{} bytes; the limit is {MAX_WITNESSED_BYTES}", bytes.len()));
+        return Err(format!(
+            "{} bytes; the limit is {MAX_WITNESSED_BYTES}",
+            bytes.len()
+        ));
     }
     let v = crate::encoding::parse_json(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
-    let obj = v.as_object().ok_or("expected {\"<witness vkey>\": <size>}")?;
+    let obj = v
+        .as_object()
+        .ok_or("expected {\"<witness vkey>\": <size>}")?;
     obj.iter()
-        .map(|(k, v)| v.as_u64().map(|n| (k.clone(), n)).ok_or_else(|| format!("the size for {} is not a non-negative integer", escape(k))))
+        .map(|(k, v)| {
+            v.as_u64()
+                .map(|n| (k.clone(), n))
+                .ok_or_else(|| format!("the size for {} is not a non-negative integer", escape(k)))
+        })
         .collect()
 }
 
@@ -104,31 +131,103 @@ impl Round {
     /// A round for `log`, whose signed checkpoint is `checkpoint_note` (its log signature by
     /// `log_key` is checked, as is the root), asking `witnesses`; `witnessed` is the sizes the
     /// witnesses were last known to hold (`log/witnessed.json`).
-    pub fn new(log: Log, checkpoint_note: &[u8], log_key: &NoteVerifier, witnesses: Vec<Witness>, witnessed: BTreeMap<String, u64>) -> Result<Round, String> {
+    pub fn new(
+        log: Log,
+        checkpoint_note: &[u8],
+        log_key: &NoteVerifier,
+        witnesses: Vec<Witness>,
+        witnessed: BTreeMap<String, u64>,
+    ) -> Result<Round, String> {
+        let size = log.size();
+        let root = log.checkpoint(log_key.name()).root;
+        let held = log.clone();
+        let mut round = Round::with_proofs(
+            size,
+            root,
+            std::sync::Arc::new(move |old| Ok(held.consistency(old))),
+            checkpoint_note,
+            log_key,
+            witnesses,
+            witnessed,
+        )?;
+        round.log = log;
+        Ok(round)
+    }
+
+    /// A round for a log known by its size and root (a large log, read from its tiles):
+    /// `consistency(old)` gives the proof from `old` entries to `size`.
+    pub fn with_proofs(
+        size: u64,
+        root: super::merkle::Hash,
+        consistency: Consistency,
+        checkpoint_note: &[u8],
+        log_key: &NoteVerifier,
+        witnesses: Vec<Witness>,
+        witnessed: BTreeMap<String, u64>,
+    ) -> Result<Round, String> {
         let mut note = Note::parse(checkpoint_note).map_err(|e| format!("log/checkpoint: {e}"))?;
         match note.verify_by(log_key) {
             Ok(Some(_)) => {}
-            Ok(None) => return Err(format!("log/checkpoint: not signed by the log key {}", log_key.vkey())),
-            Err(e) => return Err(format!("log/checkpoint: the log's signature does not verify: {e}")),
+            Ok(None) => {
+                return Err(format!(
+                    "log/checkpoint: not signed by the log key {}",
+                    log_key.vkey()
+                ))
+            }
+            Err(e) => {
+                return Err(format!(
+                    "log/checkpoint: the log's signature does not verify: {e}"
+                ))
+            }
         }
-        let checkpoint = Checkpoint::parse(note.text()).map_err(|e| format!("log/checkpoint: {e}"))?;
+        let checkpoint =
+            Checkpoint::parse(note.text()).map_err(|e| format!("log/checkpoint: {e}"))?;
         if checkpoint.origin != log_key.name() {
-            return Err(format!("log/checkpoint: origin {}, not the log key's {}", escape(&checkpoint.origin), log_key.name()));
+            return Err(format!(
+                "log/checkpoint: origin {}, not the log key's {}",
+                escape(&checkpoint.origin),
+                log_key.name()
+            ));
         }
-        if checkpoint.size != log.size() || log.checkpoint(&checkpoint.origin).root != checkpoint.root {
-            return Err("log/checkpoint: the entry bundles do not hash to its root".into());
+        if checkpoint.size != size || root != checkpoint.root {
+            return Err("log/checkpoint: the log's entries do not hash to its root".into());
         }
-        if let Some(w) = witnesses.iter().find(|w| w.vkey.kind() != KeyKind::Cosignature) {
-            return Err(format!("witness {}: not a cosignature/v1 key", w.vkey.name()));
+        if let Some(w) = witnesses
+            .iter()
+            .find(|w| w.vkey.kind() != KeyKind::Cosignature)
+        {
+            return Err(format!(
+                "witness {}: not a cosignature/v1 key",
+                w.vkey.name()
+            ));
         }
         let given = note.clone();
         let own = log_key.clone();
         note.retain_signatures(|s| s.name == own.name() && s.id == own.key_id());
-        let states = witnesses.iter().map(|w| State::Ask { old: witnessed.get(&w.vkey.vkey()).copied().unwrap_or(0).min(checkpoint.size), retried: false }).collect();
-        Ok(Round { log, checkpoint, note, given, witnesses, states, sizes: witnessed })
+        let states = witnesses
+            .iter()
+            .map(|w| State::Ask {
+                old: witnessed
+                    .get(&w.vkey.vkey())
+                    .copied()
+                    .unwrap_or(0)
+                    .min(checkpoint.size),
+                retried: false,
+            })
+            .collect();
+        Ok(Round {
+            log: Log::new(),
+            consistency,
+            checkpoint,
+            note,
+            given,
+            witnesses,
+            states,
+            sizes: witnessed,
+        })
     }
 
-    /// The log.
+    /// The log, when the round was made from one in memory ([`Round::new`]).
     pub fn log(&self) -> &Log {
         &self.log
     }
@@ -146,7 +245,10 @@ impl Round {
     /// The checkpoint as given, when it already carries a valid, timestamped cosignature by
     /// every witness (nothing to ask).
     pub fn already_cosigned(&self) -> Option<&Note> {
-        let all = self.witnesses.iter().all(|w| matches!(self.given.verify_by(&w.vkey), Ok(Some(v)) if v.timestamp.is_some()));
+        let all = self
+            .witnesses
+            .iter()
+            .all(|w| matches!(self.given.verify_by(&w.vkey), Ok(Some(v)) if v.timestamp.is_some()));
         all.then_some(&self.given)
     }
 
@@ -160,26 +262,37 @@ impl Round {
 
     fn request(&self, i: usize, old: u64) -> Request {
         let mut body = format!("old {old}\n");
-        for h in self.log.consistency(old) {
+        // A proof that cannot be read leaves it empty: the witness then refuses, and says why.
+        for h in (self.consistency)(old).unwrap_or_default() {
             body.push_str(&STANDARD.encode(h));
             body.push('\n');
         }
         body.push('\n');
         body.push_str(&self.note.to_text());
-        Request { witness: i, url: format!("{}/add-checkpoint", self.witnesses[i].url.trim_end_matches('/')), body }
+        Request {
+            witness: i,
+            url: format!(
+                "{}/add-checkpoint",
+                self.witnesses[i].url.trim_end_matches('/')
+            ),
+            body,
+        }
     }
 
     /// What witness `i` answered to its latest request: `Ok((status, body))`, or `Err(why)`
     /// when it could not be reached.
     pub fn answer(&mut self, i: usize, answer: Result<(u16, &[u8]), String>) {
-        let Some(State::Ask { old, retried }) = self.states.get(i).cloned() else { return };
+        let Some(State::Ask { old, retried }) = self.states.get(i).cloned() else {
+            return;
+        };
         let w = &self.witnesses[i];
         let who = format!("witness {} ({})", w.vkey.name(), escape(&w.url));
         let size = self.checkpoint.size;
         let next = match answer {
             Err(e) => State::Refused(format!("{who} could not be reached: {}", escape(&e))),
             Ok((status, body)) => {
-                let text = String::from_utf8_lossy(&body[..body.len().min(MAX_ANSWER_BYTES)]).into_owned();
+                let text =
+                    String::from_utf8_lossy(&body[..body.len().min(MAX_ANSWER_BYTES)]).into_owned();
                 let shown: String = escape(text.trim()).chars().take(300).collect();
                 match status {
                     200 => {
@@ -231,13 +344,18 @@ impl Round {
         let mut done = Vec::new();
         for (s, w) in self.states.iter().zip(&self.witnesses) {
             if let State::Cosigned(lines) = s {
-                note.add_signatures(lines).map_err(|e| vec![format!("witness {}: {e}", w.vkey.name())])?;
+                note.add_signatures(lines)
+                    .map_err(|e| vec![format!("witness {}: {e}", w.vkey.name())])?;
                 sizes.insert(w.vkey.vkey(), self.checkpoint.size);
                 done.push((w.vkey.name().to_string(), self.checkpoint.size));
             }
         }
         let witnessed_json = serde_json::to_string_pretty(&sizes).unwrap_or_default() + "\n";
-        Ok(Cosigned { note, witnessed_json, witnesses: done })
+        Ok(Cosigned {
+            note,
+            witnessed_json,
+            witnesses: done,
+        })
     }
 }
 
@@ -249,13 +367,24 @@ mod tests {
     fn setup() -> (Round, NoteSigner, NoteSigner, String) {
         let log_key = NoteSigner::from_seed("example.com/log", KeyKind::Ed25519, &[1; 32]).unwrap();
         let w = NoteSigner::from_seed("w.example/w", KeyKind::Cosignature, &[2; 32]).unwrap();
-        let other = NoteSigner::from_seed("other.example/w", KeyKind::Cosignature, &[3; 32]).unwrap();
+        let other =
+            NoteSigner::from_seed("other.example/w", KeyKind::Cosignature, &[3; 32]).unwrap();
         let mut log = Log::new();
         log.append(b"entry\n".to_vec()).unwrap();
         let text = log.checkpoint("example.com/log").text();
         let note = format!("{text}\n{}", log_key.sign(&text).unwrap());
-        let witnesses = vec![Witness { vkey: w.verifier().clone(), url: "https://w.example/".into() }];
-        let round = Round::new(log, note.as_bytes(), log_key.verifier(), witnesses, BTreeMap::new()).unwrap();
+        let witnesses = vec![Witness {
+            vkey: w.verifier().clone(),
+            url: "https://w.example/".into(),
+        }];
+        let round = Round::new(
+            log,
+            note.as_bytes(),
+            log_key.verifier(),
+            witnesses,
+            BTreeMap::new(),
+        )
+        .unwrap();
         (round, w, other, text)
     }
 
@@ -271,15 +400,29 @@ mod tests {
         let done = round.finish().unwrap();
         assert_eq!(done.note.signatures().len(), 2);
         assert_eq!(done.witnesses, vec![("w.example/w".to_string(), 1)]);
-        assert!(done.witnessed_json.contains(&format!("\"{}\": 1", w.verifier().vkey())));
+        assert!(done
+            .witnessed_json
+            .contains(&format!("\"{}\": 1", w.verifier().vkey())));
     }
 
     #[test]
     fn only_the_witness_own_valid_line_counts() {
         let (round0, w, other, text) = setup();
         // Another witness's valid line, a forged line in the witness's name, nothing at all.
-        let forged = w.cosign("example.com/log\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", 1_700_000_000).unwrap();
-        for (body, want) in [(other.cosign(&text, 1_700_000_000).unwrap(), "without a cosignature by its key"), (forged, "does not verify"), (String::new(), "without a cosignature")] {
+        let forged = w
+            .cosign(
+                "example.com/log\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+                1_700_000_000,
+            )
+            .unwrap();
+        for (body, want) in [
+            (
+                other.cosign(&text, 1_700_000_000).unwrap(),
+                "without a cosignature by its key",
+            ),
+            (forged, "does not verify"),
+            (String::new(), "without a cosignature"),
+        ] {
             let mut round = round0.clone();
             round.answer(0, Ok((200, body.as_bytes())));
             let err = round.finish().unwrap_err();
@@ -292,20 +435,35 @@ mod tests {
         let (round0, _, _, _) = setup();
         let mut round = round0.clone();
         round.answer(0, Ok((409, b"0\n")));
-        assert!(round.finish().unwrap_err()[0].contains("answered 409"), "the size it was asked from: not followed");
+        assert!(
+            round.finish().unwrap_err()[0].contains("answered 409"),
+            "the size it was asked from: not followed"
+        );
         let mut round = round0.clone();
         round.answer(0, Ok((409, b"7\n")));
-        assert!(round.finish().unwrap_err()[0].contains("this log has 1 entries"), "larger than the log: a different history");
+        assert!(
+            round.finish().unwrap_err()[0].contains("this log has 1 entries"),
+            "larger than the log: a different history"
+        );
         let mut round = round0.clone();
-        round.states[0] = State::Ask { old: 1, retried: false };
+        round.states[0] = State::Ask {
+            old: 1,
+            retried: false,
+        };
         round.answer(0, Ok((409, b"0\n")));
-        assert!(round.next_request().unwrap().body.starts_with("old 0\n"), "asked again from the size it holds");
+        assert!(
+            round.next_request().unwrap().body.starts_with("old 0\n"),
+            "asked again from the size it holds"
+        );
         round.answer(0, Ok((409, b"1\n")));
         assert!(round.finish().unwrap_err()[0].contains("409 twice"));
         let mut round = round0.clone();
         round.answer(0, Ok((422, b"inconsistent\x1b[31m\n")));
         let err = round.finish().unwrap_err();
-        assert!(err[0].contains("answered 422") && !err[0].contains('\x1b'), "{err:?}");
+        assert!(
+            err[0].contains("answered 422") && !err[0].contains('\x1b'),
+            "{err:?}"
+        );
         let mut round = round0;
         round.answer(0, Err("connection refused".into()));
         assert!(round.finish().unwrap_err()[0].contains("could not be reached: connection refused"));

@@ -122,7 +122,13 @@ pub fn verify_inclusion(leaf: &Hash, index: u64, size: u64, proof: &[Hash], root
 /// Whether `proof` shows the tree (`old`, `old_root`) is a prefix of (`new`, `new_root`)
 /// (RFC 9162 §2.1.4.2). Old size 0 is consistent with anything given an empty proof; equal
 /// sizes need equal roots and an empty proof.
-pub fn verify_consistency(old: u64, new: u64, old_root: &Hash, new_root: &Hash, proof: &[Hash]) -> bool {
+pub fn verify_consistency(
+    old: u64,
+    new: u64,
+    old_root: &Hash,
+    new_root: &Hash,
+    proof: &[Hash],
+) -> bool {
     if old > new || proof.len() > 64 {
         return false;
     }
@@ -191,7 +197,9 @@ mod tests {
     use base64::Engine as _;
 
     fn leaves(n: usize) -> Vec<Hash> {
-        (0..n).map(|i| leaf_hash(format!("leaf {i}").as_bytes())).collect()
+        (0..n)
+            .map(|i| leaf_hash(format!("leaf {i}").as_bytes()))
+            .collect()
     }
 
     fn b64s(hs: &[Hash]) -> Vec<String> {
@@ -202,10 +210,17 @@ mod tests {
     #[test]
     fn matches_go_sumdb() {
         let l = leaves(1000);
-        assert_eq!(STANDARD.encode(tree_hash(&l)), "L/M/udjxT4nKMGKJYzM2oWj/P0Uy6PdBoAGdy0wdYKE=");
+        assert_eq!(
+            STANDARD.encode(tree_hash(&l)),
+            "L/M/udjxT4nKMGKJYzM2oWj/P0Uy6PdBoAGdy0wdYKE="
+        );
         assert_eq!(
             b64s(&inclusion_proof(&l, 617))[..3],
-            ["g2n7eHkpo/kSvZRkjPrIWRLLdoMREHy/zH/LV+ovvuc=", "hAniHCBoRga1dAXyLIRGOMqq8w6KEaHewgUlAjCYqZo=", "auTbPbwP6f6Ba0O4fUM2jHel6QFvxkd2/lAqYHO1Cwg="]
+            [
+                "g2n7eHkpo/kSvZRkjPrIWRLLdoMREHy/zH/LV+ovvuc=",
+                "hAniHCBoRga1dAXyLIRGOMqq8w6KEaHewgUlAjCYqZo=",
+                "auTbPbwP6f6Ba0O4fUM2jHel6QFvxkd2/lAqYHO1Cwg="
+            ]
         );
         assert_eq!(
             b64s(&consistency_proof(&l, 600)),
@@ -220,7 +235,10 @@ mod tests {
                 "2VeYcxZqpZvI032oZJI79j2s8P/xnqLKumOyDKuCzTA="
             ]
         );
-        assert_eq!(STANDARD.encode(empty_root()), "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+        assert_eq!(
+            STANDARD.encode(empty_root()),
+            "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+        );
     }
 
     #[test]
@@ -231,7 +249,10 @@ mod tests {
             let root = tree_hash(t);
             for m in 0..n {
                 let p = inclusion_proof(t, m);
-                assert!(verify_inclusion(&t[m], m as u64, n as u64, &p, &root), "inclusion {m}@{n}");
+                assert!(
+                    verify_inclusion(&t[m], m as u64, n as u64, &p, &root),
+                    "inclusion {m}@{n}"
+                );
                 if m + 1 < n {
                     assert!(!verify_inclusion(&t[m + 1], m as u64, n as u64, &p, &root));
                 }
@@ -239,7 +260,10 @@ mod tests {
             for m in 0..=n {
                 let p = consistency_proof(t, m);
                 let old = tree_hash(&t[..m]);
-                assert!(verify_consistency(m as u64, n as u64, &old, &root, &p), "consistency {m}->{n}");
+                assert!(
+                    verify_consistency(m as u64, n as u64, &old, &root, &p),
+                    "consistency {m}->{n}"
+                );
                 if m > 0 && m < n {
                     let mut bad = p.clone();
                     bad[0][0] ^= 1;

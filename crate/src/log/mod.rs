@@ -9,10 +9,13 @@
 pub mod check;
 pub mod checkpoint;
 pub mod cosign;
+pub mod index_check;
+pub mod index_leaf;
 pub mod merkle;
 pub mod note;
 pub mod policy;
 pub mod proof;
 pub mod release;
+pub mod tilelog;
 pub mod tiles;
 pub mod witness;

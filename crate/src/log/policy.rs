@@ -91,15 +91,40 @@ impl LogKeyFirstUse {
     /// was remembered, and only if it is an Ed25519 note key named after `origin`. A served
     /// key other than the remembered one is reported, like a signing key that changed.
     pub fn choose(&self, origin: &str) -> LogKeyChoice {
-        let parse = |v: &Option<String>| v.as_deref().and_then(|t| NoteVerifier::parse(t.trim()).ok()).filter(|k| k.kind() == KeyKind::Ed25519 && k.name() == origin);
+        let parse = |v: &Option<String>| {
+            v.as_deref()
+                .and_then(|t| NoteVerifier::parse(t.trim()).ok())
+                .filter(|k| k.kind() == KeyKind::Ed25519 && k.name() == origin)
+        };
         match (parse(&self.remembered), parse(&self.served)) {
             (Some(r), Some(s)) if r != s => {
-                let changed = format!("LOG KEY CHANGED: {} now serves log key {}, but {} was remembered for it", crate::display::escape(origin), crate::display::escape(&s.vkey()), r.vkey());
-                LogKeyChoice { key: Some(r), new: false, changed: Some(changed) }
+                let changed = format!(
+                    "LOG KEY CHANGED: {} now serves log key {}, but {} was remembered for it",
+                    crate::display::escape(origin),
+                    crate::display::escape(&s.vkey()),
+                    r.vkey()
+                );
+                LogKeyChoice {
+                    key: Some(r),
+                    new: false,
+                    changed: Some(changed),
+                }
             }
-            (Some(r), _) => LogKeyChoice { key: Some(r), new: false, changed: None },
-            (None, Some(s)) => LogKeyChoice { key: Some(s), new: true, changed: None },
-            (None, None) => LogKeyChoice { key: None, new: false, changed: None },
+            (Some(r), _) => LogKeyChoice {
+                key: Some(r),
+                new: false,
+                changed: None,
+            },
+            (None, Some(s)) => LogKeyChoice {
+                key: Some(s),
+                new: true,
+                changed: None,
+            },
+            (None, None) => LogKeyChoice {
+                key: None,
+                new: false,
+                changed: None,
+            },
         }
     }
 }
@@ -116,7 +141,12 @@ impl Policy {
         if text.len() > MAX_POLICY_BYTES {
             return Err(NoteError("the policy file is too large".into()));
         }
-        let mut p = Policy { logs: Vec::new(), witnesses: Vec::new(), groups: Vec::new(), quorum: None };
+        let mut p = Policy {
+            logs: Vec::new(),
+            witnesses: Vec::new(),
+            groups: Vec::new(),
+            quorum: None,
+        };
         let mut names: BTreeMap<String, Member> = BTreeMap::new();
         let mut quorum_seen = false;
         for (i, raw) in text.lines().enumerate() {
@@ -146,16 +176,26 @@ impl Policy {
                 ("witness", [name, vkey, rest @ ..]) if rest.len() <= 1 => {
                     let k = NoteVerifier::parse(vkey).map_err(|x| e(n, x.to_string()))?;
                     if k.kind() != KeyKind::Cosignature {
-                        return Err(e(n, "a witness key is a cosignature/v1 key (type 0x04)".into()));
+                        return Err(e(
+                            n,
+                            "a witness key is a cosignature/v1 key (type 0x04)".into(),
+                        ));
                     }
                     if *name == "none" || names.contains_key(*name) {
                         return Err(e(n, format!("name {name:?} is already defined")));
                     }
-                    if p.witnesses.iter().any(|w| w.key.public_key() == k.public_key()) {
+                    if p.witnesses
+                        .iter()
+                        .any(|w| w.key.public_key() == k.public_key())
+                    {
                         return Err(e(n, "duplicate witness key".into()));
                     }
                     names.insert(name.to_string(), Member::Witness(p.witnesses.len()));
-                    p.witnesses.push(Witness { name: name.to_string(), key: k, url: rest.first().map(|s| s.to_string()) });
+                    p.witnesses.push(Witness {
+                        name: name.to_string(),
+                        key: k,
+                        url: rest.first().map(|s| s.to_string()),
+                    });
                 }
                 ("group", [name, k, members @ ..]) if !members.is_empty() => {
                     if *name == "none" || names.contains_key(*name) {
@@ -164,7 +204,9 @@ impl Policy {
                     let mut ms = Vec::new();
                     let mut seen = Vec::new();
                     for m in members {
-                        let member = names.get(*m).cloned().ok_or_else(|| e(n, format!("{m:?} is not defined on an earlier line")))?;
+                        let member = names.get(*m).cloned().ok_or_else(|| {
+                            e(n, format!("{m:?} is not defined on an earlier line"))
+                        })?;
                         if seen.contains(m) {
                             return Err(e(n, format!("{m:?} is listed twice")));
                         }
@@ -174,19 +216,45 @@ impl Policy {
                     let k = match *k {
                         "all" => ms.len(),
                         "any" => 1,
-                        k => k.parse::<usize>().ok().filter(|k| (1..=ms.len()).contains(k) && !k.to_string().starts_with('0')).ok_or_else(|| e(n, format!("threshold {k:?} must be all, any or 1..{}", ms.len())))?,
+                        k => k
+                            .parse::<usize>()
+                            .ok()
+                            .filter(|k| {
+                                (1..=ms.len()).contains(k) && !k.to_string().starts_with('0')
+                            })
+                            .ok_or_else(|| {
+                                e(
+                                    n,
+                                    format!("threshold {k:?} must be all, any or 1..{}", ms.len()),
+                                )
+                            })?,
                     };
                     names.insert(name.to_string(), Member::Group(p.groups.len()));
-                    p.groups.push(Group { name: name.to_string(), k, members: ms });
+                    p.groups.push(Group {
+                        name: name.to_string(),
+                        k,
+                        members: ms,
+                    });
                 }
                 ("quorum", [name]) => {
                     if quorum_seen {
                         return Err(e(n, "a second quorum line".into()));
                     }
                     quorum_seen = true;
-                    p.quorum = if *name == "none" { None } else { Some(names.get(*name).cloned().ok_or_else(|| e(n, format!("{name:?} is not defined on an earlier line")))?) };
+                    p.quorum = if *name == "none" {
+                        None
+                    } else {
+                        Some(names.get(*name).cloned().ok_or_else(|| {
+                            e(n, format!("{name:?} is not defined on an earlier line"))
+                        })?)
+                    };
                 }
-                _ => return Err(e(n, format!("cannot read {:?}", crate::display::escape(raw.trim())))),
+                _ => {
+                    return Err(e(
+                        n,
+                        format!("cannot read {:?}", crate::display::escape(raw.trim())),
+                    ))
+                }
             }
         }
         if !quorum_seen {
@@ -242,7 +310,11 @@ impl Policy {
             Some(Member::Witness(i)) => times[*i],
             Some(Member::Group(i)) => group_times[*i],
         };
-        Ok(Evaluation { log_signed, cosigners, quorum_time })
+        Ok(Evaluation {
+            log_signed,
+            cosigners,
+            quorum_time,
+        })
     }
 }
 
@@ -253,18 +325,42 @@ mod tests {
     #[test]
     fn log_key_first_use_keeps_the_remembered_key() {
         use crate::log::note::NoteSigner;
-        let a = NoteSigner::from_seed("example.com/log", KeyKind::Ed25519, &[1; 32]).unwrap().verifier().vkey();
-        let b = NoteSigner::from_seed("example.com/log", KeyKind::Ed25519, &[2; 32]).unwrap().verifier().vkey();
-        let other_name = NoteSigner::from_seed("evil.example/log", KeyKind::Ed25519, &[3; 32]).unwrap().verifier().vkey();
-        let cosig = NoteSigner::from_seed("example.com/log", KeyKind::Cosignature, &[4; 32]).unwrap().verifier().vkey();
-        let fu = |r: Option<&str>, s: Option<&str>| LogKeyFirstUse { remembered: r.map(String::from), served: s.map(String::from) }.choose("example.com/log");
+        let a = NoteSigner::from_seed("example.com/log", KeyKind::Ed25519, &[1; 32])
+            .unwrap()
+            .verifier()
+            .vkey();
+        let b = NoteSigner::from_seed("example.com/log", KeyKind::Ed25519, &[2; 32])
+            .unwrap()
+            .verifier()
+            .vkey();
+        let other_name = NoteSigner::from_seed("evil.example/log", KeyKind::Ed25519, &[3; 32])
+            .unwrap()
+            .verifier()
+            .vkey();
+        let cosig = NoteSigner::from_seed("example.com/log", KeyKind::Cosignature, &[4; 32])
+            .unwrap()
+            .verifier()
+            .vkey();
+        let fu = |r: Option<&str>, s: Option<&str>| {
+            LogKeyFirstUse {
+                remembered: r.map(String::from),
+                served: s.map(String::from),
+            }
+            .choose("example.com/log")
+        };
         let c = fu(None, Some(&format!("{a}\n")));
-        assert_eq!((c.key.map(|k| k.vkey()), c.new, c.changed), (Some(a.clone()), true, None));
+        assert_eq!(
+            (c.key.map(|k| k.vkey()), c.new, c.changed),
+            (Some(a.clone()), true, None)
+        );
         let c = fu(Some(&a), Some(&b));
         assert_eq!(c.key.map(|k| k.vkey()), Some(a.clone()));
         assert!(!c.new && c.changed.unwrap().contains("LOG KEY CHANGED"));
         let c = fu(Some(&a), None);
-        assert_eq!((c.key.map(|k| k.vkey()), c.new, c.changed), (Some(a.clone()), false, None));
+        assert_eq!(
+            (c.key.map(|k| k.vkey()), c.new, c.changed),
+            (Some(a.clone()), false, None)
+        );
         for bad in [other_name.as_str(), cosig.as_str(), "garbage"] {
             let c = fu(None, Some(bad));
             assert!(c.key.is_none() && !c.new, "{bad}");
@@ -275,7 +371,12 @@ mod tests {
     #[test]
     fn quorum_and_its_time() {
         let log = NoteSigner::from_seed("example.com/log", KeyKind::Ed25519, &[1; 32]).unwrap();
-        let ws: Vec<NoteSigner> = (2..5).map(|i| NoteSigner::from_seed(&format!("w{i}.example"), KeyKind::Cosignature, &[i; 32]).unwrap()).collect();
+        let ws: Vec<NoteSigner> = (2..5)
+            .map(|i| {
+                NoteSigner::from_seed(&format!("w{i}.example"), KeyKind::Cosignature, &[i; 32])
+                    .unwrap()
+            })
+            .collect();
         let text = format!(
             "# two of three\nlog {}\nwitness A {} https://a.example/\nwitness B {}\nwitness C {}\ngroup two 2 A B C\nquorum two\n",
             log.verifier().vkey(),
@@ -287,16 +388,31 @@ mod tests {
         let cp = "example.com/log\n1\nL/M/udjxT4nKMGKJYzM2oWj/P0Uy6PdBoAGdy0wdYKE=\n";
         let mut note = Note::parse(format!("{cp}\n{}", log.sign(cp).unwrap()).as_bytes()).unwrap();
         assert_eq!(p.evaluate(&note).unwrap().quorum_time, None);
-        note.add_signatures(&ws[0].cosign(cp, 300).unwrap()).unwrap();
+        note.add_signatures(&ws[0].cosign(cp, 300).unwrap())
+            .unwrap();
         assert_eq!(p.evaluate(&note).unwrap().quorum_time, None, "one of two");
-        note.add_signatures(&ws[2].cosign(cp, 200).unwrap()).unwrap();
+        note.add_signatures(&ws[2].cosign(cp, 200).unwrap())
+            .unwrap();
         let ev = p.evaluate(&note).unwrap();
         assert!(ev.log_signed);
         assert_eq!(ev.quorum_time, Some(300), "met when the second cosigned");
-        note.add_signatures(&ws[1].cosign(cp, 100).unwrap()).unwrap();
+        note.add_signatures(&ws[1].cosign(cp, 100).unwrap())
+            .unwrap();
         assert_eq!(p.evaluate(&note).unwrap().quorum_time, Some(200));
-        assert!(Policy::parse("quorum none\n").is_ok(), "logs may come from key sites");
-        for bad in ["", "log x\nquorum none\n", &format!("log {}\ngroup g 1 A\nquorum g\n", log.verifier().vkey()), &format!("log {}\nwitness A {}\nquorum A\nquorum A\n", log.verifier().vkey(), ws[0].verifier().vkey())] {
+        assert!(
+            Policy::parse("quorum none\n").is_ok(),
+            "logs may come from key sites"
+        );
+        for bad in [
+            "",
+            "log x\nquorum none\n",
+            &format!("log {}\ngroup g 1 A\nquorum g\n", log.verifier().vkey()),
+            &format!(
+                "log {}\nwitness A {}\nquorum A\nquorum A\n",
+                log.verifier().vkey(),
+                ws[0].verifier().vkey()
+            ),
+        ] {
             assert!(Policy::parse(bad).is_err(), "{bad:?}");
         }
     }

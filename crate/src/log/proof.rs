@@ -44,7 +44,9 @@ impl TlogProof {
             return Err(bad("too large"));
         }
         let text = std::str::from_utf8(bytes).map_err(|_| bad("not UTF-8"))?;
-        let (head, note) = text.split_once("\n\n").ok_or_else(|| bad("no blank line before the checkpoint"))?;
+        let (head, note) = text
+            .split_once("\n\n")
+            .ok_or_else(|| bad("no blank line before the checkpoint"))?;
         let mut lines = head.split('\n').peekable();
         if lines.next() != Some(HEADER) {
             return Err(bad("the first line must be c2sp.org/tlog-proof@v1"));
@@ -57,7 +59,11 @@ impl TlogProof {
         let index = lines
             .next()
             .and_then(|l| l.strip_prefix("index "))
-            .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && (n.len() == 1 || !n.starts_with('0')))
+            .filter(|n| {
+                !n.is_empty()
+                    && n.bytes().all(|b| b.is_ascii_digit())
+                    && (n.len() == 1 || !n.starts_with('0'))
+            })
             .and_then(|n| n.parse::<u64>().ok())
             .ok_or_else(|| bad("expected `index <n>`"))?;
         let mut path = Vec::new();
@@ -65,12 +71,23 @@ impl TlogProof {
             if path.len() == 64 {
                 return Err(bad("more than 64 hashes"));
             }
-            let h: Hash = STANDARD.decode(l).ok().filter(|r| STANDARD.encode(r) == l).and_then(|r| r.try_into().ok()).ok_or_else(|| bad("a hash line is not canonical base64 of 32 bytes"))?;
+            let h: Hash = STANDARD
+                .decode(l)
+                .ok()
+                .filter(|r| STANDARD.encode(r) == l)
+                .and_then(|r| r.try_into().ok())
+                .ok_or_else(|| bad("a hash line is not canonical base64 of 32 bytes"))?;
             path.push(h);
         }
         let note = Note::parse(note.as_bytes())?;
         let checkpoint = Checkpoint::parse(note.text())?;
-        Ok(TlogProof { extra, index, path, note, checkpoint })
+        Ok(TlogProof {
+            extra,
+            index,
+            path,
+            note,
+            checkpoint,
+        })
     }
 
     /// The file's text.
@@ -92,7 +109,13 @@ impl TlogProof {
     /// Whether the proof shows `leaf` (a leaf hash) in its checkpoint. Signatures are checked
     /// separately (`Note::verify_by`, and a witness policy).
     pub fn includes(&self, leaf: &Hash) -> bool {
-        verify_inclusion(leaf, self.index, self.checkpoint.size, &self.path, &self.checkpoint.root)
+        verify_inclusion(
+            leaf,
+            self.index,
+            self.checkpoint.size,
+            &self.path,
+            &self.checkpoint.root,
+        )
     }
 }
 
@@ -130,6 +153,10 @@ L/M/udjxT4nKMGKJYzM2oWj/P0Uy6PdBoAGdy0wdYKE=
         assert!(!p.includes(&leaf_hash(b"leaf 618")));
         assert_eq!(p.to_text(), GO);
         assert!(TlogProof::parse(GO.replace("index 617", "index 0617").as_bytes()).is_err());
-        assert!(TlogProof::parse(GO.replace("c2sp.org/tlog-proof@v1", "c2sp.org/tlog-proof@v2").as_bytes()).is_err());
+        assert!(TlogProof::parse(
+            GO.replace("c2sp.org/tlog-proof@v1", "c2sp.org/tlog-proof@v2")
+                .as_bytes()
+        )
+        .is_err());
     }
 }

@@ -34,7 +34,9 @@ pub struct ReleaseLeaf {
 }
 
 fn is_hex64(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 impl ReleaseLeaf {
@@ -51,18 +53,32 @@ impl ReleaseLeaf {
     pub fn parse(bytes: &[u8]) -> Result<ReleaseLeaf, NoteError> {
         let bad = |m: &str| NoteError(format!("not a wheelsig release entry: {m}"));
         let text = std::str::from_utf8(bytes).map_err(|_| bad("not UTF-8"))?;
-        let mut lines = text.strip_suffix('\n').ok_or_else(|| bad("no final newline"))?.split('\n');
+        let mut lines = text
+            .strip_suffix('\n')
+            .ok_or_else(|| bad("no final newline"))?
+            .split('\n');
         if lines.next() != Some(HEADER) {
             return Err(bad("unknown entry type"));
         }
         let mut field = |name: &str| -> Result<String, NoteError> {
-            let v = lines.next().and_then(|l| l.strip_prefix(name)).and_then(|l| l.strip_prefix(' ')).ok_or_else(|| bad(&format!("expected `{name} …`")))?;
+            let v = lines
+                .next()
+                .and_then(|l| l.strip_prefix(name))
+                .and_then(|l| l.strip_prefix(' '))
+                .ok_or_else(|| bad(&format!("expected `{name} …`")))?;
             if v.is_empty() || !v.bytes().all(|b| b.is_ascii_graphic()) {
                 return Err(bad(&format!("`{name}` is not printable ASCII")));
             }
             Ok(v.to_string())
         };
-        let leaf = ReleaseLeaf { project: field("project")?, version: field("version")?, file: field("file")?, sha256: field("sha256")?, jws_sha256: field("jws-sha256")?, kid: field("kid")? };
+        let leaf = ReleaseLeaf {
+            project: field("project")?,
+            version: field("version")?,
+            file: field("file")?,
+            sha256: field("sha256")?,
+            jws_sha256: field("jws-sha256")?,
+            kid: field("kid")?,
+        };
         if lines.next().is_some() {
             return Err(bad("extra lines"));
         }
@@ -89,16 +105,39 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let l = ReleaseLeaf { project: "demo".into(), version: "1.0".into(), file: "demo-1.0-py3-none-any.whl".into(), sha256: "a".repeat(64), jws_sha256: "b".repeat(64), kid: "k".repeat(43) };
+        let l = ReleaseLeaf {
+            project: "demo".into(),
+            version: "1.0".into(),
+            file: "demo-1.0-py3-none-any.whl".into(),
+            sha256: "a".repeat(64),
+            jws_sha256: "b".repeat(64),
+            kid: "k".repeat(43),
+        };
         assert_eq!(ReleaseLeaf::parse(&l.encode()).unwrap(), l);
         let text = String::from_utf8(l.encode()).unwrap();
-        assert!(ReleaseLeaf::parse(text.replace("project demo", "project  demo").as_bytes()).is_err());
-        assert!(ReleaseLeaf::parse(text.replace(&"a".repeat(64), &"A".repeat(64)).as_bytes()).is_err());
+        assert!(
+            ReleaseLeaf::parse(text.replace("project demo", "project  demo").as_bytes()).is_err()
+        );
+        assert!(
+            ReleaseLeaf::parse(text.replace(&"a".repeat(64), &"A".repeat(64)).as_bytes()).is_err()
+        );
         assert!(ReleaseLeaf::parse(format!("{text}x\n").as_bytes()).is_err());
         // Edges build paths from project and file: only a wheel of that project passes.
-        for (project, file) in [("..", "demo-1.0-py3-none-any.whl"), ("demo", "../../x-1.0-py3-none-any.whl"), ("other", "demo-1.0-py3-none-any.whl"), ("demo", "demo-1.0.tar.gz")] {
-            let bad = ReleaseLeaf { project: project.into(), file: file.into(), ..l.clone() };
-            assert!(ReleaseLeaf::parse(&bad.encode()).is_err(), "{project} {file}");
+        for (project, file) in [
+            ("..", "demo-1.0-py3-none-any.whl"),
+            ("demo", "../../x-1.0-py3-none-any.whl"),
+            ("other", "demo-1.0-py3-none-any.whl"),
+            ("demo", "demo-1.0.tar.gz"),
+        ] {
+            let bad = ReleaseLeaf {
+                project: project.into(),
+                file: file.into(),
+                ..l.clone()
+            };
+            assert!(
+                ReleaseLeaf::parse(&bad.encode()).is_err(),
+                "{project} {file}"
+            );
         }
     }
 }

@@ -3,7 +3,9 @@
 //! every tile is derived from the entries, nothing else is trusted.
 
 use super::checkpoint::Checkpoint;
-use super::merkle::{consistency_proof, inclusion_proof, leaf_hash, node_hash, tile_path, tree_hash, Hash};
+use super::merkle::{
+    consistency_proof, inclusion_proof, leaf_hash, node_hash, tile_path, tree_hash, Hash,
+};
 use super::note::NoteError;
 
 /// Entries per tile and per bundle.
@@ -27,7 +29,9 @@ pub fn parse_bundle(bytes: &[u8]) -> Result<Vec<Vec<u8>>, NoteError> {
             return Err(NoteError("malformed entry bundle".into()));
         }
         let n = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
-        let entry = rest.get(2..2 + n).ok_or_else(|| NoteError("an entry bundle is truncated".into()))?;
+        let entry = rest
+            .get(2..2 + n)
+            .ok_or_else(|| NoteError("an entry bundle is truncated".into()))?;
         out.push(entry.to_vec());
         rest = &rest[2 + n..];
     }
@@ -42,7 +46,10 @@ impl Log {
 
     /// Rebuild from the entry bundles of a tree of `size` leaves; `read(path)` returns the
     /// bytes at a `tile/entries/…` path. The caller compares `checkpoint()` with the signed one.
-    pub fn from_bundles(size: u64, read: &mut dyn FnMut(&str) -> Option<Vec<u8>>) -> Result<Log, NoteError> {
+    pub fn from_bundles(
+        size: u64,
+        read: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
+    ) -> Result<Log, NoteError> {
         let size = usize::try_from(size).map_err(|_| NoteError("log too large".into()))?;
         if size > 10_000_000 {
             return Err(NoteError("log too large to hold in memory".into()));
@@ -52,10 +59,14 @@ impl Log {
         while log.entries.len() < size {
             let width = (size - n * WIDTH).min(WIDTH);
             let path = tile_path(None, n as u64, width as u16);
-            let bytes = read(&path).ok_or_else(|| NoteError(format!("missing entry bundle {path}")))?;
+            let bytes =
+                read(&path).ok_or_else(|| NoteError(format!("missing entry bundle {path}")))?;
             let entries = parse_bundle(&bytes).map_err(|e| NoteError(format!("{path}: {e}")))?;
             if entries.len() != width {
-                return Err(NoteError(format!("{path}: {} entries, expected {width}", entries.len())));
+                return Err(NoteError(format!(
+                    "{path}: {} entries, expected {width}",
+                    entries.len()
+                )));
             }
             for e in entries {
                 log.append(e)?;
@@ -68,7 +79,10 @@ impl Log {
     /// Append an entry; returns its index.
     pub fn append(&mut self, entry: Vec<u8>) -> Result<u64, NoteError> {
         if entry.len() > MAX_ENTRY {
-            return Err(NoteError(format!("an entry of {} bytes; the limit is {MAX_ENTRY}", entry.len())));
+            return Err(NoteError(format!(
+                "an entry of {} bytes; the limit is {MAX_ENTRY}",
+                entry.len()
+            )));
         }
         self.leaves.push(leaf_hash(&entry));
         self.entries.push(entry);
@@ -92,7 +106,12 @@ impl Log {
 
     /// The unsigned checkpoint of the whole log.
     pub fn checkpoint(&self, origin: &str) -> Checkpoint {
-        Checkpoint { origin: origin.to_string(), size: self.size(), root: tree_hash(&self.leaves), extensions: Vec::new() }
+        Checkpoint {
+            origin: origin.to_string(),
+            size: self.size(),
+            root: tree_hash(&self.leaves),
+            extensions: Vec::new(),
+        }
     }
 
     /// The inclusion proof of entry `index` in the whole log.
@@ -121,7 +140,10 @@ impl Log {
         let mut l = 0u8;
         while !level.is_empty() {
             for (n, chunk) in level.chunks(WIDTH).enumerate() {
-                out.push((tile_path(Some(l), n as u64, chunk.len() as u16), chunk.concat()));
+                out.push((
+                    tile_path(Some(l), n as u64, chunk.len() as u16),
+                    chunk.concat(),
+                ));
             }
             // Only full tiles are hashed into the level above.
             level = level
@@ -152,15 +174,30 @@ mod tests {
         for i in 0..1000 {
             log.append(format!("leaf {i}").into_bytes()).unwrap();
         }
-        assert_eq!(STANDARD.encode(log.checkpoint("x").root), "L/M/udjxT4nKMGKJYzM2oWj/P0Uy6PdBoAGdy0wdYKE=");
+        assert_eq!(
+            STANDARD.encode(log.checkpoint("x").root),
+            "L/M/udjxT4nKMGKJYzM2oWj/P0Uy6PdBoAGdy0wdYKE="
+        );
         let files = log.files();
         let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
-        for p in ["tile/entries/000", "tile/entries/003.p/232", "tile/0/003.p/232", "tile/1/000.p/3"] {
+        for p in [
+            "tile/entries/000",
+            "tile/entries/003.p/232",
+            "tile/0/003.p/232",
+            "tile/1/000.p/3",
+        ] {
             assert!(paths.contains(&p), "{p} in {paths:?}");
         }
-        let back = Log::from_bundles(1000, &mut |p| files.iter().find(|(q, _)| q == p).map(|(_, b)| b.clone())).unwrap();
+        let back = Log::from_bundles(1000, &mut |p| {
+            files.iter().find(|(q, _)| q == p).map(|(_, b)| b.clone())
+        })
+        .unwrap();
         assert_eq!(back.checkpoint("x"), log.checkpoint("x"));
-        assert!(Log::from_bundles(1001, &mut |p| files.iter().find(|(q, _)| q == p).map(|(_, b)| b.clone())).is_err());
+        assert!(Log::from_bundles(1001, &mut |p| files
+            .iter()
+            .find(|(q, _)| q == p)
+            .map(|(_, b)| b.clone()))
+        .is_err());
         assert!(parse_bundle(&[0, 5, 1]).is_err());
     }
 }

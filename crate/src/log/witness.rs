@@ -63,7 +63,10 @@ impl Rejection {
     pub fn body(&self) -> String {
         match self {
             Rejection::Conflict(size) => format!("{size}\n"),
-            Rejection::BadRequest(m) | Rejection::Forbidden(m) | Rejection::UnknownLog(m) | Rejection::Inconsistent(m) => format!("{}\n", crate::display::escape(m)),
+            Rejection::BadRequest(m)
+            | Rejection::Forbidden(m)
+            | Rejection::UnknownLog(m)
+            | Rejection::Inconsistent(m) => format!("{}\n", crate::display::escape(m)),
         }
     }
 }
@@ -72,15 +75,24 @@ impl Rejection {
 pub fn parse_request(body: &[u8]) -> Result<AddCheckpoint, Rejection> {
     let bad = |m: String| Rejection::BadRequest(m);
     if body.len() > MAX_REQUEST_BYTES {
-        return Err(bad(format!("request of {} bytes; the limit is {MAX_REQUEST_BYTES}", body.len())));
+        return Err(bad(format!(
+            "request of {} bytes; the limit is {MAX_REQUEST_BYTES}",
+            body.len()
+        )));
     }
     let text = std::str::from_utf8(body).map_err(|_| bad("the request is not UTF-8".into()))?;
-    let (head, note) = text.split_once("\n\n").ok_or_else(|| bad("no blank line after the proof".into()))?;
+    let (head, note) = text
+        .split_once("\n\n")
+        .ok_or_else(|| bad("no blank line after the proof".into()))?;
     let mut lines = head.split('\n');
     let old = lines
         .next()
         .and_then(|l| l.strip_prefix("old "))
-        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && (n.len() == 1 || !n.starts_with('0')))
+        .filter(|n| {
+            !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_digit())
+                && (n.len() == 1 || !n.starts_with('0'))
+        })
         .and_then(|n| n.parse::<u64>().ok())
         .ok_or_else(|| bad("the first line must be `old <size>` in decimal".into()))?;
     let mut proof = Vec::new();
@@ -98,7 +110,12 @@ pub fn parse_request(body: &[u8]) -> Result<AddCheckpoint, Rejection> {
     }
     let note = Note::parse(note.as_bytes()).map_err(|e| bad(format!("checkpoint note: {e}")))?;
     let checkpoint = Checkpoint::parse(note.text()).map_err(|e| bad(e.to_string()))?;
-    Ok(AddCheckpoint { old, proof, note, checkpoint })
+    Ok(AddCheckpoint {
+        old,
+        proof,
+        note,
+        checkpoint,
+    })
 }
 
 /// 403 unless one of `logs` (the keys trusted for this origin) signed the checkpoint, and no
@@ -115,7 +132,10 @@ pub fn check_signature(req: &AddCheckpoint, logs: &[NoteVerifier]) -> Result<(),
     if signed {
         Ok(())
     } else {
-        Err(Rejection::Forbidden(format!("no signature by a key this witness trusts for {}", req.checkpoint.origin)))
+        Err(Rejection::Forbidden(format!(
+            "no signature by a key this witness trusts for {}",
+            req.checkpoint.origin
+        )))
     }
 }
 
@@ -132,23 +152,39 @@ pub struct Known {
 pub fn check_against(req: &AddCheckpoint, known: Option<Known>) -> Result<(), Rejection> {
     let c = &req.checkpoint;
     if req.old > c.size {
-        return Err(Rejection::BadRequest(format!("old size {} is larger than the checkpoint's {}", req.old, c.size)));
+        return Err(Rejection::BadRequest(format!(
+            "old size {} is larger than the checkpoint's {}",
+            req.old, c.size
+        )));
     }
-    let known = known.unwrap_or(Known { size: 0, root: empty_root() });
+    let known = known.unwrap_or(Known {
+        size: 0,
+        root: empty_root(),
+    });
     if req.old != known.size {
         return Err(Rejection::Conflict(known.size));
     }
     if c.size == 0 && c.root != empty_root() {
-        return Err(Rejection::Inconsistent("a checkpoint of size 0 must have the empty tree's root".into()));
+        return Err(Rejection::Inconsistent(
+            "a checkpoint of size 0 must have the empty tree's root".into(),
+        ));
     }
     if req.old == 0 && !req.proof.is_empty() {
-        return Err(Rejection::Inconsistent("a consistency proof from size 0 must be empty".into()));
+        return Err(Rejection::Inconsistent(
+            "a consistency proof from size 0 must be empty".into(),
+        ));
     }
     if req.old == c.size && c.root != known.root {
-        return Err(Rejection::Inconsistent(format!("a different root for size {}: the log forked", c.size)));
+        return Err(Rejection::Inconsistent(format!(
+            "a different root for size {}: the log forked",
+            c.size
+        )));
     }
     if !verify_consistency(known.size, c.size, &known.root, &c.root, &req.proof) {
-        return Err(Rejection::Inconsistent(format!("the consistency proof from {} to {} does not verify", known.size, c.size)));
+        return Err(Rejection::Inconsistent(format!(
+            "the consistency proof from {} to {} does not verify",
+            known.size, c.size
+        )));
     }
     Ok(())
 }
@@ -164,7 +200,12 @@ mod tests {
     }
 
     fn request(signer: &NoteSigner, leaves: &[Hash], old: usize, size: usize) -> Vec<u8> {
-        let c = Checkpoint { origin: "example.com/log".into(), size: size as u64, root: tree_hash(&leaves[..size]), extensions: vec![] };
+        let c = Checkpoint {
+            origin: "example.com/log".into(),
+            size: size as u64,
+            root: tree_hash(&leaves[..size]),
+            extensions: vec![],
+        };
         let text = c.text();
         let mut body = format!("old {old}\n");
         for h in consistency_proof(&leaves[..size], old) {
@@ -180,14 +221,24 @@ mod tests {
 
     #[test]
     fn status_codes() {
-        let leaves: Vec<Hash> = (0..1000).map(|i| leaf_hash(format!("leaf {i}").as_bytes())).collect();
+        let leaves: Vec<Hash> = (0..1000)
+            .map(|i| leaf_hash(format!("leaf {i}").as_bytes()))
+            .collect();
         let l = log();
         let keys = [l.verifier().clone()];
-        let known = |n: usize| Some(Known { size: n as u64, root: tree_hash(&leaves[..n]) });
+        let known = |n: usize| {
+            Some(Known {
+                size: n as u64,
+                root: tree_hash(&leaves[..n]),
+            })
+        };
         let r = parse_request(&request(&l, &leaves, 600, 1000)).unwrap();
         assert_eq!(check_signature(&r, &keys), Ok(()));
         assert_eq!(check_against(&r, known(600)), Ok(()));
-        assert_eq!(check_against(&r, known(700)).unwrap_err(), Rejection::Conflict(700));
+        assert_eq!(
+            check_against(&r, known(700)).unwrap_err(),
+            Rejection::Conflict(700)
+        );
         assert_eq!(check_against(&r, None).unwrap_err().status(), 409);
         let first = parse_request(&request(&l, &leaves, 0, 10)).unwrap();
         assert_eq!(check_against(&first, None), Ok(()));
@@ -195,20 +246,49 @@ mod tests {
         let mut other = leaves.clone();
         other[5] = leaf_hash(b"forked");
         let fork = parse_request(&request(&l, &other, 0, 10)).unwrap();
-        assert_eq!(check_against(&fork, known(10)).unwrap_err(), Rejection::Conflict(10));
+        assert_eq!(
+            check_against(&fork, known(10)).unwrap_err(),
+            Rejection::Conflict(10)
+        );
         let fork_same = parse_request(&request(&l, &other, 10, 10)).unwrap();
-        assert_eq!(check_against(&fork_same, known(10)).unwrap_err().status(), 422);
+        assert_eq!(
+            check_against(&fork_same, known(10)).unwrap_err().status(),
+            422
+        );
         let fork_grow = parse_request(&request(&l, &other, 8, 20)).unwrap();
-        assert_eq!(check_against(&fork_grow, known(8)).unwrap_err().status(), 422, "proof from the forked tree does not match the known root");
-        let stranger = NoteSigner::from_seed("example.com/log", KeyKind::Ed25519, &[7; 32]).unwrap();
-        assert_eq!(check_signature(&parse_request(&request(&stranger, &leaves, 0, 10)).unwrap(), &keys).unwrap_err().status(), 403);
-        for garbage in [&b"hello"[..], b"old 01\n\nx\n", b"old x\n\n", b"old 1\n!!!\n\nx\n"] {
+        assert_eq!(
+            check_against(&fork_grow, known(8)).unwrap_err().status(),
+            422,
+            "proof from the forked tree does not match the known root"
+        );
+        let stranger =
+            NoteSigner::from_seed("example.com/log", KeyKind::Ed25519, &[7; 32]).unwrap();
+        assert_eq!(
+            check_signature(
+                &parse_request(&request(&stranger, &leaves, 0, 10)).unwrap(),
+                &keys
+            )
+            .unwrap_err()
+            .status(),
+            403
+        );
+        for garbage in [
+            &b"hello"[..],
+            b"old 01\n\nx\n",
+            b"old x\n\n",
+            b"old 1\n!!!\n\nx\n",
+        ] {
             assert_eq!(parse_request(garbage).unwrap_err().status(), 400);
         }
         let over = parse_request(&request(&l, &leaves, 0, 10)).map(|mut r| {
             r.old = 11;
             r
         });
-        assert_eq!(check_against(&over.unwrap(), known(11)).unwrap_err().status(), 400);
+        assert_eq!(
+            check_against(&over.unwrap(), known(11))
+                .unwrap_err()
+                .status(),
+            400
+        );
     }
 }

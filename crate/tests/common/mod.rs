@@ -35,38 +35,73 @@ pub fn file_name(v: &Vector) -> String {
 pub fn input(v: &Vector, read: &dyn Fn(&str) -> Vec<u8>) -> VerifyInput {
     let mut trust = TrustBuilder::new();
     if let Some(j) = &v.jwks {
-        trust.key_file(j, &read(j)).unwrap_or_else(|e| panic!("{}: bad jwks {j}: {e}", v.name));
+        trust
+            .key_file(j, &read(j))
+            .unwrap_or_else(|e| panic!("{}: bad jwks {j}: {e}", v.name));
     }
     for (project, kids) in v.pins.iter().flatten() {
         for kid in kids {
-            trust.pin(project, kid).unwrap_or_else(|e| panic!("{}: bad pin: {e}", v.name));
+            trust
+                .pin(project, kid)
+                .unwrap_or_else(|e| panic!("{}: bad pin: {e}", v.name));
         }
     }
     for (project, fu) in v.first_use.iter().flatten() {
-        trust.first_use(project, fu.clone()).unwrap_or_else(|e| panic!("{}: bad first use: {e}", v.name));
+        trust
+            .first_use(project, fu.clone())
+            .unwrap_or_else(|e| panic!("{}: bad first use: {e}", v.name));
     }
     let trust = trust.build();
-    let detached = v.detached.iter().map(|d| DetachedSignature { source: d.clone(), bytes: read(d) }).collect();
-    VerifyInput { file_name: file_name(v), detached, trust, ..VerifyInput::default() }
+    let detached = v
+        .detached
+        .iter()
+        .map(|d| DetachedSignature {
+            source: d.clone(),
+            bytes: read(d),
+        })
+        .collect();
+    VerifyInput {
+        file_name: file_name(v),
+        detached,
+        trust,
+        ..VerifyInput::default()
+    }
 }
 
 /// Whether `report` is what the vector says it must be.
 pub fn check(v: &Vector, report: &Report) -> Result<(), String> {
     let problems: Vec<String> = report.problems.iter().map(|p| p.to_string()).collect();
-    let ctx = || format!("{} ({})\n  problems: {:#?}", v.name, v.description, problems);
+    let ctx = || {
+        format!(
+            "{} ({})\n  problems: {:#?}",
+            v.name, v.description, problems
+        )
+    };
     if report.verdict.as_str() != v.expect {
-        return Err(format!("verdict {} but expected {}: {}", report.verdict, v.expect, ctx()));
+        return Err(format!(
+            "verdict {} but expected {}: {}",
+            report.verdict,
+            v.expect,
+            ctx()
+        ));
     }
     match &v.code {
         None if !report.problems.is_empty() => Err(format!("expected no problems: {}", ctx())),
         None => Ok(()),
         Some(code) => {
-            let with_code: Vec<_> = report.problems.iter().filter(|p| p.code.as_str() == *code).collect();
+            let with_code: Vec<_> = report
+                .problems
+                .iter()
+                .filter(|p| p.code.as_str() == *code)
+                .collect();
             if with_code.is_empty() {
                 return Err(format!("no problem with code {code}: {}", ctx()));
             }
             if let Some(path) = &v.path {
-                if !with_code.iter().any(|p| p.path.as_deref() == Some(path.as_str())) {
+                if !with_code
+                    .iter()
+                    .any(|p| p.path.as_deref() == Some(path.as_str()))
+                {
                     return Err(format!("no {code} problem names {path:?}: {}", ctx()));
                 }
             }

@@ -28,7 +28,11 @@ fn agent(url: &Url, redirects: u32) -> ureq::Agent {
 }
 
 /// A response body, at most `limit` bytes.
-fn read_body(url: &Url, resp: &mut ureq::http::Response<ureq::Body>, limit: usize) -> Result<Vec<u8>, String> {
+fn read_body(
+    url: &Url,
+    resp: &mut ureq::http::Response<ureq::Body>,
+    limit: usize,
+) -> Result<Vec<u8>, String> {
     resp.body_mut()
         .with_config()
         .limit(limit as u64)
@@ -40,7 +44,10 @@ fn read_body(url: &Url, resp: &mut ureq::http::Response<ureq::Body>, limit: usiz
 /// all for loopback http).
 pub fn get(url: &Url, limit: usize) -> Result<Fetched, String> {
     let redirects = if url.scheme() == "https" { 5 } else { 0 };
-    let mut resp = agent(url, redirects).get(url.as_str()).call().map_err(|e| format!("{url}: {e}"))?;
+    let mut resp = agent(url, redirects)
+        .get(url.as_str())
+        .call()
+        .map_err(|e| format!("{url}: {e}"))?;
     let status = resp.status().as_u16();
     match status {
         200 => {}
@@ -69,9 +76,16 @@ pub struct Posted {
 /// POST `body` to `url` with timeouts (10 s to connect, 30 s in all) and a response size
 /// limit; no redirects. Any status is returned; an error means no answer was read.
 pub fn post(url: &Url, content_type: &str, body: &[u8], limit: usize) -> Result<Posted, String> {
-    let mut resp = agent(url, 0).post(url.as_str()).header("Content-Type", content_type).send(body).map_err(|e| format!("{url}: {e}"))?;
+    let mut resp = agent(url, 0)
+        .post(url.as_str())
+        .header("Content-Type", content_type)
+        .send(body)
+        .map_err(|e| format!("{url}: {e}"))?;
     let status = resp.status().as_u16();
-    Ok(Posted { status, body: read_body(url, &mut resp, limit)? })
+    Ok(Posted {
+        status,
+        body: read_body(url, &mut resp, limit)?,
+    })
 }
 
 /// A page fetched with content negotiation.
@@ -88,17 +102,35 @@ pub struct Negotiated {
 /// [`get`] with an `Accept` header, also returning the `Content-Type` and the final URL.
 /// `None` for 404 / 410.
 #[allow(dead_code)] // used by cli/index.rs, whose callers are still to come
-pub fn get_with_accept(url: &Url, accept: &str, limit: usize) -> Result<Option<Negotiated>, String> {
+pub fn get_with_accept(
+    url: &Url,
+    accept: &str,
+    limit: usize,
+) -> Result<Option<Negotiated>, String> {
     use ureq::ResponseExt as _;
     let redirects = if url.scheme() == "https" { 5 } else { 0 };
-    let mut resp = agent(url, redirects).get(url.as_str()).header("Accept", accept).call().map_err(|e| format!("{url}: {e}"))?;
+    let mut resp = agent(url, redirects)
+        .get(url.as_str())
+        .header("Accept", accept)
+        .call()
+        .map_err(|e| format!("{url}: {e}"))?;
     match resp.status().as_u16() {
         200 => {}
         404 | 410 => return Ok(None),
         other => return Err(format!("{url}: HTTP status {other}")),
     }
-    let content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let final_url = Url::parse(&resp.get_uri().to_string()).map_err(|e| format!("{url}: the response's URL: {e}"))?;
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let final_url = Url::parse(&resp.get_uri().to_string())
+        .map_err(|e| format!("{url}: the response's URL: {e}"))?;
     let body = read_body(url, &mut resp, limit)?;
-    Ok(Some(Negotiated { body, content_type, url: final_url }))
+    Ok(Some(Negotiated {
+        body,
+        content_type,
+        url: final_url,
+    }))
 }

@@ -2,8 +2,8 @@
 //! Simple API page (PEP 691 JSON preferred, PEP 503 HTML accepted), and downloads checked
 //! against the sha256 the index publishes while they stream to disk.
 //!
-//! Used by `crate/examples/index_probe.rs` (and tests/interop/test_index.py through it) until
-//! the commands that need it (`verify PROJECT==VERSION`, `verify --index-check`, `audit`) land.
+//! Used by `verify PROJECT==VERSION`, `verify --index-check`, `audit`, and
+//! `crate/examples/index_probe.rs` (tests/interop/test_index.py through it).
 #![allow(dead_code, unused_imports)]
 
 use std::io::{Read as _, Write as _};
@@ -26,28 +26,36 @@ pub const MAX_DOWNLOAD_BYTES: u64 = 4 << 30;
 /// The files the index at `index` lists for `project` (`<index>/<normalized project>/`), in page
 /// order. The index URL must be https, or http on a loopback host, without credentials.
 pub fn project_files(index: &Url, project: &str) -> Result<Vec<IndexFile>, String> {
-    listed_files(index, project)?.ok_or_else(|| format!("{}: the index has no project {} (not found)", index::project_url(index, project).map_or_else(|_| index.to_string(), |u| u.to_string()), escape(project)))
+    listed_files(index, project)?.ok_or_else(|| {
+        format!(
+            "{}: the index has no project {} (not found)",
+            index::project_url(index, project)
+                .map_or_else(|_| index.to_string(), |u| u.to_string()),
+            escape(project)
+        )
+    })
 }
 
 /// Like [`project_files`], with `None` when the index has no such project (404).
 pub fn listed_files(index: &Url, project: &str) -> Result<Option<Vec<IndexFile>>, String> {
+    Ok(listed_page(index, project)?.map(|(_, files)| files))
+}
+
+/// Like [`listed_files`], with the URL the page finally came from (after redirects), or the
+/// page's URL when the index has no such project.
+pub fn listed_page(index: &Url, project: &str) -> Result<Option<(Url, Vec<IndexFile>)>, String> {
     check_index_url(index)?;
     let url = index::project_url(index, project).map_err(|e| e.to_string())?;
-    let Some(page) = fetch::get_with_accept(&url, ACCEPT, MAX_PAGE_BYTES)? else { return Ok(None) };
-    index::parse_project_page(&page.body, &page.content_type, &page.url).map(Some).map_err(|e| format!("{}: {e}", page.url))
+    let Some(page) = fetch::get_with_accept(&url, ACCEPT, MAX_PAGE_BYTES)? else {
+        return Ok(None);
+    };
+    let files = index::parse_project_page(&page.body, &page.content_type, &page.url)
+        .map_err(|e| format!("{}: {e}", page.url))?;
+    Ok(Some((page.url, files)))
 }
 
 fn check_index_url(index: &Url) -> Result<(), String> {
-    match index.scheme() {
-        "https" => {}
-        "http" if is_loopback(index) => {}
-        "http" => return Err(format!("{index}: an index URL must be https (plain http only on loopback)")),
-        other => return Err(format!("{index}: scheme {:?} is not allowed for an index; use https", escape(other))),
-    }
-    if !index.username().is_empty() || index.password().is_some() {
-        return Err(format!("{}: credentials in an index URL are not supported", index.host_str().unwrap_or("")));
-    }
-    Ok(())
+    index::check_index_url(index)
 }
 
 /// Download `file` into `dir` as `dir/<file.filename>`: streamed to a new temporary file in
@@ -56,7 +64,8 @@ fn check_index_url(index: &Url) -> Result<(), String> {
 /// made world-readable (0644) and renamed into place. On any error nothing is left in `dir`.
 pub fn download(file: &IndexFile, dir: &Path) -> Result<PathBuf, String> {
     let name = escape(&file.filename).into_owned();
-    index::check_file_name(&file.filename).map_err(|e| format!("{name}: refusing to write it: {e}"))?;
+    index::check_file_name(&file.filename)
+        .map_err(|e| format!("{name}: refusing to write it: {e}"))?;
     let expected = match file.sha256.as_deref() {
         Some(h) if h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) => h,
         Some(h) => return Err(format!("{name}: {:?} is not a lowercase hex sha256", escape(h))),
@@ -64,7 +73,9 @@ pub fn download(file: &IndexFile, dir: &Path) -> Result<PathBuf, String> {
     };
     let limit = match file.size {
         Some(size) if size > MAX_DOWNLOAD_BYTES => {
-            return Err(format!("{name}: the index says it is {size} bytes; the download limit is {MAX_DOWNLOAD_BYTES}"))
+            return Err(format!(
+            "{name}: the index says it is {size} bytes; the download limit is {MAX_DOWNLOAD_BYTES}"
+        ))
         }
         Some(size) => size,
         None => MAX_DOWNLOAD_BYTES,
@@ -73,7 +84,11 @@ pub fn download(file: &IndexFile, dir: &Path) -> Result<PathBuf, String> {
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(url) => {}
-        _ => return Err(format!("{url}: a download URL must be https (plain http only on loopback)")),
+        _ => {
+            return Err(format!(
+                "{url}: a download URL must be https (plain http only on loopback)"
+            ))
+        }
     }
     let redirects = if url.scheme() == "https" { 5 } else { 0 };
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -86,7 +101,10 @@ pub fn download(file: &IndexFile, dir: &Path) -> Result<PathBuf, String> {
         .user_agent(concat!("wheelsig/", env!("CARGO_PKG_VERSION")))
         .build()
         .into();
-    let resp = agent.get(url.as_str()).call().map_err(|e| format!("{url}: {e}"))?;
+    let resp = agent
+        .get(url.as_str())
+        .call()
+        .map_err(|e| format!("{url}: {e}"))?;
     match resp.status().as_u16() {
         200 => {}
         other => return Err(format!("{url}: HTTP status {other}")),
@@ -112,33 +130,51 @@ pub fn download(file: &IndexFile, dir: &Path) -> Result<PathBuf, String> {
     let mut total: u64 = 0;
     let mut buf = vec![0u8; 64 << 10];
     loop {
-        let n = body.read(&mut buf).map_err(|e| format!("{url}: reading the download failed after {total} bytes: {e}"))?;
+        let n = body
+            .read(&mut buf)
+            .map_err(|e| format!("{url}: reading the download failed after {total} bytes: {e}"))?;
         if n == 0 {
             break;
         }
         total += n as u64;
         if total > limit {
-            return Err(too_big(format!("the download is longer than {limit} bytes")));
+            return Err(too_big(format!(
+                "the download is longer than {limit} bytes"
+            )));
         }
         hasher.update(&buf[..n]);
-        tmp.write_all(&buf[..n]).map_err(|e| format!("{}: writing the download failed: {e}", tmp.path().display()))?;
+        tmp.write_all(&buf[..n])
+            .map_err(|e| format!("{}: writing the download failed: {e}", tmp.path().display()))?;
     }
     if let Some(size) = file.size {
         if total != size {
-            return Err(format!("{name}: the index says {size} bytes, the file downloaded has {total}"));
+            return Err(format!(
+                "{name}: the index says {size} bytes, the file downloaded has {total}"
+            ));
         }
     }
     let got = wheelsig::encoding::hex(&hasher.finalize());
     if got != expected {
-        return Err(format!("{name}: the index says sha256 {expected}, the file downloaded has {got}"));
+        return Err(format!(
+            "{name}: the index says sha256 {expected}, the file downloaded has {got}"
+        ));
     }
-    tmp.as_file().sync_all().map_err(|e| format!("{}: {e}", tmp.path().display()))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| format!("{}: {e}", tmp.path().display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644)).map_err(|e| format!("{}: {e}", tmp.path().display()))?;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| format!("{}: {e}", tmp.path().display()))?;
     }
     let dest = dir.join(&file.filename);
-    tmp.persist(&dest).map_err(|e| format!("{}: cannot rename the download into place: {}", dest.display(), e.error))?;
+    tmp.persist(&dest).map_err(|e| {
+        format!(
+            "{}: cannot rename the download into place: {}",
+            dest.display(),
+            e.error
+        )
+    })?;
     Ok(dest)
 }

@@ -46,17 +46,29 @@ impl KeySource {
         match (&self.key, &self.key_env) {
             (Some(p), _) if p == Path::new("-") => {
                 let mut buf = Vec::new();
-                std::io::stdin().take(MAX_KEY_BYTES + 1).read_to_end(&mut buf).map_err(|e| format!("stdin: {e}"))?;
+                std::io::stdin()
+                    .take(MAX_KEY_BYTES + 1)
+                    .read_to_end(&mut buf)
+                    .map_err(|e| format!("stdin: {e}"))?;
                 if buf.len() as u64 > MAX_KEY_BYTES {
-                    return Err(Failure(format!("the key on stdin is over {MAX_KEY_BYTES} bytes")));
+                    return Err(Failure(format!(
+                        "the key on stdin is over {MAX_KEY_BYTES} bytes"
+                    )));
                 }
                 Ok(buf)
             }
             (Some(p), _) => read_limited(p, MAX_KEY_BYTES, "key file"),
             (None, Some(name)) => match std::env::var_os(name) {
-                None => Err(Failure(format!("--key-env {name}: the environment variable is not set"))),
-                Some(v) if v.is_empty() => Err(Failure(format!("--key-env {name}: the environment variable is empty"))),
-                Some(v) => v.into_string().map(String::into_bytes).map_err(|_| Failure(format!("--key-env {name}: not UTF-8"))),
+                None => Err(Failure(format!(
+                    "--key-env {name}: the environment variable is not set"
+                ))),
+                Some(v) if v.is_empty() => Err(Failure(format!(
+                    "--key-env {name}: the environment variable is empty"
+                ))),
+                Some(v) => v
+                    .into_string()
+                    .map(String::into_bytes)
+                    .map_err(|_| Failure(format!("--key-env {name}: not UTF-8"))),
             },
             (None, None) => Err(Failure("give --key FILE, --key - or --key-env NAME".into())),
         }
@@ -71,9 +83,13 @@ impl KeySource {
     /// The public half of a private or public JWK (an encrypted key is decrypted).
     pub fn public(&self) -> Result<PublicKey, Failure> {
         let text = decrypt_if_needed(self.text()?, &self.describe())?;
-        let v = wheelsig::encoding::parse_json(&text).map_err(|e| format!("{}: not a JWK: {e}", self.describe()))?;
-        let obj = v.as_object().ok_or_else(|| format!("{}: not a JWK object", self.describe()))?;
-        PublicKey::from_jwk(obj, Private::Ignore).map_err(|e| Failure(format!("{}: {e}", self.describe())))
+        let v = wheelsig::encoding::parse_json(&text)
+            .map_err(|e| format!("{}: not a JWK: {e}", self.describe()))?;
+        let obj = v
+            .as_object()
+            .ok_or_else(|| format!("{}: not a JWK object", self.describe()))?;
+        PublicKey::from_jwk(obj, Private::Ignore)
+            .map_err(|e| Failure(format!("{}: {e}", self.describe())))
     }
 }
 
@@ -89,13 +105,17 @@ fn decrypt_if_needed(text: Vec<u8>, what: &str) -> Result<Vec<u8>, Failure> {
 /// `confirm`, for a new key).
 pub fn passphrase(prompt: &str, confirm: bool) -> Result<String, Failure> {
     if let Some(v) = std::env::var_os(PASSPHRASE_ENV) {
-        let v = v.into_string().map_err(|_| Failure(format!("${PASSPHRASE_ENV} is not UTF-8")))?;
+        let v = v
+            .into_string()
+            .map_err(|_| Failure(format!("${PASSPHRASE_ENV} is not UTF-8")))?;
         if v.is_empty() {
             return Err(Failure(format!("${PASSPHRASE_ENV} is empty")));
         }
         return Ok(v);
     }
-    let ask = |p: &str| rpassword::prompt_password(p).map_err(|e| Failure(format!("the key is encrypted and no passphrase could be asked for ({e}): set ${PASSPHRASE_ENV}")));
+    let ask = |p: &str| {
+        rpassword::prompt_password(p).map_err(|e| Failure(format!("the key is encrypted and no passphrase could be asked for ({e}): set ${PASSPHRASE_ENV}")))
+    };
     let first = ask(prompt)?;
     if first.is_empty() {
         return Err(Failure("an empty passphrase".into()));

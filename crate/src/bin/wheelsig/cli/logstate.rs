@@ -36,7 +36,11 @@ pub fn dir() -> Result<PathBuf, String> {
     }
     let base = match std::env::var_os("XDG_STATE_HOME").filter(|p| !p.is_empty()) {
         Some(p) => PathBuf::from(p),
-        None => PathBuf::from(std::env::var_os("HOME").ok_or("neither XDG_STATE_HOME nor HOME is set")?).join(".local").join("state"),
+        None => {
+            PathBuf::from(std::env::var_os("HOME").ok_or("neither XDG_STATE_HOME nor HOME is set")?)
+                .join(".local")
+                .join("state")
+        }
     };
     Ok(base.join("wheelsig"))
 }
@@ -45,28 +49,50 @@ pub fn load(dir: &Path) -> Result<State, String> {
     let path = dir.join("logs.json");
     let meta = match std::fs::metadata(&path) {
         Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State { version: 1, logs: BTreeMap::new(), log_keys: BTreeMap::new() }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(State {
+                version: 1,
+                logs: BTreeMap::new(),
+                log_keys: BTreeMap::new(),
+            })
+        }
         Err(e) => return Err(format!("{}: {e}", path.display())),
     };
     if meta.len() > MAX_STATE_BYTES {
-        return Err(format!("{}: larger than {MAX_STATE_BYTES} bytes", path.display()));
+        return Err(format!(
+            "{}: larger than {MAX_STATE_BYTES} bytes",
+            path.display()
+        ));
     }
     let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let v = wheelsig::encoding::parse_json(&bytes).map_err(|e| format!("{}: not valid JSON: {e}", path.display()))?;
-    let s: State = serde_json::from_value(v).map_err(|e| format!("{}: malformed: {e}", path.display()))?;
+    let v = wheelsig::encoding::parse_json(&bytes)
+        .map_err(|e| format!("{}: not valid JSON: {e}", path.display()))?;
+    let s: State =
+        serde_json::from_value(v).map_err(|e| format!("{}: malformed: {e}", path.display()))?;
     if s.version != 1 {
-        return Err(format!("{}: version {} is not supported", path.display(), s.version));
+        return Err(format!(
+            "{}: version {} is not supported",
+            path.display(),
+            s.version
+        ));
     }
     Ok(s)
 }
 
-fn save(dir: &Path, state: &State) -> Result<(), String> {
+pub fn save(dir: &Path, state: &State) -> Result<(), String> {
     use std::io::Write as _;
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let text = serde_json::to_string_pretty(state).map_err(|e| e.to_string())? + "\n";
-    let mut tmp = tempfile::Builder::new().prefix(".logs.json.").suffix(".tmp").tempfile_in(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    tmp.write_all(text.as_bytes()).and_then(|()| tmp.as_file().sync_all()).map_err(|e| e.to_string())?;
-    tmp.persist(dir.join("logs.json")).map_err(|e| e.error.to_string())?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".logs.json.")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    tmp.write_all(text.as_bytes())
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| e.to_string())?;
+    tmp.persist(dir.join("logs.json"))
+        .map_err(|e| e.error.to_string())?;
     Ok(())
 }
 
@@ -92,7 +118,11 @@ fn root_from_site(log_url: &url::Url, at: &Checkpoint, size: u64) -> Option<[u8;
 /// Compare each report's checked proof with the remembered checkpoint of its log, update the
 /// memory with larger consistent ones, and turn a contradiction into a `split-view` problem
 /// with both checkpoints saved as evidence.
-pub fn remember(dir: &Path, items: &mut [(&mut Report, Option<CheckedProof>, Option<url::Url>)], new_keys: &[(String, String)]) -> Result<(), String> {
+pub fn remember(
+    dir: &Path,
+    items: &mut [(&mut Report, Option<CheckedProof>, Option<url::Url>)],
+    new_keys: &[(String, String)],
+) -> Result<(), String> {
     let mut state = load(dir)?;
     let mut changed = false;
     for (origin, vkey) in new_keys {
@@ -103,14 +133,20 @@ pub fn remember(dir: &Path, items: &mut [(&mut Report, Option<CheckedProof>, Opt
     }
     for (report, checked, log_url) in items.iter_mut() {
         let Some(c) = checked else { continue };
-        let seen = state.logs.get(&c.checkpoint.origin).and_then(|n| Note::parse(n.as_bytes()).ok()).and_then(|n| Checkpoint::parse(n.text()).ok());
+        let seen = state
+            .logs
+            .get(&c.checkpoint.origin)
+            .and_then(|n| Note::parse(n.as_bytes()).ok())
+            .and_then(|n| Checkpoint::parse(n.text()).ok());
         let seen_note = state.logs.get(&c.checkpoint.origin).cloned();
         let consistency = compare(seen.as_ref(), &c.checkpoint, &mut |size| {
             let larger = match &seen {
                 Some(s) if s.size > c.checkpoint.size => s,
                 _ => &c.checkpoint,
             };
-            log_url.as_ref().and_then(|u| root_from_site(u, larger, size))
+            log_url
+                .as_ref()
+                .and_then(|u| root_from_site(u, larger, size))
         });
         if let Some(log) = report.log.as_mut() {
             log.consistency = consistency.as_str().to_string();
@@ -118,8 +154,13 @@ pub fn remember(dir: &Path, items: &mut [(&mut Report, Option<CheckedProof>, Opt
         match consistency {
             Consistency::SplitView => {
                 let evidence = dir.join("evidence");
-                std::fs::create_dir_all(&evidence).map_err(|e| format!("{}: {e}", evidence.display()))?;
-                let name = format!("split-view-{}-{}.txt", hex_id(&c.checkpoint.origin), std::process::id());
+                std::fs::create_dir_all(&evidence)
+                    .map_err(|e| format!("{}: {e}", evidence.display()))?;
+                let name = format!(
+                    "split-view-{}-{}.txt",
+                    hex_id(&c.checkpoint.origin),
+                    std::process::id()
+                );
                 let file = evidence.join(name);
                 let text = format!("# the checkpoint remembered on this machine\n{}\n# the checkpoint seen now, with {}\n{}", seen_note.unwrap_or_default(), report.file, c.note);
                 std::fs::write(&file, text).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -133,8 +174,13 @@ pub fn remember(dir: &Path, items: &mut [(&mut Report, Option<CheckedProof>, Opt
                 ));
             }
             Consistency::FirstSighting | Consistency::Consistent => {
-                if seen.as_ref().is_none_or(|s| s.size < c.checkpoint.size || s.root != c.checkpoint.root) {
-                    state.logs.insert(c.checkpoint.origin.clone(), c.note.clone());
+                if seen
+                    .as_ref()
+                    .is_none_or(|s| s.size < c.checkpoint.size || s.root != c.checkpoint.root)
+                {
+                    state
+                        .logs
+                        .insert(c.checkpoint.origin.clone(), c.note.clone());
                     changed = true;
                 }
             }
@@ -155,10 +201,20 @@ fn hex_id(origin: &str) -> String {
 /// What this machine knows of `origin`'s log key, for a log the witness policy does not list:
 /// the key remembered on first use, and the one its key site serves now (`<log_url>vkey`).
 /// The core's `LogKeyFirstUse::choose` decides which counts.
-pub fn log_key(state: &State, origin: &str, log_url: &url::Url) -> wheelsig::log::policy::LogKeyFirstUse {
-    let served = log_url.join("vkey").ok().and_then(|u| match fetch::get(&u, 4096) {
-        Ok(fetch::Fetched::Body(b)) => String::from_utf8(b).ok(),
-        _ => None,
-    });
-    wheelsig::log::policy::LogKeyFirstUse { remembered: state.log_keys.get(origin).cloned(), served }
+pub fn log_key(
+    state: &State,
+    origin: &str,
+    log_url: &url::Url,
+) -> wheelsig::log::policy::LogKeyFirstUse {
+    let served = log_url
+        .join("vkey")
+        .ok()
+        .and_then(|u| match fetch::get(&u, 4096) {
+            Ok(fetch::Fetched::Body(b)) => String::from_utf8(b).ok(),
+            _ => None,
+        });
+    wheelsig::log::policy::LogKeyFirstUse {
+        remembered: state.log_keys.get(origin).cloned(),
+        served,
+    }
 }

@@ -32,7 +32,16 @@ include!(concat!(env!("OUT_DIR"), "/template_files.rs"));
 include!(concat!(env!("OUT_DIR"), "/widget_files.rs"));
 
 /// Files of the `<wheel-verify>` widget a site ships in `wheelsig/`.
-const WIDGET: &[&str] = &["wheel-verify.js", "worker.js", "worker-client.js", "first-use.js", "log-memory.js", "escape.js", "pkg/wheelsig.js", "pkg/wheelsig_bg.wasm"];
+const WIDGET: &[&str] = &[
+    "wheel-verify.js",
+    "worker.js",
+    "worker-client.js",
+    "first-use.js",
+    "log-memory.js",
+    "escape.js",
+    "pkg/wheelsig.js",
+    "pkg/wheelsig_bg.wasm",
+];
 
 /// The widget's files: from `--widget DIR` (www/ after the wasm build), else those built in.
 fn widget_files(dir: Option<&Path>) -> Result<Vec<(&'static str, Vec<u8>)>, Failure> {
@@ -155,6 +164,10 @@ pub enum SiteAction {
         /// unless the log extends it
         #[arg(long, value_name = "CHECKPOINT_FILE")]
         previous: Option<PathBuf>,
+        /// An index audit of this site (`wheelsig audit --json`, or the template's
+        /// tools/audit-site.mjs): shown on the page, published as audit.json
+        #[arg(long, value_name = "FILE")]
+        audit: Option<PathBuf>,
     },
     /// Replace the site's widget (wheelsig/) with this wheelsig's, to update a site made by an
     /// older version (`pip install -U wheelsig` first)
@@ -170,7 +183,21 @@ pub enum SiteAction {
 
 pub fn run(action: SiteAction) -> Result<ExitCode, Failure> {
     match action {
-        SiteAction::Init { dir, publisher, site_url, projects, widget, log_key } => init(&dir, &publisher, &site_url, &projects, widget.as_deref(), log_key.as_deref()),
+        SiteAction::Init {
+            dir,
+            publisher,
+            site_url,
+            projects,
+            widget,
+            log_key,
+        } => init(
+            &dir,
+            &publisher,
+            &site_url,
+            &projects,
+            widget.as_deref(),
+            log_key.as_deref(),
+        ),
         SiteAction::Vkey { dir } => {
             let config = load_config(&dir)?;
             let lc = need_log(&dir, &config)?;
@@ -180,21 +207,40 @@ pub fn run(action: SiteAction) -> Result<ExitCode, Failure> {
         SiteAction::AddWitness { dir, vkey, url } => add_witness(&dir, &vkey, &url),
         SiteAction::AddKey { dir, key, projects } => add_key(&dir, &key, &projects),
         SiteAction::RetireKey { dir, kid, date } => edit_keys(&dir, |set| {
-            let when = date.as_deref().map(time::parse).transpose()?.unwrap_or_else(now);
+            let when = date
+                .as_deref()
+                .map(time::parse)
+                .transpose()?
+                .unwrap_or_else(now);
             let k = find(set, &kid)?;
             k.exp = Some(when);
-            eprintln!("retired {kid} from {}: signatures made after that no longer verify", time::format(when));
+            eprintln!(
+                "retired {kid} from {}: signatures made after that no longer verify",
+                time::format(when)
+            );
             Ok(())
         }),
-        SiteAction::RemoveKey { dir, kid } => edit_keys(&dir, |set| {
-            find(set, &kid)?;
-            set.keys.retain(|k| k.key.kid() != kid);
-            eprintln!("removed {kid}: every signature it made stops verifying once the site is deployed");
-            Ok(())
-        }),
-        SiteAction::Publish { dir, key, log_key, wheels } => publish(&dir, &key, log_key.as_deref(), &wheels),
+        SiteAction::RemoveKey { dir, kid } => {
+            edit_keys(&dir, |set| {
+                find(set, &kid)?;
+                set.keys.retain(|k| k.key.kid() != kid);
+                eprintln!("removed {kid}: every signature it made stops verifying once the site is deployed");
+                Ok(())
+            })
+        }
+        SiteAction::Publish {
+            dir,
+            key,
+            log_key,
+            wheels,
+        } => publish(&dir, &key, log_key.as_deref(), &wheels),
         SiteAction::Cosign { dir } => cosign(&dir),
-        SiteAction::Build { dir, out, previous } => build(&dir, &out, previous.as_deref()),
+        SiteAction::Build {
+            dir,
+            out,
+            previous,
+            audit,
+        } => build(&dir, &out, previous.as_deref(), audit.as_deref()),
         SiteAction::UpdateWidget { dir, widget } => {
             load_config(&dir)?;
             let files = widget_files(widget.as_deref())?;
@@ -216,7 +262,7 @@ pub fn run(action: SiteAction) -> Result<ExitCode, Failure> {
     }
 }
 
-fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Failure + '_ {
+pub(crate) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Failure + '_ {
     move |e| Failure(format!("{}: {e}", path.display()))
 }
 
@@ -243,17 +289,33 @@ fn names(projects: &[String]) -> Result<Vec<String>, Failure> {
 
 /// `$XDG_CONFIG_HOME/wheelsig/log-keys/<origin, '/' and other unsafe bytes as '_'>.key`
 /// (falling back to `~/.config`).
-fn default_log_key(origin: &str) -> Result<PathBuf, Failure> {
+pub(crate) fn default_log_key(origin: &str) -> Result<PathBuf, Failure> {
     let base = match std::env::var_os("XDG_CONFIG_HOME").filter(|p| !p.is_empty()) {
         Some(p) => PathBuf::from(p),
-        None => PathBuf::from(std::env::var_os("HOME").ok_or("neither XDG_CONFIG_HOME nor HOME is set: pass --log-key FILE")?).join(".config"),
+        None => PathBuf::from(
+            std::env::var_os("HOME")
+                .ok_or("neither XDG_CONFIG_HOME nor HOME is set: pass --log-key FILE")?,
+        )
+        .join(".config"),
     };
-    let name: String = origin.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-') { c } else { '_' }).collect();
-    Ok(base.join("wheelsig").join("log-keys").join(format!("{name}.key")))
+    let name: String = origin
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok(base
+        .join("wheelsig")
+        .join("log-keys")
+        .join(format!("{name}.key")))
 }
 
 /// An absolute path with symbolic links resolved as far as the path exists.
-fn resolved(path: &Path) -> Result<PathBuf, Failure> {
+pub(crate) fn resolved(path: &Path) -> Result<PathBuf, Failure> {
     let abs = std::path::absolute(path).map_err(io_err(path))?;
     let mut existing = abs.as_path();
     let mut rest = Vec::new();
@@ -266,29 +328,48 @@ fn resolved(path: &Path) -> Result<PathBuf, Failure> {
             _ => break,
         }
     }
-    let mut out = existing.canonicalize().unwrap_or_else(|_| existing.to_path_buf());
+    let mut out = existing
+        .canonicalize()
+        .unwrap_or_else(|_| existing.to_path_buf());
     out.extend(rest.iter().rev());
     Ok(out)
 }
 
 /// Create a file that must not exist yet, mode 0600, with `text`.
-fn write_secret(path: &Path, text: &str) -> Result<(), Failure> {
+pub(crate) fn write_secret(path: &Path, text: &str) -> Result<(), Failure> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(io_err(parent))?;
     }
     crate::write_private(path, text, crate::Existing::Refuse(": is it the key of another log? Pass --log-key with a new file (a log key is never overwritten)"))
 }
 
-fn init(dir: &Path, publisher: &str, site_url: &str, projects: &[String], widget: Option<&Path>, log_key: Option<&Path>) -> Result<ExitCode, Failure> {
-    if dir.exists() && std::fs::read_dir(dir).map_err(io_err(dir))?.next().is_some() {
-        return Err(Failure(format!("{} exists and is not empty", dir.display())));
+fn init(
+    dir: &Path,
+    publisher: &str,
+    site_url: &str,
+    projects: &[String],
+    widget: Option<&Path>,
+    log_key: Option<&Path>,
+) -> Result<ExitCode, Failure> {
+    if dir.exists()
+        && std::fs::read_dir(dir)
+            .map_err(io_err(dir))?
+            .next()
+            .is_some()
+    {
+        return Err(Failure(format!(
+            "{} exists and is not empty",
+            dir.display()
+        )));
     }
     let config = serde_json::json!({"publisher": publisher, "site_url": site_url, "projects": names(projects)?});
-    let mut config = Config::parse(config.to_string().as_bytes()).map_err(|e| format!("site.json: {e}"))?;
+    let mut config =
+        Config::parse(config.to_string().as_bytes()).map_err(|e| format!("site.json: {e}"))?;
     let widget = widget_files(widget)?;
     // The release log: its own Ed25519 note key, named after the origin, kept off the site.
     let origin = config.log_origin();
-    let signer = NoteSigner::generate(&origin, KeyKind::Ed25519).map_err(|e| format!("the log origin {origin}: {e}"))?;
+    let signer = NoteSigner::generate(&origin, KeyKind::Ed25519)
+        .map_err(|e| format!("the log origin {origin}: {e}"))?;
     let key_path = match log_key {
         Some(p) => p.to_path_buf(),
         None => default_log_key(&origin)?,
@@ -299,14 +380,23 @@ fn init(dir: &Path, publisher: &str, site_url: &str, projects: &[String], widget
     if std::fs::symlink_metadata(&key_path).is_ok() {
         return Err(Failure(format!("{} exists: is it the key of another log? Pass --log-key with a new file (a log key is never overwritten)", key_path.display())));
     }
-    config.log = Some(LogConfig { origin: origin.clone(), vkey: signer.verifier().clone() });
-    let config = Config::parse(config.to_json().as_bytes()).map_err(|e| format!("site.json: {e}"))?;
+    config.log = Some(LogConfig {
+        origin: origin.clone(),
+        vkey: signer.verifier().clone(),
+    });
+    let config =
+        Config::parse(config.to_json().as_bytes()).map_err(|e| format!("site.json: {e}"))?;
     write_secret(&key_path, &format!("{}\n", signer.to_private()))?;
     let written = (|| {
         write(&dir.join("site.json"), config.to_json().as_bytes())?;
-        write(&dir.join("keys.json"), KeySet::default().to_json().as_bytes())?;
+        write(
+            &dir.join("keys.json"),
+            KeySet::default().to_json().as_bytes(),
+        )?;
         if TEMPLATE_FILES.is_empty() {
-            return Err(Failure("this wheelsig was built without the key-site template".into()));
+            return Err(Failure(
+                "this wheelsig was built without the key-site template".into(),
+            ));
         }
         write(&dir.join(".nojekyll"), b"")?;
         for (rel, text) in TEMPLATE_FILES {
@@ -315,14 +405,25 @@ fn init(dir: &Path, publisher: &str, site_url: &str, projects: &[String], widget
         for (rel, bytes) in &widget {
             write(&dir.join("wheelsig").join(rel), bytes)?;
         }
-        write(&dir.join("log").join("vkey"), format!("{}\n", signer.verifier().vkey()).as_bytes())?;
-        write(&dir.join("log").join("checkpoint"), signed_checkpoint(&Log::new(), &signer)?.as_bytes())
+        write(
+            &dir.join("log").join("vkey"),
+            format!("{}\n", signer.verifier().vkey()).as_bytes(),
+        )?;
+        write(
+            &dir.join("log").join("checkpoint"),
+            signed_checkpoint(&Log::new(), &signer)?.as_bytes(),
+        )
     })();
     if let Err(e) = written {
         let _ = std::fs::remove_file(&key_path); // unused: the site was not created
         return Err(e);
     }
-    eprintln!("created {} for {} (key URL {})", dir.display(), config.publisher, config.key_url());
+    eprintln!(
+        "created {} for {} (key URL {})",
+        dir.display(),
+        config.publisher,
+        config.key_url()
+    );
     eprintln!("release log {origin}: private key written to {} (mode 0600): keep it secret, back it up; publishing needs it", key_path.display());
     eprintln!("next: wheelsig keygen --out ~/wheelsig-key.jwk && wheelsig site add-key {} --key ~/wheelsig-key.jwk", dir.display());
     Ok(ExitCode::SUCCESS)
@@ -335,7 +436,12 @@ fn signed_checkpoint(log: &Log, signer: &NoteSigner) -> Result<String, Failure> 
 }
 
 fn need_log<'a>(dir: &Path, config: &'a Config) -> Result<&'a LogConfig, Failure> {
-    config.log.as_ref().ok_or_else(|| Failure(format!("{}: site.json has no `log` (sites made by `wheelsig site init` have one)", dir.display())))
+    config.log.as_ref().ok_or_else(|| {
+        Failure(format!(
+            "{}: site.json has no `log` (sites made by `wheelsig site init` have one)",
+            dir.display()
+        ))
+    })
 }
 
 fn save_config(dir: &Path, config: &Config) -> Result<(), Failure> {
@@ -343,7 +449,9 @@ fn save_config(dir: &Path, config: &Config) -> Result<(), Failure> {
     let text = config.to_json();
     Config::parse(text.as_bytes()).map_err(|e| format!("site.json: {e}"))?;
     let path = dir.join("site.json");
-    replace_file(&path, |w| w.write_all(text.as_bytes()).map_err(Failure::from))
+    replace_file(&path, |w| {
+        w.write_all(text.as_bytes()).map_err(Failure::from)
+    })
 }
 
 fn add_witness(dir: &Path, vkey: &str, url: &str) -> Result<ExitCode, Failure> {
@@ -354,30 +462,61 @@ fn add_witness(dir: &Path, vkey: &str, url: &str) -> Result<ExitCode, Failure> {
         return Err(Failure("--vkey: a log's note key, not a witness's cosignature/v1 key (from `wheelsig witness keygen`)".into()));
     }
     site::check_url("--url", url)?;
-    if let Some(w) = config.witnesses.iter().find(|w| w.name() == key.name() || w.vkey.public_key() == key.public_key()) {
-        return Err(Failure(format!("site.json already lists witness {} ({})", w.name(), w.vkey.vkey())));
+    if let Some(w) = config
+        .witnesses
+        .iter()
+        .find(|w| w.name() == key.name() || w.vkey.public_key() == key.public_key())
+    {
+        return Err(Failure(format!(
+            "site.json already lists witness {} ({})",
+            w.name(),
+            w.vkey.vkey()
+        )));
     }
-    config.witnesses.push(WitnessConfig { vkey: key.clone(), url: url.to_string() });
+    config.witnesses.push(WitnessConfig {
+        vkey: key.clone(),
+        url: url.to_string(),
+    });
     save_config(dir, &config)?;
-    eprintln!("added witness {} at {url}: `wheelsig site cosign {}` submits checkpoints to it", key.name(), dir.display());
+    eprintln!(
+        "added witness {} at {url}: `wheelsig site cosign {}` submits checkpoints to it",
+        key.name(),
+        dir.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 fn load_config(dir: &Path) -> Result<Config, Failure> {
     let path = dir.join("site.json");
-    Config::parse(&read_limited(&path, site::MAX_CONFIG_BYTES as u64, "site.json")?).map_err(|e| Failure(format!("{}: {e}", path.display())))
+    Config::parse(&read_limited(
+        &path,
+        site::MAX_CONFIG_BYTES as u64,
+        "site.json",
+    )?)
+    .map_err(|e| Failure(format!("{}: {e}", path.display())))
 }
 
 fn load_keys(dir: &Path) -> Result<KeySet, Failure> {
     let path = dir.join("keys.json");
-    KeySet::parse(&read_limited(&path, wheelsig::limits::MAX_KEY_SET_BYTES as u64, "keys.json")?).map_err(|e| Failure(format!("{}: {e}", path.display())))
+    KeySet::parse(&read_limited(
+        &path,
+        wheelsig::limits::MAX_KEY_SET_BYTES as u64,
+        "keys.json",
+    )?)
+    .map_err(|e| Failure(format!("{}: {e}", path.display())))
 }
 
 fn find<'a>(set: &'a mut KeySet, kid: &str) -> Result<&'a mut ListedKey, Failure> {
-    set.keys.iter_mut().find(|k| k.key.kid() == kid).ok_or_else(|| Failure(format!("keys.json does not list a key with id {kid}")))
+    set.keys
+        .iter_mut()
+        .find(|k| k.key.kid() == kid)
+        .ok_or_else(|| Failure(format!("keys.json does not list a key with id {kid}")))
 }
 
-fn edit_keys(dir: &Path, edit: impl FnOnce(&mut KeySet) -> Result<(), Failure>) -> Result<ExitCode, Failure> {
+fn edit_keys(
+    dir: &Path,
+    edit: impl FnOnce(&mut KeySet) -> Result<(), Failure>,
+) -> Result<ExitCode, Failure> {
     load_config(dir)?;
     let mut set = load_keys(dir)?;
     edit(&mut set)?;
@@ -385,18 +524,30 @@ fn edit_keys(dir: &Path, edit: impl FnOnce(&mut KeySet) -> Result<(), Failure>) 
     Ok(ExitCode::SUCCESS)
 }
 
-fn add_key(dir: &Path, key: &crate::cli::keysrc::KeySource, projects: &[String]) -> Result<ExitCode, Failure> {
+fn add_key(
+    dir: &Path,
+    key: &crate::cli::keysrc::KeySource,
+    projects: &[String],
+) -> Result<ExitCode, Failure> {
     let config = load_config(dir)?;
     let public = key.public()?;
     let projects = names(projects)?;
     if let Some(p) = projects.iter().find(|p| !config.projects.contains(p)) {
-        return Err(Failure(format!("{p} is not one of site.json's projects ({})", config.projects.join(", "))));
+        return Err(Failure(format!(
+            "{p} is not one of site.json's projects ({})",
+            config.projects.join(", ")
+        )));
     }
     edit_keys(dir, |set| {
         if set.keys.iter().any(|k| k.key == public) {
             return Err(Failure(format!("keys.json already lists {}", public.kid())));
         }
-        set.keys.push(ListedKey { key: public, projects: (!projects.is_empty()).then_some(projects), exp: None, key_url: None });
+        set.keys.push(ListedKey {
+            key: public,
+            projects: (!projects.is_empty()).then_some(projects),
+            exp: None,
+            key_url: None,
+        });
         eprintln!("listed {} ({})", public.kid(), public.fingerprint());
         Ok(())
     })
@@ -406,21 +557,38 @@ fn add_key(dir: &Path, key: &crate::cli::keysrc::KeySource, projects: &[String])
 /// tree rebuilt from the entry bundles with that checkpoint's root.
 fn load_log(dir: &Path, lc: &LogConfig) -> Result<Log, Failure> {
     let root = dir.join("log");
-    let bytes = read_limited(&root.join("checkpoint"), wheelsig::log::note::MAX_NOTE_BYTES as u64, "log/checkpoint")?;
+    let bytes = read_limited(
+        &root.join("checkpoint"),
+        wheelsig::log::note::MAX_NOTE_BYTES as u64,
+        "log/checkpoint",
+    )?;
     let mut read_err = None;
     let read = site::read_log(lc, &bytes, &mut read_bundle(&root, &mut read_err));
     let (_, _, log) = read.map_err(|(path, e)| {
-        read_err.take().map_or_else(|| Failure(format!("{}: {e} (`wheelsig site build` lists what is wrong)", dir.join(path).display())), Failure)
+        read_err.take().map_or_else(
+            || {
+                Failure(format!(
+                    "{}: {e} (`wheelsig site build` lists what is wrong)",
+                    dir.join(path).display()
+                ))
+            },
+            Failure,
+        )
     })?;
     Ok(log)
 }
 
 /// Read a file under `log/` (no symlinks); a read error is kept in `err`.
-fn read_bundle<'a>(root: &'a Path, err: &'a mut Option<String>) -> impl FnMut(&str) -> Option<Vec<u8>> + 'a {
+fn read_bundle<'a>(
+    root: &'a Path,
+    err: &'a mut Option<String>,
+) -> impl FnMut(&str) -> Option<Vec<u8>> + 'a {
     move |p| {
         let f = root.join(p);
         std::fs::symlink_metadata(&f).ok().filter(|m| m.is_file())?;
-        read_limited(&f, MAX_LOG_FILE, "an entry bundle").map_err(|Failure(e)| *err = Some(e)).ok()
+        read_limited(&f, MAX_LOG_FILE, "an entry bundle")
+            .map_err(|Failure(e)| *err = Some(e))
+            .ok()
     }
 }
 
@@ -439,20 +607,46 @@ fn sha256_file(path: &Path) -> Result<String, Failure> {
 }
 
 fn load_log_key(path: Option<&Path>, lc: &LogConfig) -> Result<NoteSigner, Failure> {
+    load_note_key(path, &lc.origin, &lc.vkey, "this site's log key")
+}
+
+/// A log's private note key (`--log-key FILE`, else the default place for `origin`), which
+/// must be the one `vkey` names (`what` says whose, in the error).
+pub(crate) fn load_note_key(
+    path: Option<&Path>,
+    origin: &str,
+    vkey: &NoteVerifier,
+    what: &str,
+) -> Result<NoteSigner, Failure> {
     let path = match path {
         Some(p) => p.to_path_buf(),
-        None => default_log_key(&lc.origin)?,
+        None => default_log_key(origin)?,
     };
-    let bytes = read_limited(&path, 4096, "a log key").map_err(|Failure(e)| Failure(format!("{e} (the release log's private key: pass --log-key FILE)")))?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| format!("{}: not a private note key", path.display()))?;
+    let bytes = read_limited(&path, 4096, "a log key").map_err(|Failure(e)| {
+        Failure(format!(
+            "{e} (the release log's private key: pass --log-key FILE)"
+        ))
+    })?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| format!("{}: not a private note key", path.display()))?;
     let signer = NoteSigner::from_private(text).map_err(|e| format!("{}: {e}", path.display()))?;
-    if signer.verifier() != &lc.vkey {
-        return Err(Failure(format!("{}: the key of {}, not this site's log key {}", path.display(), signer.verifier().vkey(), lc.vkey.vkey())));
+    if signer.verifier() != vkey {
+        return Err(Failure(format!(
+            "{}: the key of {}, not {what} {}",
+            path.display(),
+            signer.verifier().vkey(),
+            vkey.vkey()
+        )));
     }
     Ok(signer)
 }
 
-fn publish(dir: &Path, key: &crate::cli::keysrc::KeySource, log_key: Option<&Path>, wheels: &[PathBuf]) -> Result<ExitCode, Failure> {
+fn publish(
+    dir: &Path,
+    key: &crate::cli::keysrc::KeySource,
+    log_key: Option<&Path>,
+    wheels: &[PathBuf],
+) -> Result<ExitCode, Failure> {
     let config = load_config(dir)?;
     let set = load_keys(dir)?;
     let key = key.private()?;
@@ -460,9 +654,18 @@ fn publish(dir: &Path, key: &crate::cli::keysrc::KeySource, log_key: Option<&Pat
         .keys
         .iter()
         .find(|k| &k.key == key.public())
-        .ok_or_else(|| format!("keys.json does not list this key ({}): run `wheelsig site add-key` first", key.public().kid()))?;
+        .ok_or_else(|| {
+            format!(
+                "keys.json does not list this key ({}): run `wheelsig site add-key` first",
+                key.public().kid()
+            )
+        })?;
     if let Some(exp) = listed.exp {
-        return Err(Failure(format!("key {} was retired on {}: sign with an active key", key.public().kid(), time::format(exp))));
+        return Err(Failure(format!(
+            "key {} was retired on {}: sign with an active key",
+            key.public().kid(),
+            time::format(exp)
+        )));
     }
     // With a log: its key and its current state first, so nothing is written on a mismatch.
     let mut log = match &config.log {
@@ -470,7 +673,10 @@ fn publish(dir: &Path, key: &crate::cli::keysrc::KeySource, log_key: Option<&Pat
         None => None,
     };
     let before = log.as_ref().map(|(_, _, d)| d.size());
-    let mut known = log.as_ref().map(|(_, _, d)| site::logged(d)).unwrap_or_default();
+    let mut known = log
+        .as_ref()
+        .map(|(_, _, d)| site::logged(d))
+        .unwrap_or_default();
     let key_url = config.key_url();
     let mut pending: Vec<(PathBuf, PathBuf, String)> = Vec::new();
     for path in wheels {
@@ -478,12 +684,22 @@ fn publish(dir: &Path, key: &crate::cli::keysrc::KeySource, log_key: Option<&Pat
         let parsed = parse_wheel_filename(&name).map_err(|e| format!("{}: {e}", path.display()))?;
         let project = parsed.project;
         if !config.projects.contains(&project) {
-            return Err(Failure(format!("{}: {project} is not one of site.json's projects", path.display())));
+            return Err(Failure(format!(
+                "{}: {project} is not one of site.json's projects",
+                path.display()
+            )));
         }
         if !listed.covers(&project) {
-            return Err(Failure(format!("{}: keys.json does not list key {} for {project}", path.display(), key.public().kid())));
+            return Err(Failure(format!(
+                "{}: keys.json does not list key {} for {project}",
+                path.display(),
+                key.public().kid()
+            )));
         }
-        let out = dir.join("releases").join(&project).join(format!("{name}.jws"));
+        let out = dir
+            .join("releases")
+            .join(&project)
+            .join(format!("{name}.jws"));
         if let Some((_, _, disk)) = &mut log {
             let sha256 = sha256_file(path)?;
             if let Some((i, leaf)) = known.get(&name) {
@@ -494,7 +710,11 @@ fn publish(dir: &Path, key: &crate::cli::keysrc::KeySource, log_key: Option<&Pat
                         leaf.sha256
                     )));
                 }
-                let on_disk = pending.iter().find(|(_, o, _)| o == &out).map(|(_, _, d)| d.as_bytes().to_vec()).or_else(|| std::fs::read(&out).ok());
+                let on_disk = pending
+                    .iter()
+                    .find(|(_, o, _)| o == &out)
+                    .map(|(_, _, d)| d.as_bytes().to_vec())
+                    .or_else(|| std::fs::read(&out).ok());
                 if on_disk.map(|b| hex(&Sha256::digest(&b))) != Some(leaf.jws_sha256.clone()) {
                     return Err(Failure(format!(
                         "{}: {name} is already in the release log (entry {i}), but {} is missing or not the logged signature: a logged release cannot be signed again",
@@ -502,22 +722,41 @@ fn publish(dir: &Path, key: &crate::cli::keysrc::KeySource, log_key: Option<&Pat
                         out.display()
                     )));
                 }
-                eprintln!("{}: already published and logged (entry {i}): unchanged", path.display());
+                eprintln!(
+                    "{}: already published and logged (entry {i}): unchanged",
+                    path.display()
+                );
                 continue;
             }
             let file = File::open(path).map_err(io_err(path))?;
-            let doc = sign::verify_and_sign_detached(&file, &name, &key, now(), Some(&key_url)).map_err(|e| format!("{}: {e}", path.display()))?;
-            let signed_sha = jws::parse(doc.as_bytes(), &None).ok().and_then(|p| p.payload().file_sha256.clone());
+            let doc = sign::verify_and_sign_detached(&file, &name, &key, now(), Some(&key_url))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            let signed_sha = jws::parse(doc.as_bytes(), &None)
+                .ok()
+                .and_then(|p| p.payload().file_sha256.clone());
             if signed_sha.as_deref() != Some(sha256.as_str()) {
-                return Err(Failure(format!("{}: the file changed while it was signed", path.display())));
+                return Err(Failure(format!(
+                    "{}: the file changed while it was signed",
+                    path.display()
+                )));
             }
-            let leaf = ReleaseLeaf { project: project.clone(), version: parsed.version, file: name.clone(), sha256, jws_sha256: hex(&Sha256::digest(doc.as_bytes())), kid: key.public().kid() };
-            let index = disk.append(leaf.encode()).map_err(|e| format!("{}: {e}", path.display()))?;
+            let leaf = ReleaseLeaf {
+                project: project.clone(),
+                version: parsed.version,
+                file: name.clone(),
+                sha256,
+                jws_sha256: hex(&Sha256::digest(doc.as_bytes())),
+                kid: key.public().kid(),
+            };
+            let index = disk
+                .append(leaf.encode())
+                .map_err(|e| format!("{}: {e}", path.display()))?;
             known.insert(name, (index, leaf));
             pending.push((path.clone(), out, doc));
         } else {
             let file = File::open(path).map_err(io_err(path))?;
-            let doc = sign::verify_and_sign_detached(&file, &name, &key, now(), Some(&key_url)).map_err(|e| format!("{}: {e}", path.display()))?;
+            let doc = sign::verify_and_sign_detached(&file, &name, &key, now(), Some(&key_url))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
             pending.push((path.clone(), out, doc));
         }
     }
@@ -547,7 +786,9 @@ const MAX_LOG_FILES: usize = 1_000_000;
 fn write_log_files(dir: &Path, log: &Log) -> Result<(), Failure> {
     for (rel, bytes) in log.files() {
         let path = dir.join("log").join(&rel);
-        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) && std::fs::read(&path).is_ok_and(|b| b == bytes) {
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file())
+            && std::fs::read(&path).is_ok_and(|b| b == bytes)
+        {
             continue;
         }
         if let Some(parent) = path.parent() {
@@ -567,24 +808,61 @@ fn cosign(dir: &Path) -> Result<ExitCode, Failure> {
     let config = load_config(dir)?;
     need_log(dir, &config)?;
     let root = dir.join("log");
-    let checkpoint = read_limited(&root.join("checkpoint"), wheelsig::log::note::MAX_NOTE_BYTES as u64, "log/checkpoint")?;
+    let checkpoint = read_limited(
+        &root.join("checkpoint"),
+        wheelsig::log::note::MAX_NOTE_BYTES as u64,
+        "log/checkpoint",
+    )?;
     let witnessed_path = root.join(WITNESSED);
-    let witnessed = if witnessed_path.exists() { Some(read_limited(&witnessed_path, wheelsig::log::cosign::MAX_WITNESSED_BYTES as u64, WITNESSED)?) } else { None };
+    let witnessed = if witnessed_path.exists() {
+        Some(read_limited(
+            &witnessed_path,
+            wheelsig::log::cosign::MAX_WITNESSED_BYTES as u64,
+            WITNESSED,
+        )?)
+    } else {
+        None
+    };
     let mut read_err = None;
-    let round = site::cosign_round(&config, &checkpoint, &mut read_bundle(&root, &mut read_err), witnessed.as_deref());
-    let mut round = round.map_err(|e| read_err.take().map_or_else(|| Failure(format!("{}: {e}", dir.display())), Failure))?;
+    let round = site::cosign_round(
+        &config,
+        &checkpoint,
+        &mut read_bundle(&root, &mut read_err),
+        witnessed.as_deref(),
+    );
+    let mut round = round.map_err(|e| {
+        read_err
+            .take()
+            .map_or_else(|| Failure(format!("{}: {e}", dir.display())), Failure)
+    })?;
     while let Some(req) = round.next_request() {
         let answer = url::Url::parse(&req.url)
             .map_err(|e| format!("{}: {e}", req.url))
-            .and_then(|u| fetch::post(&u, "text/plain; charset=utf-8", req.body.as_bytes(), wheelsig::log::cosign::MAX_ANSWER_BYTES));
-        round.answer(req.witness, answer.as_ref().map(|p| (p.status, p.body.as_slice())).map_err(Clone::clone));
+            .and_then(|u| {
+                fetch::post(
+                    &u,
+                    "text/plain; charset=utf-8",
+                    req.body.as_bytes(),
+                    wheelsig::log::cosign::MAX_ANSWER_BYTES,
+                )
+            });
+        round.answer(
+            req.witness,
+            answer
+                .as_ref()
+                .map(|p| (p.status, p.body.as_slice()))
+                .map_err(Clone::clone),
+        );
     }
     let size = round.checkpoint().size;
     let cosigned = match round.finish() {
         Ok(c) => c,
         Err(failures) => {
             for r in round.results().iter().flatten() {
-                eprintln!("witness {r} cosigned {} at size {size}", round.checkpoint().origin);
+                eprintln!(
+                    "witness {r} cosigned {} at size {size}",
+                    round.checkpoint().origin
+                );
             }
             for f in &failures {
                 eprintln!("wheelsig: {f}");
@@ -594,17 +872,33 @@ fn cosign(dir: &Path) -> Result<ExitCode, Failure> {
         }
     };
     for (name, size) in &cosigned.witnesses {
-        eprintln!("witness {name} cosigned {} at size {size}", round.checkpoint().origin);
+        eprintln!(
+            "witness {name} cosigned {} at size {size}",
+            round.checkpoint().origin
+        );
     }
     let exists = |p: &str| std::fs::symlink_metadata(dir.join(p)).is_ok();
     let proofs = site::new_proofs(round.log(), &cosigned.note, &exists).map_err(Failure)?;
     for (path, text) in &proofs {
-        replace_file(&dir.join(path), |w| w.write_all(text.as_bytes()).map_err(Failure::from))?;
+        replace_file(&dir.join(path), |w| {
+            w.write_all(text.as_bytes()).map_err(Failure::from)
+        })?;
     }
-    replace_file(&witnessed_path, |w| w.write_all(cosigned.witnessed_json.as_bytes()).map_err(Failure::from))?;
-    replace_file(&root.join("checkpoint"), |w| w.write_all(cosigned.note.to_text().as_bytes()).map_err(Failure::from))?;
+    replace_file(&witnessed_path, |w| {
+        w.write_all(cosigned.witnessed_json.as_bytes())
+            .map_err(Failure::from)
+    })?;
+    replace_file(&root.join("checkpoint"), |w| {
+        w.write_all(cosigned.note.to_text().as_bytes())
+            .map_err(Failure::from)
+    })?;
     let n = cosigned.witnesses.len();
-    eprintln!("cosigned by {n} witness{}: wrote log/checkpoint and {} new .tlog-proof file{}", if n == 1 { "" } else { "es" }, proofs.len(), if proofs.len() == 1 { "" } else { "s" });
+    eprintln!(
+        "cosigned by {n} witness{}: wrote log/checkpoint and {} new .tlog-proof file{}",
+        if n == 1 { "" } else { "es" },
+        proofs.len(),
+        if proofs.len() == 1 { "" } else { "s" }
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -616,31 +910,54 @@ fn read_releases(dir: &Path) -> Result<Vec<SourceFile>, Failure> {
         return Ok(out);
     }
     let limit = wheelsig::limits::Limits::default().max_signature_size;
-    let mut projects: Vec<_> = std::fs::read_dir(&root).map_err(io_err(&root))?.collect::<Result<_, _>>().map_err(io_err(&root))?;
+    let mut projects: Vec<_> = std::fs::read_dir(&root)
+        .map_err(io_err(&root))?
+        .collect::<Result<_, _>>()
+        .map_err(io_err(&root))?;
     projects.sort_by_key(std::fs::DirEntry::file_name);
     for p in projects {
         let pname = p.file_name().to_string_lossy().into_owned();
         let kind = p.file_type().map_err(io_err(&p.path()))?;
         if kind.is_symlink() {
-            return Err(Failure(format!("{}: a symbolic link; releases/ may hold only folders and files", p.path().display())));
+            return Err(Failure(format!(
+                "{}: a symbolic link; releases/ may hold only folders and files",
+                p.path().display()
+            )));
         }
         if !kind.is_dir() {
             if pname != "README.md" {
-                return Err(Failure(format!("{}: expected only project directories in releases/", p.path().display())));
+                return Err(Failure(format!(
+                    "{}: expected only project directories in releases/",
+                    p.path().display()
+                )));
             }
             continue;
         }
-        let mut files: Vec<_> = std::fs::read_dir(p.path()).map_err(io_err(&p.path()))?.collect::<Result<_, _>>().map_err(io_err(&p.path()))?;
+        let mut files: Vec<_> = std::fs::read_dir(p.path())
+            .map_err(io_err(&p.path()))?
+            .collect::<Result<_, _>>()
+            .map_err(io_err(&p.path()))?;
         files.sort_by_key(std::fs::DirEntry::file_name);
         for f in files {
             if !f.file_type().map_err(io_err(&f.path()))?.is_file() {
                 return Err(Failure(format!("{}: not a regular file (a link or a folder); releases/<project>/ may hold only signature files", f.path().display())));
             }
-            let fname = f.file_name().to_str().map(str::to_string).ok_or_else(|| format!("{}: file name is not UTF-8", f.path().display()))?;
+            let fname = f
+                .file_name()
+                .to_str()
+                .map(str::to_string)
+                .ok_or_else(|| format!("{}: file name is not UTF-8", f.path().display()))?;
             if out.len() >= site::MAX_RELEASES {
-                return Err(Failure(format!("{}: more than {} files", root.display(), site::MAX_RELEASES)));
+                return Err(Failure(format!(
+                    "{}: more than {} files",
+                    root.display(),
+                    site::MAX_RELEASES
+                )));
             }
-            out.push(SourceFile { path: format!("releases/{pname}/{fname}"), bytes: read_limited(&f.path(), limit, "signature")? });
+            out.push(SourceFile {
+                path: format!("releases/{pname}/{fname}"),
+                bytes: read_limited(&f.path(), limit, "signature")?,
+            });
         }
     }
     Ok(out)
@@ -650,14 +967,28 @@ fn read_releases(dir: &Path) -> Result<Vec<SourceFile>, Failure> {
 fn read_log(dir: &Path) -> Result<Vec<SourceFile>, Failure> {
     fn walk(root: &Path, rel: &str, out: &mut Vec<SourceFile>) -> Result<(), Failure> {
         let here = root.join(rel);
-        let mut entries: Vec<_> = std::fs::read_dir(&here).map_err(io_err(&here))?.collect::<Result<_, _>>().map_err(io_err(&here))?;
+        let mut entries: Vec<_> = std::fs::read_dir(&here)
+            .map_err(io_err(&here))?
+            .collect::<Result<_, _>>()
+            .map_err(io_err(&here))?;
         entries.sort_by_key(std::fs::DirEntry::file_name);
         for e in entries {
-            let name = e.file_name().to_str().map(str::to_string).ok_or_else(|| format!("{}: file name is not UTF-8", e.path().display()))?;
-            let sub = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+            let name = e
+                .file_name()
+                .to_str()
+                .map(str::to_string)
+                .ok_or_else(|| format!("{}: file name is not UTF-8", e.path().display()))?;
+            let sub = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
             let kind = e.file_type().map_err(io_err(&e.path()))?;
             if kind.is_symlink() {
-                return Err(Failure(format!("{}: a symbolic link; log/ may hold only folders and files", e.path().display())));
+                return Err(Failure(format!(
+                    "{}: a symbolic link; log/ may hold only folders and files",
+                    e.path().display()
+                )));
             } else if kind.is_dir() {
                 walk(root, &sub, out)?;
             } else if kind.is_file() {
@@ -665,11 +996,20 @@ fn read_log(dir: &Path) -> Result<Vec<SourceFile>, Failure> {
                     continue;
                 }
                 if out.len() >= MAX_LOG_FILES {
-                    return Err(Failure(format!("{}: more than {MAX_LOG_FILES} files", root.display())));
+                    return Err(Failure(format!(
+                        "{}: more than {MAX_LOG_FILES} files",
+                        root.display()
+                    )));
                 }
-                out.push(SourceFile { path: format!("log/{sub}"), bytes: read_limited(&e.path(), MAX_LOG_FILE, "a log file")? });
+                out.push(SourceFile {
+                    path: format!("log/{sub}"),
+                    bytes: read_limited(&e.path(), MAX_LOG_FILE, "a log file")?,
+                });
             } else {
-                return Err(Failure(format!("{}: not a regular file", e.path().display())));
+                return Err(Failure(format!(
+                    "{}: not a regular file",
+                    e.path().display()
+                )));
             }
         }
         Ok(())
@@ -679,27 +1019,99 @@ fn read_log(dir: &Path) -> Result<Vec<SourceFile>, Failure> {
     match std::fs::symlink_metadata(&root) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
         Err(e) => return Err(Failure(format!("{}: {e}", root.display()))),
-        Ok(m) if !m.is_dir() => return Err(Failure(format!("{}: not a folder (a link?)", root.display()))),
+        Ok(m) if !m.is_dir() => {
+            return Err(Failure(format!(
+                "{}: not a folder (a link?)",
+                root.display()
+            )))
+        }
         Ok(_) => {}
     }
     walk(&root, "", &mut out)?;
     Ok(out)
 }
 
-fn build(dir: &Path, out: &Path, previous: Option<&Path>) -> Result<ExitCode, Failure> {
-    let config = read_limited(&dir.join("site.json"), site::MAX_CONFIG_BYTES as u64, "site.json")?;
-    let keys = read_limited(&dir.join("keys.json"), wheelsig::limits::MAX_KEY_SET_BYTES as u64, "keys.json")?;
-    let releases = read_releases(dir)?;
-    let log = read_log(dir)?;
-    let previous = previous.map(|p| read_limited(p, wheelsig::log::note::MAX_NOTE_BYTES as u64, "--previous checkpoint")).transpose()?;
-    let built = match site::build_with_log(&config, &keys, &releases, &log, previous.as_deref(), env!("CARGO_PKG_VERSION")) {
+/// A site's sources, read as `site build` reads them (and `audit --site`).
+pub struct Sources {
+    /// site.json's bytes.
+    pub config: Vec<u8>,
+    /// keys.json's bytes.
+    pub keys: Vec<u8>,
+    /// Every file under releases/.
+    pub releases: Vec<SourceFile>,
+    /// Every file under log/ but witnessed.json.
+    pub log: Vec<SourceFile>,
+}
 
+/// Read `dir`'s site.json, keys.json, releases/ and log/ within their limits.
+pub fn read_sources(dir: &Path) -> Result<Sources, Failure> {
+    let config = read_limited(
+        &dir.join("site.json"),
+        site::MAX_CONFIG_BYTES as u64,
+        "site.json",
+    )?;
+    let keys = read_limited(
+        &dir.join("keys.json"),
+        wheelsig::limits::MAX_KEY_SET_BYTES as u64,
+        "keys.json",
+    )?;
+    Ok(Sources {
+        config,
+        keys,
+        releases: read_releases(dir)?,
+        log: read_log(dir)?,
+    })
+}
+
+fn build(
+    dir: &Path,
+    out: &Path,
+    previous: Option<&Path>,
+    audit: Option<&Path>,
+) -> Result<ExitCode, Failure> {
+    let Sources {
+        config,
+        keys,
+        releases,
+        log,
+    } = read_sources(dir)?;
+    let previous = previous
+        .map(|p| {
+            read_limited(
+                p,
+                wheelsig::log::note::MAX_NOTE_BYTES as u64,
+                "--previous checkpoint",
+            )
+        })
+        .transpose()?;
+    let audit = audit
+        .map(|p| {
+            read_limited(
+                p,
+                wheelsig::audit::MAX_REPORT_BYTES as u64,
+                "--audit report",
+            )
+        })
+        .transpose()?;
+    let built = match site::build_with_log(
+        &config,
+        &keys,
+        &releases,
+        &log,
+        previous.as_deref(),
+        audit.as_deref(),
+        env!("CARGO_PKG_VERSION"),
+    ) {
         Ok(s) => s,
         Err(problems) => {
             for p in &problems {
                 eprintln!("{}: {p}", dir.display()); // the core escapes site problems
             }
-            eprintln!("wheelsig: the site was not built: {} problem{}", problems.len(), if problems.len() == 1 { "" } else { "s" });
+            eprintln!(
+                "wheelsig: the site was not built: {} problem{}",
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" }
+            );
             return Ok(ExitCode::from(1));
         }
     };
@@ -716,7 +1128,10 @@ fn build(dir: &Path, out: &Path, previous: Option<&Path>) -> Result<ExitCode, Fa
     for rel in WIDGET {
         let from = widget.join(rel);
         if std::fs::symlink_metadata(&from).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(Failure(format!("{}: a symbolic link; the widget files must be regular files", from.display())));
+            return Err(Failure(format!(
+                "{}: a symbolic link; the widget files must be regular files",
+                from.display()
+            )));
         }
         if from.is_file() {
             let to = out.join("wheelsig").join(rel);
@@ -726,17 +1141,34 @@ fn build(dir: &Path, out: &Path, previous: Option<&Path>) -> Result<ExitCode, Fa
         }
     }
     if !missing.is_empty() {
-        eprintln!("wheelsig: warning: {} lacks {}: the page's checker will not load", widget.display(), missing.join(", "));
+        eprintln!(
+            "wheelsig: warning: {} lacks {}: the page's checker will not load",
+            widget.display(),
+            missing.join(", ")
+        );
     }
     eprintln!(
-        "built {} -> {}: {} key{}, {} release{}{}",
+        "built {} -> {}: {} key{}, {} release{}{}{}",
         dir.display(),
         out.display(),
         built.keys.keys.len(),
         if built.keys.keys.len() == 1 { "" } else { "s" },
         built.releases.len(),
         if built.releases.len() == 1 { "" } else { "s" },
-        built.log.as_ref().map(|l| format!(", log of {} entr{}", l.size, if l.size == 1 { "y" } else { "ies" })).unwrap_or_default()
+        built
+            .log
+            .as_ref()
+            .map(|l| format!(
+                ", log of {} entr{}",
+                l.size,
+                if l.size == 1 { "y" } else { "ies" }
+            ))
+            .unwrap_or_default(),
+        built
+            .audit
+            .as_ref()
+            .map(|a| format!(", index audit {}", if a.passed { "PASS" } else { "FAIL" }))
+            .unwrap_or_default()
     );
     Ok(ExitCode::SUCCESS)
 }

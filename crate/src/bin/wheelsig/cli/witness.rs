@@ -21,9 +21,11 @@ use clap::Subcommand;
 use sha2::{Digest, Sha256};
 use wheelsig::display::escape;
 use wheelsig::log::note::{KeyKind, Note, NoteSigner, NoteVerifier};
-use wheelsig::log::witness::{check_against, check_signature, parse_request, AddCheckpoint, Rejection, MAX_REQUEST_BYTES};
+use wheelsig::log::witness::{
+    check_against, check_signature, parse_request, AddCheckpoint, Rejection, MAX_REQUEST_BYTES,
+};
 
-use crate::{read_limited, Failure, write_private, Existing};
+use crate::{read_limited, write_private, Existing, Failure};
 use db::{Batch, Db, DbResult, Update};
 use http::{Limits, Request, Response};
 
@@ -86,65 +88,123 @@ pub fn run(action: WitnessAction) -> Result<ExitCode, Failure> {
             println!("{}", load_key(&key)?.verifier().vkey());
             Ok(ExitCode::SUCCESS)
         }
-        WitnessAction::Serve { listen, db, key, logs, workers, request_timeout } => {
-            serve(listen, &db, &key, &logs, usize::from(workers), Duration::from_secs(u64::from(request_timeout)))
-        }
+        WitnessAction::Serve {
+            listen,
+            db,
+            key,
+            logs,
+            workers,
+            request_timeout,
+        } => serve(
+            listen,
+            &db,
+            &key,
+            &logs,
+            usize::from(workers),
+            Duration::from_secs(u64::from(request_timeout)),
+        ),
     }
 }
 
 fn keygen(name: &str, out: &Path, force: bool) -> Result<ExitCode, Failure> {
     let signer = NoteSigner::generate(name, KeyKind::Cosignature)?;
-    let existing = if force { Existing::Replace } else { Existing::Refuse("; pass --force to overwrite it") };
+    let existing = if force {
+        Existing::Replace
+    } else {
+        Existing::Refuse("; pass --force to overwrite it")
+    };
     write_private(out, &format!("{}\n", signer.to_private()), existing)?;
     println!("{}", signer.verifier().vkey());
-    eprintln!("wheelsig: witness key written to {} (mode 0600): keep it secret; one key per witness name", out.display());
+    eprintln!(
+        "wheelsig: witness key written to {} (mode 0600): keep it secret; one key per witness name",
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 fn load_key(path: &Path) -> Result<NoteSigner, Failure> {
     let bytes = read_limited(path, MAX_KEY_FILE_BYTES, "a witness key")?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| format!("{}: not a private note key", path.display()))?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| format!("{}: not a private note key", path.display()))?;
     let signer = NoteSigner::from_private(text).map_err(|e| format!("{}: {e}", path.display()))?;
     if signer.verifier().kind() != KeyKind::Cosignature {
-        return Err(Failure(format!("{}: a log's note key, not a witness (cosignature/v1) key", path.display())));
+        return Err(Failure(format!(
+            "{}: a log's note key, not a witness (cosignature/v1) key",
+            path.display()
+        )));
     }
     Ok(signer)
 }
 
-fn serve(listen: SocketAddr, db_path: &Path, key: &Path, log_keys: &[String], workers: usize, timeout: Duration) -> Result<ExitCode, Failure> {
+fn serve(
+    listen: SocketAddr,
+    db_path: &Path,
+    key: &Path,
+    log_keys: &[String],
+    workers: usize,
+    timeout: Duration,
+) -> Result<ExitCode, Failure> {
     let signer = load_key(key)?;
     let mut logs: HashMap<String, Vec<NoteVerifier>> = HashMap::new();
     for vkey in log_keys {
         let v = NoteVerifier::parse(vkey).map_err(|e| format!("--log {}: {e}", escape(vkey)))?;
         if v.kind() != KeyKind::Ed25519 {
-            return Err(Failure(format!("--log {}: a cosignature key, not a log's note key", escape(vkey))));
+            return Err(Failure(format!(
+                "--log {}: a cosignature key, not a log's note key",
+                escape(vkey)
+            )));
         }
         let keys = logs.entry(v.name().to_string()).or_default();
         if !keys.contains(&v) {
             keys.push(v);
         }
     }
-    let by_hash = logs.keys().map(|origin| (hex(&Sha256::digest(origin.as_bytes())), origin.clone())).collect();
+    let by_hash = logs
+        .keys()
+        .map(|origin| (hex(&Sha256::digest(origin.as_bytes())), origin.clone()))
+        .collect();
     let db = Db::open(db_path)?;
     let reader = Db::open_reader(db_path)?;
     let known = db.sizes()?;
     let listener = TcpListener::bind(listen).map_err(|e| format!("{listen}: {e}"))?;
     let addr = listener.local_addr()?;
-    eprintln!("wheelsig witness: {} for {} log(s), {} with state in {}", signer.verifier().vkey(), logs.len(), known.len(), db_path.display());
+    eprintln!(
+        "wheelsig witness: {} for {} log(s), {} with state in {}",
+        signer.verifier().vkey(),
+        logs.len(),
+        known.len(),
+        db_path.display()
+    );
     for origin in logs.keys() {
-        let size = known.iter().find(|(o, _)| o == origin).map(|(_, s)| s.to_string());
-        eprintln!("wheelsig witness:   log {} (latest cosigned size {})", escape(origin), size.as_deref().unwrap_or("none"));
+        let size = known
+            .iter()
+            .find(|(o, _)| o == origin)
+            .map(|(_, s)| s.to_string());
+        eprintln!(
+            "wheelsig witness:   log {} (latest cosigned size {})",
+            escape(origin),
+            size.as_deref().unwrap_or("none")
+        );
     }
     eprintln!("wheelsig witness: listening on http://{addr}");
     let (writer, jobs) = sync_channel::<Job>(4 * MAX_BATCH);
-    std::thread::Builder::new().name("witness-db".into()).spawn(move || {
-        // The writer only stops by a bug (a panic, its transaction rolled back): every later
-        // request would fail, so exit and let a supervisor restart on the intact database.
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write_loop(db, &signer, &jobs)));
-        eprintln!("wheelsig witness: the database thread stopped; exiting");
-        std::process::exit(70);
-    })?;
-    let witness = Arc::new(Witness { logs, by_hash, writer, reader: Mutex::new(reader) });
+    std::thread::Builder::new()
+        .name("witness-db".into())
+        .spawn(move || {
+            // The writer only stops by a bug (a panic, its transaction rolled back): every later
+            // request would fail, so exit and let a supervisor restart on the intact database.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                write_loop(db, &signer, &jobs)
+            }));
+            eprintln!("wheelsig witness: the database thread stopped; exiting");
+            std::process::exit(70);
+        })?;
+    let witness = Arc::new(Witness {
+        logs,
+        by_hash,
+        writer,
+        reader: Mutex::new(reader),
+    });
     let limits = Limits {
         max_head: 8 * 1024,
         max_headers: 32,
@@ -156,19 +216,27 @@ fn serve(listen: SocketAddr, db_path: &Path, key: &Path, log_keys: &[String], wo
         workers,
         queue: 4 * workers,
     };
-    http::serve(listener, limits, Arc::new(move |req: &Request<'_>| witness.handle(req)))?;
+    http::serve(
+        listener,
+        limits,
+        Arc::new(move |req: &Request<'_>| witness.handle(req)),
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 fn unix_now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 struct Witness {
@@ -220,7 +288,11 @@ fn write_loop(mut db: Db, signer: &NoteSigner, jobs: &Receiver<Job>) {
 }
 
 fn run_batch(db: &mut Db, signer: &NoteSigner, jobs: &[Job]) -> Vec<Outcome> {
-    let fail_all = |e: String| jobs.iter().map(|_| Err(Refusal::Internal(e.clone()))).collect();
+    let fail_all = |e: String| {
+        jobs.iter()
+            .map(|_| Err(Refusal::Internal(e.clone())))
+            .collect()
+    };
     let batch = match db.begin(unix_now()) {
         Ok(b) => b,
         Err(e) => return fail_all(e),
@@ -254,25 +326,49 @@ fn decide(batch: &Batch<'_>, signer: &NoteSigner, job: &Job) -> DbResult<Outcome
     };
     let served = format!("{}\n{}{cosignature}", req.note.text(), job.log_lines);
     if let Err(e) = Note::parse(served.as_bytes()) {
-        return Ok(Err(Refusal::Internal(format!("the cosigned note does not parse: {e}"))));
+        return Ok(Err(Refusal::Internal(format!(
+            "the cosigned note does not parse: {e}"
+        ))));
     }
-    batch.store(&c.origin, req.old, &Update { size: c.size, root: c.root, checkpoint: served })?;
+    batch.store(
+        &c.origin,
+        req.old,
+        &Update {
+            size: c.size,
+            root: c.root,
+            checkpoint: served,
+        },
+    )?;
     Ok(Ok((cosignature, time)))
 }
 
 impl Witness {
     fn reader(&self) -> std::sync::MutexGuard<'_, Db> {
         // Only reads happen under this lock: a panic holding it left nothing half done.
-        self.reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.reader
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn handle(&self, req: &Request<'_>) -> Response {
         if req.path == "/add-checkpoint" {
-            return if req.method == "POST" { self.add_checkpoint(req.body) } else { not_allowed("POST") };
+            return if req.method == "POST" {
+                self.add_checkpoint(req.body)
+            } else {
+                not_allowed("POST")
+            };
         }
-        if let Some(hash) = req.path.strip_prefix('/').and_then(|p| p.strip_suffix("/checkpoint")) {
+        if let Some(hash) = req
+            .path
+            .strip_prefix('/')
+            .and_then(|p| p.strip_suffix("/checkpoint"))
+        {
             if hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-                return if req.method == "GET" { self.latest(hash) } else { not_allowed("GET") };
+                return if req.method == "GET" {
+                    self.latest(hash)
+                } else {
+                    not_allowed("GET")
+                };
             }
         }
         Response::text(404, "not found\n")
@@ -291,7 +387,10 @@ impl Witness {
                 r.log = format!("origin={origin}");
                 r
             }
-            Ok(None) => with_log(Response::text(404, "no checkpoint cosigned for this log yet\n"), format!("origin={origin}")),
+            Ok(None) => with_log(
+                Response::text(404, "no checkpoint cosigned for this log yet\n"),
+                format!("origin={origin}"),
+            ),
             Err(e) => internal(e),
         }
     }
@@ -307,22 +406,37 @@ impl Witness {
         let c = &req.checkpoint;
         let detail = format!("origin={} old={} size={}", c.origin, req.old, c.size);
         let Some(keys) = self.logs.get(&c.origin) else {
-            return refused(&Rejection::UnknownLog(format!("this witness does not witness {}", c.origin)), detail);
+            return refused(
+                &Rejection::UnknownLog(format!("this witness does not witness {}", c.origin)),
+                detail,
+            );
         };
         if let Err(r) = check_signature(&req, keys) {
             return refused(&r, detail);
         }
         if c.size > i64::MAX as u64 {
-            return refused(&Rejection::BadRequest("a tree size beyond 2^63-1".into()), detail);
+            return refused(
+                &Rejection::BadRequest("a tree size beyond 2^63-1".into()),
+                detail,
+            );
         }
         let log_lines = verified_lines(&req, keys);
         let (reply, answer) = sync_channel(1);
-        let outcome = match self.writer.send(Job { req, log_lines, reply }) {
-            Ok(()) => answer.recv().unwrap_or_else(|_| Err(Refusal::Internal("the database thread stopped".into()))),
+        let outcome = match self.writer.send(Job {
+            req,
+            log_lines,
+            reply,
+        }) {
+            Ok(()) => answer
+                .recv()
+                .unwrap_or_else(|_| Err(Refusal::Internal("the database thread stopped".into()))),
             Err(_) => Err(Refusal::Internal("the database thread stopped".into())),
         };
         match outcome {
-            Ok((cosignature, time)) => with_log(Response::text(200, cosignature), format!("{detail} cosigned time={time}")),
+            Ok((cosignature, time)) => with_log(
+                Response::text(200, cosignature),
+                format!("{detail} cosigned time={time}"),
+            ),
             Err(Refusal::Rejected(r)) => refused(&r, detail),
             Err(Refusal::Internal(e)) => internal(format!("{detail}: {e}")),
         }
@@ -333,7 +447,10 @@ impl Witness {
 /// re-encoded, for the monitoring endpoint: unknown lines are not passed on.
 fn verified_lines(req: &AddCheckpoint, keys: &[NoteVerifier]) -> String {
     let mut out = String::new();
-    for s in req.note.signatures().iter().filter(|s| keys.iter().any(|k| k.name() == s.name && k.key_id() == s.id)) {
+    for s in req.note.signatures().iter().filter(|s| {
+        keys.iter()
+            .any(|k| k.name() == s.name && k.key_id() == s.id)
+    }) {
         let mut raw = s.id.to_be_bytes().to_vec();
         raw.extend_from_slice(&s.bytes);
         let _ = writeln!(out, "\u{2014} {} {}", s.name, STANDARD.encode(raw));
@@ -352,7 +469,11 @@ fn refused(r: &Rejection, detail: String) -> Response {
         resp.content_type = "text/x.tlog.size";
     }
     let reason = r.body();
-    resp.log = if detail.is_empty() { reason.trim_end().to_string() } else { format!("{detail}: {}", reason.trim_end()) };
+    resp.log = if detail.is_empty() {
+        reason.trim_end().to_string()
+    } else {
+        format!("{detail}: {}", reason.trim_end())
+    };
     resp
 }
 
@@ -363,5 +484,8 @@ fn not_allowed(allow: &'static str) -> Response {
 }
 
 fn internal(e: String) -> Response {
-    with_log(Response::text(500, "internal error: nothing was cosigned\n"), e)
+    with_log(
+        Response::text(500, "internal error: nothing was cosigned\n"),
+        e,
+    )
 }

@@ -5,7 +5,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{
+    params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
+};
 use wheelsig::log::merkle::Hash;
 use wheelsig::log::witness::Known;
 
@@ -47,29 +49,64 @@ impl Db {
         let conn = Connection::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
         // Another process on the same file (a second witness by mistake) waits, then fails.
         conn.busy_timeout(Duration::from_secs(10)).map_err(db_err)?;
-        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).map_err(db_err)?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(db_err)?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(format!("{}: could not switch to WAL (journal mode is {mode})", path.display()));
+            return Err(format!(
+                "{}: could not switch to WAL (journal mode is {mode})",
+                path.display()
+            ));
         }
-        conn.execute_batch("PRAGMA synchronous=FULL;").map_err(db_err)?;
-        let sync: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).map_err(db_err)?;
+        conn.execute_batch("PRAGMA synchronous=FULL;")
+            .map_err(db_err)?;
+        let sync: i64 = conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .map_err(db_err)?;
         if sync != 2 {
-            return Err(format!("{}: synchronous is {sync}, not FULL", path.display()));
+            return Err(format!(
+                "{}: synchronous is {sync}, not FULL",
+                path.display()
+            ));
         }
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(db_err)?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(db_err)?;
         match version {
-            0 => conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")).map_err(db_err)?,
+            0 => conn
+                .execute_batch(&format!(
+                    "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
+                ))
+                .map_err(db_err)?,
             SCHEMA_VERSION => {}
-            v => return Err(format!("{}: database schema {v} is newer than this wheelsig ({SCHEMA_VERSION})", path.display())),
+            v => {
+                return Err(format!(
+                    "{}: database schema {v} is newer than this wheelsig ({SCHEMA_VERSION})",
+                    path.display()
+                ))
+            }
         }
-        let last: i64 = conn.query_row("SELECT coalesce(max(cosigned_at), 0) FROM log_state", [], |r| r.get(0)).map_err(db_err)?;
-        Ok(Db { conn, last_time: u64::try_from(last).unwrap_or(0) })
+        let last: i64 = conn
+            .query_row(
+                "SELECT coalesce(max(cosigned_at), 0) FROM log_state",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(db_err)?;
+        Ok(Db {
+            conn,
+            last_time: u64::try_from(last).unwrap_or(0),
+        })
     }
 
     /// Open a second connection for reads (the monitoring endpoint): in WAL mode it sees
     /// the last commit and never waits for the writer.
     pub fn open_reader(path: &Path) -> DbResult<Db> {
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(|e| format!("{}: {e}", path.display()))?;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| format!("{}: {e}", path.display()))?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(db_err)?;
         Ok(Db { conn, last_time: 0 })
     }
@@ -83,20 +120,42 @@ impl Db {
             return Err("the clock reads 0 or is out of range: refusing to cosign".into());
         }
         let Db { conn, last_time } = self;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_err)?;
-        Ok(Batch { tx, time, last_time })
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db_err)?;
+        Ok(Batch {
+            tx,
+            time,
+            last_time,
+        })
     }
 
     /// The checkpoint note last cosigned for `origin`.
     pub fn checkpoint(&self, origin: &str) -> DbResult<Option<Vec<u8>>> {
-        self.conn.query_row("SELECT checkpoint FROM log_state WHERE origin = ?1", params![origin], |r| r.get(0)).optional().map_err(db_err)
+        self.conn
+            .query_row(
+                "SELECT checkpoint FROM log_state WHERE origin = ?1",
+                params![origin],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)
     }
 
     /// Every log's (origin, size), for the startup summary.
     pub fn sizes(&self) -> DbResult<Vec<(String, u64)>> {
-        let mut stmt = self.conn.prepare("SELECT origin, size FROM log_state ORDER BY origin").map_err(db_err)?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).map_err(db_err)?;
-        rows.map(|r| r.map_err(db_err).map(|(o, s)| (o, u64::try_from(s).unwrap_or(0)))).collect()
+        let mut stmt = self
+            .conn
+            .prepare("SELECT origin, size FROM log_state ORDER BY origin")
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .map_err(db_err)?;
+        rows.map(|r| {
+            r.map_err(db_err)
+                .map(|(o, s)| (o, u64::try_from(s).unwrap_or(0)))
+        })
+        .collect()
     }
 }
 
@@ -117,12 +176,20 @@ impl Batch<'_> {
     /// The latest cosigned (size, root) for `origin`, including this batch's writes.
     pub fn known(&self, origin: &str) -> DbResult<Option<Known>> {
         self.tx
-            .query_row("SELECT size, root FROM log_state WHERE origin = ?1", params![origin], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
+            .query_row(
+                "SELECT size, root FROM log_state WHERE origin = ?1",
+                params![origin],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)),
+            )
             .optional()
             .map_err(db_err)?
             .map(|(size, root)| -> DbResult<Known> {
-                let size = u64::try_from(size).map_err(|_| format!("database: stored size {size} for {origin} is negative"))?;
-                let root: Hash = root.try_into().map_err(|_| format!("database: stored root for {origin} is not 32 bytes"))?;
+                let size = u64::try_from(size).map_err(|_| {
+                    format!("database: stored size {size} for {origin} is negative")
+                })?;
+                let root: Hash = root
+                    .try_into()
+                    .map_err(|_| format!("database: stored root for {origin} is not 32 bytes"))?;
                 Ok(Known { size, root })
             })
             .transpose()
@@ -130,7 +197,8 @@ impl Batch<'_> {
 
     /// Write the new state, only if the stored size is still `old` (compare-and-swap).
     pub fn store(&self, origin: &str, old: u64, update: &Update) -> DbResult<()> {
-        let size = i64::try_from(update.size).map_err(|_| "a tree size beyond 2^63-1".to_string())?;
+        let size =
+            i64::try_from(update.size).map_err(|_| "a tree size beyond 2^63-1".to_string())?;
         let old = i64::try_from(old).map_err(|_| "an old size beyond 2^63-1".to_string())?;
         let time = i64::try_from(self.time).map_err(|_| "a time beyond 2^63-1".to_string())?;
         let changed = self
@@ -146,7 +214,9 @@ impl Batch<'_> {
         if changed != 1 {
             // Cannot happen under the write lock after `known`; refuse rather than answer for
             // a state that was not written.
-            return Err(format!("database: compare-and-swap for {origin} changed {changed} rows"));
+            return Err(format!(
+                "database: compare-and-swap for {origin} changed {changed} rows"
+            ));
         }
         Ok(())
     }

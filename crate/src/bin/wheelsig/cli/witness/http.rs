@@ -64,7 +64,13 @@ pub struct Response {
 
 impl Response {
     pub fn text(status: u16, body: impl Into<String>) -> Response {
-        Response { status, content_type: "text/plain; charset=utf-8", body: body.into().into_bytes(), headers: Vec::new(), log: String::new() }
+        Response {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            body: body.into().into_bytes(),
+            headers: Vec::new(),
+            log: String::new(),
+        }
     }
 }
 
@@ -98,14 +104,24 @@ pub fn serve(listener: TcpListener, limits: Limits, handler: Arc<Handler>) -> st
     let rx = Arc::new(Mutex::new(rx));
     let waiting = Arc::new(AtomicUsize::new(0));
     for i in 0..limits.workers.max(1) {
-        let (rx, waiting, limits, handler) = (rx.clone(), waiting.clone(), limits.clone(), handler.clone());
-        std::thread::Builder::new().name(format!("witness-{i}")).spawn(move || worker(&rx, &waiting, &limits, &*handler))?;
+        let (rx, waiting, limits, handler) =
+            (rx.clone(), waiting.clone(), limits.clone(), handler.clone());
+        std::thread::Builder::new()
+            .name(format!("witness-{i}"))
+            .spawn(move || worker(&rx, &waiting, &limits, &*handler))?;
     }
     loop {
         let (stream, peer) = match listener.accept() {
             Ok(c) => c,
             // A client gone before it was accepted.
-            Err(e) if matches!(e.kind(), ErrorKind::ConnectionAborted | ErrorKind::Interrupted) => continue,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::ConnectionAborted | ErrorKind::Interrupted
+                ) =>
+            {
+                continue
+            }
             // Out of file descriptors, most likely: let connections finish, then go on.
             Err(e) => {
                 eprintln!("wheelsig witness: accept failed: {e}");
@@ -121,15 +137,27 @@ pub fn serve(listener: TcpListener, limits: Limits, handler: Arc<Handler>) -> st
                 // A short write to a fresh socket lands in its send buffer: this does not block
                 // the accept loop (and the timeout bounds it if it would).
                 let _ = stream.set_write_timeout(Some(Duration::from_millis(200)));
-                let _ = write_response(&mut stream, &Response::text(503, "busy: too many connections\n"), true, false);
+                let _ = write_response(
+                    &mut stream,
+                    &Response::text(503, "busy: too many connections\n"),
+                    true,
+                    false,
+                );
                 log_line(peer, "-", "-", 503, Duration::ZERO, "connection queue full");
             }
-            Err(TrySendError::Disconnected(_)) => return Err(std::io::Error::other("every worker thread exited")),
+            Err(TrySendError::Disconnected(_)) => {
+                return Err(std::io::Error::other("every worker thread exited"))
+            }
         }
     }
 }
 
-fn worker(rx: &Mutex<Receiver<(TcpStream, SocketAddr)>>, waiting: &AtomicUsize, limits: &Limits, handler: &Handler) {
+fn worker(
+    rx: &Mutex<Receiver<(TcpStream, SocketAddr)>>,
+    waiting: &AtomicUsize,
+    limits: &Limits,
+    handler: &Handler,
+) {
     loop {
         let next = match rx.lock() {
             Ok(rx) => rx.recv(),
@@ -137,7 +165,14 @@ fn worker(rx: &Mutex<Receiver<(TcpStream, SocketAddr)>>, waiting: &AtomicUsize, 
         };
         let Ok((stream, peer)) = next else { return };
         waiting.fetch_sub(1, Ordering::SeqCst);
-        let conn = Connection { stream, peer, buf: Vec::new(), limits, waiting, started: Instant::now() };
+        let conn = Connection {
+            stream,
+            peer,
+            buf: Vec::new(),
+            limits,
+            waiting,
+            started: Instant::now(),
+        };
         // A bug that panics on one connection must not shrink the pool.
         if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| conn.serve(handler))).is_err() {
             eprintln!("wheelsig witness: {peer}: internal error (panic); connection dropped");
@@ -181,7 +216,12 @@ impl Connection<'_> {
                 Ok(r) => r,
                 Err(Failed::Quiet) => break,
                 Err(Failed::Answer(status, why)) => {
-                    let _ = write_response(&mut self.stream, &Response::text(status, format!("{why}\n")), true, false);
+                    let _ = write_response(
+                        &mut self.stream,
+                        &Response::text(status, format!("{why}\n")),
+                        true,
+                        false,
+                    );
                     log_line(self.peer, "-", "-", status, self.started.elapsed(), why);
                     // A client that is merely slow gets no more time.
                     if status != 408 {
@@ -190,13 +230,26 @@ impl Connection<'_> {
                     return;
                 }
             };
-            let req = Request { method: &head.method, path: &head.path, body: &body };
+            let req = Request {
+                method: &head.method,
+                path: &head.path,
+                body: &body,
+            };
             let resp = handler(&req);
             // Close kept-alive connections when others wait for a worker, so a few idle
             // clients cannot starve new ones.
-            let close = !head.keep_alive || served == self.limits.requests_per_connection || self.waiting.load(Ordering::SeqCst) > 0;
+            let close = !head.keep_alive
+                || served == self.limits.requests_per_connection
+                || self.waiting.load(Ordering::SeqCst) > 0;
             let written = write_response(&mut self.stream, &resp, close, head.method == "HEAD");
-            log_line(self.peer, &head.method, &head.path, resp.status, self.started.elapsed(), &resp.log);
+            log_line(
+                self.peer,
+                &head.method,
+                &head.path,
+                resp.status,
+                self.started.elapsed(),
+                &resp.log,
+            );
             if close || written.is_err() {
                 break;
             }
@@ -251,7 +304,9 @@ impl Connection<'_> {
         let (head, head_len) = loop {
             match parse_head(&self.buf, limits) {
                 Ok(Some(parsed)) => break parsed,
-                Ok(None) if self.buf.len() >= limits.max_head => return Err(Failed::Answer(431, "request head too large")),
+                Ok(None) if self.buf.len() >= limits.max_head => {
+                    return Err(Failed::Answer(431, "request head too large"))
+                }
                 Ok(None) => {}
                 Err(f) => return Err(f),
             }
@@ -273,7 +328,9 @@ impl Connection<'_> {
             match self.fill(deadline) {
                 Ok(0) => return Err(Failed::Quiet),
                 Ok(_) => {}
-                Err(e) if is_timeout(&e) => return Err(Failed::Answer(408, "request body too slow")),
+                Err(e) if is_timeout(&e) => {
+                    return Err(Failed::Answer(408, "request body too slow"))
+                }
                 Err(_) => return Err(Failed::Quiet),
             }
         }
@@ -293,7 +350,9 @@ fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<(Head, usize)>, Fail
     let head_len = match req.parse(&buf[..buf.len().min(limits.max_head)]) {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => return Ok(None),
-        Err(httparse::Error::TooManyHeaders) => return Err(Failed::Answer(431, "too many header lines")),
+        Err(httparse::Error::TooManyHeaders) => {
+            return Err(Failed::Answer(431, "too many header lines"))
+        }
         Err(_) => return Err(Failed::Answer(400, "malformed request head")),
     };
     let (Some(method), Some(target), Some(version)) = (req.method, req.path, req.version) else {
@@ -308,20 +367,30 @@ fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<(Head, usize)>, Fail
     let mut expect_continue = false;
     let mut host = false;
     for h in req.headers.iter() {
-        let value = std::str::from_utf8(h.value).map_err(|_| Failed::Answer(400, "a header value is not UTF-8"))?.trim();
+        let value = std::str::from_utf8(h.value)
+            .map_err(|_| Failed::Answer(400, "a header value is not UTF-8"))?
+            .trim();
         if h.name.eq_ignore_ascii_case("content-length") {
-            let n = (!value.is_empty() && value.len() <= 12 && value.bytes().all(|b| b.is_ascii_digit()))
-                .then(|| value.parse::<usize>().ok())
-                .flatten()
-                .ok_or(Failed::Answer(400, "bad Content-Length"))?;
+            let n = (!value.is_empty()
+                && value.len() <= 12
+                && value.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| value.parse::<usize>().ok())
+            .flatten()
+            .ok_or(Failed::Answer(400, "bad Content-Length"))?;
             if content_length.is_some_and(|c| c != n) {
                 return Err(Failed::Answer(400, "conflicting Content-Length headers"));
             }
             content_length = Some(n);
         } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
-            return Err(Failed::Answer(411, "send a Content-Length (chunked bodies are not accepted)"));
+            return Err(Failed::Answer(
+                411,
+                "send a Content-Length (chunked bodies are not accepted)",
+            ));
         } else if h.name.eq_ignore_ascii_case("connection") {
-            if value.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")) {
+            if value
+                .split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case("close"))
+            {
                 keep_alive = false;
             }
         } else if h.name.eq_ignore_ascii_case("expect") {
@@ -337,13 +406,33 @@ fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<(Head, usize)>, Fail
         return Err(Failed::Answer(400, "no Host header"));
     }
     let path = target.split_once('?').map_or(target, |(p, _)| p);
-    Ok(Some((Head { method: method.to_string(), path: path.to_string(), keep_alive, content_length: content_length.unwrap_or(0), expect_continue }, head_len)))
+    Ok(Some((
+        Head {
+            method: method.to_string(),
+            path: path.to_string(),
+            keep_alive,
+            content_length: content_length.unwrap_or(0),
+            expect_continue,
+        },
+        head_len,
+    )))
 }
 
 /// Write `resp`; for a HEAD request (`head_only`) the body's length is announced but the body
 /// is not sent.
-fn write_response(stream: &mut TcpStream, resp: &Response, close: bool, head_only: bool) -> std::io::Result<()> {
-    let mut out = format!("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n", resp.status, reason(resp.status), resp.content_type, resp.body.len());
+fn write_response(
+    stream: &mut TcpStream,
+    resp: &Response,
+    close: bool,
+    head_only: bool,
+) -> std::io::Result<()> {
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n",
+        resp.status,
+        reason(resp.status),
+        resp.content_type,
+        resp.body.len()
+    );
     for (name, value) in &resp.headers {
         let _ = write!(out, "{name}: {value}\r\n");
     }
@@ -360,10 +449,23 @@ fn write_response(stream: &mut TcpStream, resp: &Response, close: bool, head_onl
 }
 
 /// One line per request on stderr; everything that came from the request is escaped.
-pub fn log_line(peer: SocketAddr, method: &str, path: &str, status: u16, took: Duration, detail: &str) {
+pub fn log_line(
+    peer: SocketAddr,
+    method: &str,
+    path: &str,
+    status: u16,
+    took: Duration,
+    detail: &str,
+) {
     let path: Cow<'_, str> = match (0..=200).rev().find(|&i| path.is_char_boundary(i)) {
         Some(cut) if path.len() > 200 => Cow::Owned(format!("{}…", &path[..cut])),
         _ => Cow::Borrowed(path),
     };
-    eprintln!("wheelsig witness: {peer} {} {} {status} {}ms {}", escape(method), escape(&path), took.as_millis(), escape(detail));
+    eprintln!(
+        "wheelsig witness: {peer} {} {} {status} {}ms {}",
+        escape(method),
+        escape(&path),
+        took.as_millis(),
+        escape(detail)
+    );
 }
