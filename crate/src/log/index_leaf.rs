@@ -33,10 +33,6 @@ pub struct IndexLeaf {
     pub first_seen: String,
 }
 
-fn printable(v: &str) -> bool {
-    !v.is_empty() && v.bytes().all(|b| b.is_ascii_graphic())
-}
-
 impl IndexLeaf {
     /// The canonical text.
     pub fn encode(&self) -> Vec<u8> {
@@ -57,34 +53,19 @@ impl IndexLeaf {
     /// plain file name, times RFC 3339.
     pub fn parse(bytes: &[u8]) -> Result<IndexLeaf, NoteError> {
         let bad = |m: &str| NoteError(format!("not a wheelsig index entry: {m}"));
-        let text = std::str::from_utf8(bytes).map_err(|_| bad("not UTF-8"))?;
-        let mut lines = text
-            .strip_suffix('\n')
-            .ok_or_else(|| bad("no final newline"))?
-            .split('\n');
-        if lines.next() != Some(HEADER) {
-            return Err(bad("unknown entry type"));
-        }
-        let mut field = |name: &str| -> Result<String, NoteError> {
-            let v = lines
-                .next()
-                .and_then(|l| l.strip_prefix(name))
-                .and_then(|l| l.strip_prefix(' '))
-                .ok_or_else(|| bad(&format!("expected `{name} …`")))?;
-            if !printable(v) {
-                return Err(bad(&format!("`{name}` is not printable ASCII")));
-            }
-            Ok(v.to_string())
-        };
-        let index = field("index")?;
-        let project = field("project")?;
-        let file = field("file")?;
-        let sha256 = field("sha256")?;
-        let uploaded = field("uploaded")?;
-        let first_seen = field("first-seen")?;
-        if lines.next().is_some() {
-            return Err(bad("extra lines"));
-        }
+        let [index, project, file, sha256, uploaded, first_seen] = super::release::entry_fields(
+            bytes,
+            HEADER,
+            "index",
+            [
+                "index",
+                "project",
+                "file",
+                "sha256",
+                "uploaded",
+                "first-seen",
+            ],
+        )?;
         if sha256.len() != 64
             || !sha256
                 .bytes()

@@ -52,36 +52,20 @@ impl ReleaseLeaf {
     /// Parse an entry strictly (the exact layout [`encode`](Self::encode) writes).
     pub fn parse(bytes: &[u8]) -> Result<ReleaseLeaf, NoteError> {
         let bad = |m: &str| NoteError(format!("not a wheelsig release entry: {m}"));
-        let text = std::str::from_utf8(bytes).map_err(|_| bad("not UTF-8"))?;
-        let mut lines = text
-            .strip_suffix('\n')
-            .ok_or_else(|| bad("no final newline"))?
-            .split('\n');
-        if lines.next() != Some(HEADER) {
-            return Err(bad("unknown entry type"));
-        }
-        let mut field = |name: &str| -> Result<String, NoteError> {
-            let v = lines
-                .next()
-                .and_then(|l| l.strip_prefix(name))
-                .and_then(|l| l.strip_prefix(' '))
-                .ok_or_else(|| bad(&format!("expected `{name} …`")))?;
-            if v.is_empty() || !v.bytes().all(|b| b.is_ascii_graphic()) {
-                return Err(bad(&format!("`{name}` is not printable ASCII")));
-            }
-            Ok(v.to_string())
-        };
+        let [project, version, file, sha256, jws_sha256, kid] = entry_fields(
+            bytes,
+            HEADER,
+            "release",
+            ["project", "version", "file", "sha256", "jws-sha256", "kid"],
+        )?;
         let leaf = ReleaseLeaf {
-            project: field("project")?,
-            version: field("version")?,
-            file: field("file")?,
-            sha256: field("sha256")?,
-            jws_sha256: field("jws-sha256")?,
-            kid: field("kid")?,
+            project,
+            version,
+            file,
+            sha256,
+            jws_sha256,
+            kid,
         };
-        if lines.next().is_some() {
-            return Err(bad("extra lines"));
-        }
         if !is_hex64(&leaf.sha256) || !is_hex64(&leaf.jws_sha256) {
             return Err(bad("a digest is not 64 lowercase hex digits"));
         }
@@ -97,6 +81,42 @@ impl ReleaseLeaf {
         }
         Ok(leaf)
     }
+}
+
+/// The values of a log entry's `<name> <value>` lines, in order, after its header line: the
+/// exact layout, each value non-empty printable ASCII, a final newline, no extra lines (the
+/// release and index entries share it).
+pub(crate) fn entry_fields<const N: usize>(
+    bytes: &[u8],
+    header: &str,
+    what: &str,
+    names: [&str; N],
+) -> Result<[String; N], NoteError> {
+    let bad = |m: &str| NoteError(format!("not a wheelsig {what} entry: {m}"));
+    let text = std::str::from_utf8(bytes).map_err(|_| bad("not UTF-8"))?;
+    let mut lines = text
+        .strip_suffix('\n')
+        .ok_or_else(|| bad("no final newline"))?
+        .split('\n');
+    if lines.next() != Some(header) {
+        return Err(bad("unknown entry type"));
+    }
+    let mut out: [String; N] = std::array::from_fn(|_| String::new());
+    for (slot, name) in out.iter_mut().zip(names) {
+        let v = lines
+            .next()
+            .and_then(|l| l.strip_prefix(name))
+            .and_then(|l| l.strip_prefix(' '))
+            .ok_or_else(|| bad(&format!("expected `{name} …`")))?;
+        if v.is_empty() || !v.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(bad(&format!("`{name}` is not printable ASCII")));
+        }
+        *slot = v.to_string();
+    }
+    if lines.next().is_some() {
+        return Err(bad("extra lines"));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

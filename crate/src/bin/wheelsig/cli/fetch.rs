@@ -134,3 +134,27 @@ pub fn get_with_accept(
         url: final_url,
     }))
 }
+
+/// Send every request of a cosigning round (`wheelsig::log::cosign`) and pass the answers
+/// back, until every witness has answered for good: `site cosign` and `index-log cosign`.
+pub fn ask_witnesses(round: &mut wheelsig::log::cosign::Round) {
+    while let Some(req) = round.next_request() {
+        let answer = Url::parse(&req.url)
+            .map_err(|e| format!("{}: {e}", req.url))
+            .and_then(|u| {
+                post(
+                    &u,
+                    "text/plain; charset=utf-8",
+                    req.body.as_bytes(),
+                    wheelsig::log::cosign::MAX_ANSWER_BYTES,
+                )
+            });
+        round.answer(
+            req.witness,
+            answer
+                .as_ref()
+                .map(|p| (p.status, p.body.as_slice()))
+                .map_err(Clone::clone),
+        );
+    }
+}

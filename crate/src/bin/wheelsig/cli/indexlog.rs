@@ -511,25 +511,7 @@ fn cosign(dir: &Path, witnesses: &[String]) -> Result<ExitCode, Failure> {
         sizes,
     )
     .map_err(Failure)?;
-    while let Some(req) = round.next_request() {
-        let answer = url::Url::parse(&req.url)
-            .map_err(|e| format!("{}: {e}", req.url))
-            .and_then(|u| {
-                crate::cli::fetch::post(
-                    &u,
-                    "text/plain; charset=utf-8",
-                    req.body.as_bytes(),
-                    wheelsig::log::cosign::MAX_ANSWER_BYTES,
-                )
-            });
-        round.answer(
-            req.witness,
-            answer
-                .as_ref()
-                .map(|p| (p.status, p.body.as_slice()))
-                .map_err(Clone::clone),
-        );
-    }
+    crate::cli::fetch::ask_witnesses(&mut round);
     match round.finish() {
         Ok(c) => {
             write(&witnessed_path, c.witnessed_json.as_bytes())?;

@@ -835,25 +835,7 @@ fn cosign(dir: &Path) -> Result<ExitCode, Failure> {
             .take()
             .map_or_else(|| Failure(format!("{}: {e}", dir.display())), Failure)
     })?;
-    while let Some(req) = round.next_request() {
-        let answer = url::Url::parse(&req.url)
-            .map_err(|e| format!("{}: {e}", req.url))
-            .and_then(|u| {
-                fetch::post(
-                    &u,
-                    "text/plain; charset=utf-8",
-                    req.body.as_bytes(),
-                    wheelsig::log::cosign::MAX_ANSWER_BYTES,
-                )
-            });
-        round.answer(
-            req.witness,
-            answer
-                .as_ref()
-                .map(|p| (p.status, p.body.as_slice()))
-                .map_err(Clone::clone),
-        );
-    }
+    fetch::ask_witnesses(&mut round);
     let size = round.checkpoint().size;
     let cosigned = match round.finish() {
         Ok(c) => c,
