@@ -955,7 +955,7 @@ pub trait ScanSink {
 /// enforced while inflating: a member never yields more than it declares (inflating stops one
 /// chunk past it, and the member is a `zip-size-mismatch`), so these bounds on declared sizes
 /// also bound the bytes actually inflated, in total and in ratio to the file's size.
-pub fn check_declared_sizes(dir: &Directory, limits: &Limits) -> Result<(), Fatal> {
+pub(crate) fn check_declared_sizes(dir: &Directory, limits: &Limits) -> Result<(), Fatal> {
     let mut total: u64 = 0;
     for e in &dir.entries {
         if e.uncompressed_size > limits.max_member_size {
@@ -1006,7 +1006,7 @@ pub fn check_declared_sizes(dir: &Directory, limits: &Limits) -> Result<(), Fata
 /// its unit, so a huge member drags no neighbours along. Always at least one unit (an empty
 /// archive has the empty one: it still checks that nothing precedes the central directory).
 /// The CLI's threads and the browser's workers both cut archives here.
-pub fn plan_units(dir: &Directory, parts: usize) -> Vec<std::ops::Range<usize>> {
+pub(crate) fn plan_units(dir: &Directory, parts: usize) -> Vec<std::ops::Range<usize>> {
     let n = dir.entries.len();
     let costs: Vec<u64> = (0..n).map(|i| unit_cost(dir, i)).collect();
     let total: u64 = costs.iter().sum();
@@ -1032,7 +1032,7 @@ pub fn plan_units(dir: &Directory, parts: usize) -> Vec<std::ops::Range<usize>> 
 
 /// The cost model of [`plan_units`] for entry `i`: its declared size plus the bytes from its
 /// local header to the next entry (or the central directory).
-pub fn unit_cost(dir: &Directory, i: usize) -> u64 {
+pub(crate) fn unit_cost(dir: &Directory, i: usize) -> u64 {
     let e = &dir.entries[i];
     let next = dir
         .entries
@@ -1047,7 +1047,7 @@ pub fn unit_cost(dir: &Directory, i: usize) -> u64 {
 /// account for every byte from the range's first local header to where the next range (or
 /// the central directory) begins. `reader` must be positioned at that first local header.
 /// With `file_digest` and the full range, also returns the SHA-256 of the whole file.
-pub fn scan<R: Read>(
+pub(crate) fn scan<R: Read>(
     reader: R,
     dir: &Directory,
     range: std::ops::Range<usize>,
@@ -1526,7 +1526,7 @@ fn finish_member(
 /// Read one small member fully into memory (RECORD, RECORD.jws), bounded by `max`; `code`
 /// is the limit's problem code. Every check of [`scan`] applies; the first problem found
 /// is the error.
-pub fn read_member<R: Read + Seek>(
+pub(crate) fn read_member<R: Read + Seek>(
     r: &mut R,
     e: &Entry,
     max: u64,
