@@ -953,6 +953,7 @@ export class WheelVerify extends HTMLElement {
       }
     }
     if (r.sha256) row('SHA-256', h('code', {}, r.sha256));
+    if (r.engine) row('Checked by', r.engine);
     card.append(meta);
     if (logged) card.append(...this.#logSection(file, r, logged));
     if (r.verdict === 'key-changed') card.append(this.#keyChangedAlert(file, r, droppedSig, card));

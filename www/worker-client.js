@@ -14,8 +14,8 @@
 const IDLE_MS = 60_000;
 /** Files at least this big are spread over the pool (smaller ones: one call, fastest verdict). */
 const SPLIT_MIN = 4 << 20;
-/** Members at least this big are hashed by WebCrypto, within the budget (smaller: the wasm, no copy). */
-const ONE_SHOT_MIN = 1 << 20;
+/** Members at least this big are hashed by WebCrypto, within the budget (smaller: the wasm; a call costs ~5 µs). */
+const ONE_SHOT_MIN = 8 << 10;
 /**
  * Members at least this big get their own buffer, digested by whichever worker is free (in
  * Chromium digest() runs on the calling thread, at about 1 ns a byte with its copy).
@@ -24,6 +24,12 @@ const OFFLOAD_MIN = 16 << 20;
 /** Units per worker: enough to balance the load, few enough to keep per-unit costs small. */
 const UNITS_PER_WORKER = 6;
 const GiB = 1 << 30;
+/**
+ * After a wheel at least this big, the workers it used are replaced by fresh ones as soon as
+ * they are idle: the buffers it read are freed only by a garbage collection, which an idle
+ * worker never runs (measured: ~1 GB held after the 508 MiB benchmark wheel, 0 after this).
+ */
+const RECYCLE_MIN = 64 << 20;
 
 /**
  * The memory budget for transient JS buffers (members held for WebCrypto, the whole file for
@@ -63,6 +69,7 @@ class Slot {
   task = null;
   work = new Set(); // wheel keys whose member work this worker has decoded
   memory = 0; // its wasm memory, last reported
+  recycle = false; // replace it with a fresh worker once idle
 }
 
 class Pool {
@@ -71,6 +78,7 @@ class Pool {
   #nextId = 1;
   #seq = 0;
   #reserved = 0;
+  #livePlans = 0; // wheels planned and not yet finished (each plan lives in one worker's wasm)
   #idleTimer = null;
   idleMs = IDLE_MS;
   /** Settings (configure()): workers, budget, oneShotMin, splitMin, unitsPerWorker. */
@@ -102,7 +110,7 @@ class Pool {
   async verify(file, input, { onProgress, signal, ...options } = {}) {
     const o = { ...this.settings, ...options };
     const workers = Math.max(1, Math.min(this.workers, o.workers ?? this.workers));
-    const wheel = { key: `wheel-${++this.#seq}`, seq: this.#seq, tasks: new Set(), failed: null, planSlot: null, memory: 0, peakReserved: 0, started: performance.now(), timeline: [] };
+    const wheel = { key: `wheel-${++this.#seq}`, seq: this.#seq, tasks: new Set(), failed: null, planSlot: null, memory: 0, reserved: 0, peakReserved: 0, budget: Infinity, started: performance.now(), timeline: [] };
     if (signal?.aborted) throw abortError();
     const onAbort = () => this.#stopWheel(wheel, abortError());
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -121,18 +129,29 @@ class Pool {
       throw wheel.failed ?? err;
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      if (file.size >= (o.recycleMin ?? RECYCLE_MIN)) this.#recycle(wheel);
     }
+  }
+
+  /** Replace the workers `wheel` used with fresh ones, now for idle ones, else when idle. */
+  #recycle(wheel) {
+    for (const i of new Set(wheel.timeline.map((t) => t[1]))) {
+      const slot = this.#slots[i];
+      if (slot?.worker) slot.recycle = true;
+    }
+    this.#pump();
   }
 
   async #verifySplit(wheel, file, input, o, onProgress) {
     const started = performance.now();
     const { key } = wheel;
     const oneShotMin = o.oneShotMin ?? ONE_SHOT_MIN;
-    const budget = o.budget ?? this.budget;
+    const budget = Math.min(this.budget, o.budget ?? this.budget);
+    wheel.budget = budget;
     const parts = Math.max(1, o.workers * (o.unitsPerWorker ?? UNITS_PER_WORKER));
     const offloadMin = o.offloadMin ?? OFFLOAD_MIN;
     this.#warm(o.workers);
-    const plan = await this.#wheelTask(wheel, { kind: 'plan', build: () => ({ message: { type: 'plan', key, file, input, parts, oneShotMin } }), onRun: (slot) => { wheel.planSlot = slot; } });
+    const plan = await this.#wheelTask(wheel, { kind: 'plan', plan: true, build: () => ({ message: { type: 'plan', key, file, input, parts, oneShotMin } }), onRun: (slot) => { wheel.planSlot = slot; } });
     const { units, work, needs_file_digest: needsDigest } = plan;
     // Progress: the bytes of each unit's span read so far, plus the file digest's.
     const done = new Float64Array(units.length + 1);
@@ -150,7 +169,6 @@ class Pool {
       // unit ends (its callbacks only run then), plus one more for the largest (copied by
       // digest() while ours still exists); at least that largest twice, within the budget.
       want: u.big && 2 * u.largest <= budget ? Math.min(budget, u.big + u.largest) : 0,
-      budget,
       build: (slot, allowance) => ({
         message: { type: 'members', key, work: slot.work.has(key) ? null : work, file, start: u.start, end: u.end, offset: u.offset, endOffset: u.end_offset, allowance, oneShotMin, offloadMin },
         after: () => remember(slot, key),
@@ -164,7 +182,6 @@ class Pool {
         order: 0.5,
         cap: o.workers,
         want: 2 * file.size <= budget ? 2 * file.size : 0,
-        budget,
         build: (slot, allowance) => ({ message: { type: 'file-digest', file, oneShot: allowance >= 2 * file.size } }),
         onProgress: (d) => report(units.length, d),
       }).then((d) => { fileDigest = d; return null; }));
@@ -191,13 +208,14 @@ class Pool {
         after: () => slot.work.delete(key),
       }),
     });
+    this.#unplan(wheel);
     result.elapsed_ms = performance.now() - started;
     result.wasm_memory_bytes = wheel.memory;
     stats.wasm_memory_bytes = wheel.memory;
     stats.slots = [...new Set(wheel.timeline.map((t) => t[1]))];
     const mib = (n) => `${Math.round(n / 1048576)} MiB`;
     const hashed = stats.webcrypto_members ? `; SHA-256 of ${stats.webcrypto_members} member${stats.webcrypto_members === 1 ? '' : 's'} (${mib(stats.webcrypto_bytes)}) by WebCrypto` : '';
-    result.engine = `wheelsig ${plan.version} (wasm; ${o.workers} workers${hashed})`;
+    result.engine = `wheelsig ${plan.version} (wasm; ${o.workers} worker${o.workers === 1 ? '' : 's'}${hashed})`;
     Object.defineProperty(result, 'engine_stats', { value: stats, enumerable: false });
     return result;
   }
@@ -231,7 +249,7 @@ class Pool {
   /** A task of `wheel`: rejected, and the wheel stopped, if any of its tasks fails. */
   #wheelTask(wheel, task) {
     if (wheel.failed) {
-      this.#reserved -= task.prepaid ?? 0;
+      this.#unreserve(wheel, task.prepaid ?? 0);
       return Promise.reject(wheel.failed);
     }
     return this.#run({ ...task, wheel, prio: [1, wheel.seq, task.order ?? 0] });
@@ -256,6 +274,13 @@ class Pool {
 
   #pump() {
     clearTimeout(this.#idleTimer);
+    for (const slot of this.#slots) {
+      if (slot.recycle && !slot.task) {
+        slot.recycle = false;
+        this.#stop(slot);
+        this.#spawn(slot);
+      }
+    }
     for (;;) {
       const pick = this.#pick();
       if (!pick) break;
@@ -273,9 +298,12 @@ class Pool {
     const free = this.#slots.filter((s) => !s.task);
     const canSpawn = this.#slots.length < this.workers;
     if (!free.length && !canSpawn) return null;
-    const freeBytes = Math.max(0, this.budget - this.#reserved);
+    const poolFree = Math.max(0, this.budget - this.#reserved);
     for (const task of this.#queue) {
       if (task.cap && this.#runningFor(task.wheel) >= task.cap) continue;
+      // At most as many wheels planned at once as there are workers: a batch of big wheels
+      // then never piles plans up in one worker's wasm memory.
+      if (task.plan && this.#livePlans >= this.workers) continue;
       let slot;
       if (task.affinity?.worker) {
         if (task.affinity.task) continue; // wait for the worker that holds the plan
@@ -285,9 +313,11 @@ class Pool {
       }
       let granted = 0;
       if (task.want) {
-        // Wait for memory another task holds when the whole want fits the budget; else take what is free.
-        if (task.want > freeBytes && task.want <= (task.budget ?? this.budget) && this.#reserved > 0) continue;
-        granted = Math.min(task.want, freeBytes);
+        // The pool's budget, and the wheel's share of it. Wait for memory another task holds
+        // when the whole want fits; else take what is free.
+        const free = Math.min(poolFree, Math.max(0, task.wheel.budget - task.wheel.reserved));
+        if (task.want > free && task.want <= task.wheel.budget && this.#reserved > 0) continue;
+        granted = Math.min(task.want, free);
       }
       if (!slot) {
         if (!canSpawn) continue;
@@ -299,14 +329,37 @@ class Pool {
     return null;
   }
 
+  #unplan(wheel) {
+    if (wheel.planned) {
+      wheel.planned = false;
+      this.#livePlans--;
+    }
+  }
+
+  #reserve(wheel, n) {
+    this.#reserved += n;
+    if (wheel) {
+      wheel.reserved += n;
+      wheel.peakReserved = Math.max(wheel.peakReserved, wheel.reserved);
+    }
+  }
+
+  #unreserve(wheel, n) {
+    this.#reserved -= n;
+    if (wheel) wheel.reserved -= n;
+  }
+
   #start(slot, task, granted) {
     if (!slot.worker) this.#spawn(slot);
     slot.task = task;
     task.slot = slot;
     task.granted += granted;
-    this.#reserved += granted;
-    if (task.wheel) task.wheel.peakReserved = Math.max(task.wheel.peakReserved, this.#reserved);
+    this.#reserve(task.wheel, granted);
     task.startedAt = performance.now();
+    if (task.plan) {
+      this.#livePlans++;
+      task.wheel.planned = true;
+    }
     task.onRun?.(slot);
     try {
       const { message, transfer = [], after } = task.build(slot, granted);
@@ -349,7 +402,7 @@ class Pool {
     }
     // A unit that hands buffers on keeps their memory reserved for the tasks digesting them.
     const keep = msg.type === 'result' ? Math.min(task.granted, msg.value?.keep ?? 0) : 0;
-    this.#reserved -= task.granted - keep;
+    this.#unreserve(task.wheel, task.granted - keep);
     task.granted = 0;
     task.wheel?.tasks.delete(task);
     if (typeof msg.memory === 'number') {
@@ -395,11 +448,12 @@ class Pool {
         this.#stop(task.slot);
         task.slot.task = null;
       }
-      this.#reserved -= task.granted;
+      this.#unreserve(wheel, task.granted);
       task.granted = 0;
       wheel.tasks.delete(task);
       task.reject(error);
     }
+    this.#unplan(wheel);
     const holder = wheel.planSlot;
     for (const slot of this.#slots) slot.work.delete(wheel.key);
     if (holder?.worker) {

@@ -531,10 +531,13 @@ impl MemberVerifier {
     }
 
     /// Verify entries `start..end` (a unit of `WheelPlan.units`), reading through `read_at`.
-    /// `external(index, size, alg)` may return a `Uint8Array` of exactly `size` bytes: the
-    /// member's content is then copied into it, and `ended(index, intact, length)` is called
-    /// after its checks; the caller hashes it (`alg` is `sha256`, `sha384` or `sha512`) when
-    /// intact and passes the digest to `WheelPlan.finish`. Returns the unit's output bytes.
+    /// `external(index, size, alg)` may return a `Uint8Array` of exactly `size` bytes (the
+    /// member's content is then copied into it) or `true` for a member of at most 8 MiB (its
+    /// content is gathered in wasm memory); `ended(index, intact, length, ptr)` is called after
+    /// its checks, `ptr` the content's offset in the wasm memory when gathered there (valid
+    /// during that call only). The caller hashes it (`alg` is `sha256`, `sha384` or `sha512`)
+    /// when intact and passes the digest to `WheelPlan.finish`. Returns the unit's output.
+    #[allow(clippy::too_many_arguments)] // positional, as JavaScript calls it
     pub fn verify(
         &self,
         read_at: &Function,
@@ -559,6 +562,7 @@ impl MemberVerifier {
             external,
             ended,
             dest: None,
+            gathered: Vec::new(),
             on_progress,
             last: 0,
         };
@@ -570,11 +574,25 @@ impl MemberVerifier {
 struct JsHooks<'a> {
     external: Option<Function>,
     ended: Option<Function>,
-    /// The external member being read: (index, destination, bytes written).
-    dest: Option<(usize, Uint8Array, u32)>,
+    /// The external member being read: its index and where its content goes.
+    dest: Option<(usize, Dest)>,
+    /// Content gathered in wasm memory (reused from member to member).
+    gathered: Vec<u8>,
     on_progress: &'a Function,
     last: u64,
 }
+
+/// Where an external member's content goes.
+enum Dest {
+    /// A JS buffer of exactly its declared size, and the bytes written so far.
+    Js(Uint8Array, u32),
+    /// [`JsHooks::gathered`]: `ended` then gets a pointer into wasm memory, valid during the
+    /// call (the caller digests it there, and WebCrypto copies it before returning).
+    Wasm,
+}
+
+/// The most a member may gather in wasm memory (the worker's wasm stays under 64 MiB).
+const GATHER_MAX: u64 = 8 << 20;
 
 impl crate::verify::UnitHooks for JsHooks<'_> {
     fn progress(&mut self, done: u64) {
@@ -597,48 +615,67 @@ impl crate::verify::UnitHooks for JsHooks<'_> {
             crate::record::HashAlg::Sha384 => "sha384",
             crate::record::HashAlg::Sha512 => "sha512",
         };
-        let got = f.call3(
-            &JsValue::NULL,
-            &JsValue::from_f64(index as f64),
-            &JsValue::from_f64(size as f64),
-            &JsValue::from_str(name),
-        );
+        let got = f
+            .call3(
+                &JsValue::NULL,
+                &JsValue::from_f64(index as f64),
+                &JsValue::from_f64(size as f64),
+                &JsValue::from_str(name),
+            )
+            .unwrap_or(JsValue::UNDEFINED);
+        if got.as_bool() == Some(true) && size <= GATHER_MAX {
+            self.gathered.clear();
+            self.gathered.reserve(size32 as usize);
+            self.dest = Some((index, Dest::Wasm));
+            return true;
+        }
         match got
+            .dyn_into::<Uint8Array>()
             .ok()
-            .and_then(|v| v.dyn_into::<Uint8Array>().ok())
             .filter(|a| a.length() == size32)
         {
             Some(a) => {
-                self.dest = Some((index, a, 0));
+                self.dest = Some((index, Dest::Js(a, 0)));
                 true
             }
             None => false,
         }
     }
     fn content(&mut self, index: usize, chunk: &[u8]) {
-        if let Some((i, dest, at)) = &mut self.dest {
-            if *i == index {
+        match &mut self.dest {
+            Some((i, Dest::Js(dest, at))) if *i == index => {
                 let end = at.saturating_add(chunk.len() as u32).min(dest.length());
                 dest.subarray(*at, end)
                     .copy_from(&chunk[..(end - *at) as usize]);
                 *at = end;
             }
+            Some((i, Dest::Wasm)) if *i == index => self.gathered.extend_from_slice(chunk),
+            _ => {}
         }
     }
     fn member(&mut self, index: usize, intact: bool) {
-        if let Some((i, _, at)) = &self.dest {
-            if *i == index {
-                let at = *at;
-                self.dest = None;
-                if let Some(f) = &self.ended {
-                    let _ = f.call3(
-                        &JsValue::NULL,
-                        &JsValue::from_f64(index as f64),
-                        &JsValue::from_bool(intact),
-                        &JsValue::from_f64(f64::from(at)),
-                    );
-                }
-            }
+        let Some((i, dest)) = self.dest.take_if(|(i, _)| *i == index) else {
+            return;
+        };
+        let (ptr, len) = match dest {
+            Dest::Js(_, at) => (0.0, f64::from(at)),
+            Dest::Wasm => (
+                self.gathered.as_ptr() as usize as f64,
+                self.gathered.len() as f64,
+            ),
+        };
+        if let Some(f) = &self.ended {
+            let args = js_sys::Array::of4(
+                &JsValue::from_f64(i as f64),
+                &JsValue::from_bool(intact),
+                &JsValue::from_f64(len),
+                &JsValue::from_f64(ptr),
+            );
+            let _ = f.apply(&JsValue::NULL, &args);
+        }
+        self.gathered.clear();
+        if self.gathered.capacity() as u64 > GATHER_MAX {
+            self.gathered = Vec::new();
         }
     }
 }

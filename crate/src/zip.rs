@@ -869,6 +869,8 @@ struct Stream<R> {
     /// The inflater and output buffer, reused from member to member (a wheel has thousands
     /// of small members; allocating and zeroing them for each one costs more than inflating).
     scratch: Scratch,
+    /// [`ScanSink::pipeline_min`].
+    pipeline_min: u64,
 }
 
 #[derive(Default)]
@@ -949,6 +951,11 @@ pub trait ScanSink {
     fn member(&mut self, index: usize, data: MemberData);
     /// `done` of the file's bytes have been read.
     fn progress(&mut self, done: u64);
+    /// Members at least this big (and at least 16 MiB) are hashed on a second thread while
+    /// this one inflates, on a machine with more than one core; `u64::MAX`: never.
+    fn pipeline_min(&mut self) -> u64 {
+        0
+    }
 }
 
 /// Declared sizes within limits, checked before any data is read. Actual sizes are then
@@ -1066,6 +1073,7 @@ pub(crate) fn scan<R: Read>(
         pos: start,
         file_hash: (file_digest && whole).then(Sha256::new),
         scratch: Scratch::default(),
+        pipeline_min: sink.pipeline_min(),
     };
     let mut last_progress = start;
     let next_unit = range.end;
@@ -1273,6 +1281,9 @@ fn read_descriptor<R: BufRead>(
     Ok(())
 }
 
+/// Where a member's content goes when the caller needs it.
+type Feed<'a> = &'a mut dyn FnMut(&[u8]);
+
 /// Stream one member's compressed bytes: inflate (or copy), count, CRC, hash. Output past
 /// the declared size is never produced beyond one chunk, so a lying header cannot make this
 /// run away; `out` receives the content (at most the declared size) when the caller needs it.
@@ -1280,12 +1291,12 @@ fn read_data<R: BufRead>(
     s: &mut Stream<R>,
     e: &Entry,
     hasher: Option<Hasher>,
-    mut out: Option<&mut dyn FnMut(&[u8])>,
+    mut out: Option<Feed<'_>>,
     problems: &mut Vec<Problem>,
 ) -> Result<MemberData, Fatal> {
     #[cfg(not(target_arch = "wasm32"))]
     if out.is_none()
-        && e.uncompressed_size >= PIPELINE_MIN
+        && e.uncompressed_size >= PIPELINE_MIN.max(s.pipeline_min)
         && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
     {
         let (inflated, crc, hasher) = read_data_pipelined(s, e, hasher)?;
@@ -1552,6 +1563,7 @@ pub(crate) fn read_member<R: Read + Seek>(
         pos: e.local_offset,
         file_hash: None,
         scratch: Scratch::default(),
+        pipeline_min: 0,
     };
     read_local_header(&mut s, e)?;
     let mut problems = Vec::new();

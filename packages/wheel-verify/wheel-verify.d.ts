@@ -76,7 +76,7 @@ export interface WheelReport {
   problems: WheelProblem[];
   members: WheelMember[];
   log?: WheelLogReport;
-  /** Added by the worker: wall time of the wasm call, wasm memory size, `wheelsig <version> (wasm)`. */
+  /** Added by the page: wall time of the verification (all its workers), the largest worker's wasm memory, and what ran: `wheelsig <version> (wasm; <n> worker(s)[; SHA-256 of <k> members (<m> MiB) by WebCrypto])`. */
   elapsed_ms: number;
   wasm_memory_bytes: number | null;
   engine: string;
