@@ -314,12 +314,105 @@ pub fn parse_project_page(
     Ok(files)
 }
 
+/// Most projects an index's root page may list (PyPI lists about 700,000).
+pub const MAX_PROJECTS: usize = 4_000_000;
+
+/// Largest root page accepted, in bytes (512 MiB; PyPI's JSON root is about 60 MiB).
+pub const MAX_LIST_BYTES: usize = 512 << 20;
+
+/// One project an index's root page (`<index>/`) lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ListedProject {
+    /// Its normalized name (PEP 503).
+    pub name: String,
+    /// The index's change serial for it (PyPI's `_last-serial`), when the index gives one: a
+    /// follower need not fetch a project page whose serial it has already read.
+    pub serial: Option<u64>,
+}
+
+/// Parse an index's root page (PEP 691 JSON `projects`, with `_last-serial` where given, or
+/// PEP 503 HTML anchors) into its projects, normalized, sorted and deduplicated (a name listed
+/// twice, as `Foo` and `foo`, is one project with the larger serial). A name that is not a
+/// valid project name refuses the page, naming its position.
+pub fn parse_project_list(
+    body: &[u8],
+    content_type: &str,
+    page_url: &Url,
+) -> Result<Vec<ListedProject>, IndexError> {
+    if body.len() > MAX_LIST_BYTES {
+        return Err(IndexError::Page(format!(
+            "a root page of {} bytes; the limit is {MAX_LIST_BYTES}",
+            body.len()
+        )));
+    }
+    let format = page_format(content_type)?;
+    let text = std::str::from_utf8(body).map_err(|e| {
+        IndexError::Page(format!(
+            "the page is not UTF-8 (invalid byte at offset {})",
+            e.valid_up_to()
+        ))
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let listed: Vec<(String, Option<u64>, String)> = match format {
+        PageFormat::Json => {
+            let page: JsonRoot = serde_json::from_str(text)
+                .map_err(|e| IndexError::Page(format!("the JSON root page is malformed: {e}")))?;
+            check_api_version(&page.meta.api_version)?;
+            page.projects
+                .0
+                .into_iter()
+                .enumerate()
+                .map(|(i, p)| (p.name, p.serial, format!("projects[{i}]")))
+                .collect()
+        }
+        PageFormat::Html => html_anchors(text, page_url, MAX_PROJECTS, "projects")?
+            .1
+            .into_iter()
+            .map(|a| {
+                let name = a
+                    .text
+                    .trim_matches(|c: char| c.is_ascii_whitespace())
+                    .to_string();
+                (name, None, format!("the <a> at byte {}", a.offset))
+            })
+            .collect(),
+    };
+    let mut out: std::collections::BTreeMap<String, Option<u64>> = Default::default();
+    for (name, serial, at) in listed {
+        if !is_valid_project(&name) {
+            return Err(IndexError::File {
+                file: at,
+                problem: format!("{:?} is not a project name", escape(&name)),
+            });
+        }
+        let slot = out.entry(normalize_project(&name)).or_insert(serial);
+        *slot = (*slot).max(serial);
+    }
+    Ok(out
+        .into_iter()
+        .map(|(name, serial)| ListedProject { name, serial })
+        .collect())
+}
+
+#[derive(Deserialize)]
+struct JsonRoot {
+    meta: JsonMeta,
+    projects: Bounded<JsonProject, MAX_PROJECTS>,
+}
+
+#[derive(Deserialize)]
+struct JsonProject {
+    name: String,
+    #[serde(rename = "_last-serial")]
+    serial: Option<u64>,
+}
+
 // ---- JSON (PEP 691, PEP 700) ----
 
 #[derive(Deserialize)]
 struct JsonPage {
     meta: JsonMeta,
-    files: BoundedFiles,
+    files: Bounded<JsonFile, MAX_FILES>,
 }
 
 #[derive(Deserialize)]
@@ -354,34 +447,48 @@ enum JsonYanked {
     Reason(String),
 }
 
-/// `files`, refused past [`MAX_FILES`] while it is read (not after allocating them all).
-struct BoundedFiles(Vec<JsonFile>);
+/// An array of at most `N` items, refused while it is read (not after allocating them all).
+struct Bounded<T, const N: usize>(Vec<T>);
 
-impl<'de> Deserialize<'de> for BoundedFiles {
+/// What an array's items are called in its errors.
+trait Noun {
+    const NOUN: &'static str;
+}
+
+impl Noun for JsonFile {
+    const NOUN: &'static str = "files";
+}
+
+impl Noun for JsonProject {
+    const NOUN: &'static str = "projects";
+}
+
+impl<'de, T: Deserialize<'de> + Noun, const N: usize> Deserialize<'de> for Bounded<T, N> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = BoundedFiles;
+        struct V<T, const N: usize>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de> + Noun, const N: usize> serde::de::Visitor<'de> for V<T, N> {
+            type Value = Bounded<T, N>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "an array of at most {MAX_FILES} files")
+                write!(f, "an array of at most {N} {}", T::NOUN)
             }
             fn visit_seq<A: serde::de::SeqAccess<'de>>(
                 self,
                 mut seq: A,
-            ) -> Result<BoundedFiles, A::Error> {
+            ) -> Result<Bounded<T, N>, A::Error> {
                 let mut out = Vec::new();
-                while let Some(f) = seq.next_element::<JsonFile>()? {
-                    if out.len() == MAX_FILES {
+                while let Some(item) = seq.next_element::<T>()? {
+                    if out.len() == N {
                         return Err(serde::de::Error::custom(format!(
-                            "more than {MAX_FILES} files"
+                            "more than {N} {}",
+                            T::NOUN
                         )));
                     }
-                    out.push(f);
+                    out.push(item);
                 }
-                Ok(BoundedFiles(out))
+                Ok(Bounded(out))
             }
         }
-        d.deserialize_seq(V)
+        d.deserialize_seq(V::<T, N>(std::marker::PhantomData))
     }
 }
 
@@ -471,6 +578,24 @@ fn attr(tag: &html5gum::StartTag<usize>, name: &str) -> Option<String> {
 }
 
 fn parse_html(text: &str, page_url: &Url) -> Result<Vec<IndexFile>, IndexError> {
+    let (base, anchors) = html_anchors(text, page_url, MAX_FILES, "files")?;
+    let base = base.as_ref().unwrap_or(page_url);
+    anchors
+        .into_iter()
+        .map(|a| html_file(a, base, page_url))
+        .collect()
+}
+
+/// The `<a href>` elements of a Simple API HTML page (at most `max`, each `what`), and its
+/// first `<base href>`, read as a browser would; a page that readers could read two ways (a
+/// repeated attribute, a link in a comment or `<title>`, a malformed comment, markup in a
+/// link's text, a truncated tag) is refused.
+fn html_anchors(
+    text: &str,
+    page_url: &Url,
+    max: usize,
+    what: &str,
+) -> Result<(Option<Url>, Vec<Anchor>), IndexError> {
     use html5gum::{DefaultEmitter, Token, Tokenizer};
 
     let mut emitter = DefaultEmitter::<usize>::new_with_span();
@@ -526,7 +651,7 @@ fn parse_html(text: &str, page_url: &Url) -> Result<Vec<IndexFile>, IndexError> 
                     return Err(tag_err(
                         a,
                         format!(
-                            "its text holds a <{}> tag: a link's text is the file name alone",
+                            "its text holds a <{}> tag: a link's text is a name alone",
                             String::from_utf8_lossy(&tag.name.0)
                         ),
                     ));
@@ -537,9 +662,9 @@ fn parse_html(text: &str, page_url: &Url) -> Result<Vec<IndexFile>, IndexError> 
                 match tag.name.0.as_slice() {
                     b"a" => match attr(&tag, "href") {
                         Some(href) => {
-                            if anchors.len() == MAX_FILES {
+                            if anchors.len() == max {
                                 return Err(IndexError::Page(format!(
-                                    "the page lists more than {MAX_FILES} files"
+                                    "the page lists more than {max} {what}"
                                 )));
                             }
                             open = Some(Anchor {
@@ -583,7 +708,7 @@ fn parse_html(text: &str, page_url: &Url) -> Result<Vec<IndexFile>, IndexError> 
                         return Err(tag_err(
                             a,
                             format!(
-                                "its text holds a </{}> tag: a link's text is the file name alone",
+                                "its text holds a </{}> tag: a link's text is a name alone",
                                 String::from_utf8_lossy(&tag.name.0)
                             ),
                         ));
@@ -616,11 +741,7 @@ fn parse_html(text: &str, page_url: &Url) -> Result<Vec<IndexFile>, IndexError> 
     if let Some(a) = open.as_ref().map(|a| a.offset).or(open_without_href) {
         return Err(tag_err(a, "it is never closed (no </a>)".into()));
     }
-    let base = base.as_ref().unwrap_or(page_url);
-    anchors
-        .into_iter()
-        .map(|a| html_file(a, base, page_url))
-        .collect()
+    Ok((base, anchors))
 }
 
 /// Whether `text` holds `<a` followed by whitespace, `/`, `>` or its end (ASCII case-insensitive).
@@ -1510,5 +1631,63 @@ mod tests {
         ] {
             assert!(check_file_name(bad).is_err(), "{bad:?}");
         }
+    }
+
+    fn root() -> Url {
+        Url::parse("https://pypi.org/simple/").unwrap()
+    }
+
+    #[test]
+    fn project_list_json_with_serials() {
+        let body = r#"{"meta": {"api-version": "1.1", "_last-serial": 99}, "projects": [
+            {"name": "Zope.Interface", "_last-serial": 7}, {"name": "a"}, {"name": "zope-interface", "_last-serial": 9}]}"#;
+        let got = parse_project_list(body.as_bytes(), JSON, &root()).unwrap();
+        assert_eq!(
+            got,
+            vec![
+                ListedProject {
+                    name: "a".into(),
+                    serial: None
+                },
+                ListedProject {
+                    name: "zope-interface".into(),
+                    serial: Some(9)
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn project_list_html() {
+        let body = "<!DOCTYPE html><html><body><a href=\"/simple/frob/\">Frob</a>\n<a href=\"/simple/a-b/\"> A_B </a></body></html>";
+        let got = parse_project_list(body.as_bytes(), HTML, &root()).unwrap();
+        let names: Vec<&str> = got.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["a-b", "frob"]);
+        assert!(got.iter().all(|p| p.serial.is_none()));
+    }
+
+    #[test]
+    fn project_list_refuses_what_is_not_a_list() {
+        let bad = |body: &str, ct: &str| {
+            parse_project_list(body.as_bytes(), ct, &root())
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(bad("<a href=x>../etc</a>", HTML)
+            .contains("the <a> at byte 0: \"../etc\" is not a project name"));
+        assert!(bad(
+            r#"{"meta":{"api-version":"1.0"},"projects":[{"name":"ok"},{"name":"-no"}]}"#,
+            JSON
+        )
+        .contains("projects[1]: \"-no\" is not a project name"));
+        assert!(bad(r#"{"meta":{"api-version":"2.0"},"projects":[]}"#, JSON)
+            .contains("only version 1.x"));
+        assert!(bad(
+            r#"{"meta":{"api-version":"1.0"},"projects":[{"name":"a","_last-serial":-1}]}"#,
+            JSON
+        )
+        .contains("malformed"));
+        assert!(bad("<a href=x>a</a><!-- <a href=y>b</a> -->", HTML).contains("looks like a link"));
+        assert!(bad("{}", "application/json").contains("is not a project page"));
     }
 }

@@ -869,7 +869,8 @@ struct Stream<R> {
     /// The inflater and output buffer, reused from member to member (a wheel has thousands
     /// of small members; allocating and zeroing them for each one costs more than inflating).
     scratch: Scratch,
-    /// [`ScanSink::pipeline_min`].
+    /// [`ScanSink::pipeline_min`] (the pipelined inflate runs on native threads only).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pipeline_min: u64,
 }
 

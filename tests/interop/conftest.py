@@ -89,3 +89,13 @@ def python_env(tmp_path) -> dict:
 
 def run_python(*args, env=None, cwd=None):
     return subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def witness_cli():
+    """The binary under test, once it has shown that it can serve a witness."""
+    binary = os.environ.get("WHEELSIG", str(REPO / "target" / "debug" / "wheelsig"))
+    p = subprocess.run([binary, "witness", "serve", "--help"], capture_output=True, text=True)
+    if p.returncode != 0:
+        pytest.fail(f"`{binary} witness serve --help` failed: {p.stderr}")
+    return binary

@@ -20,7 +20,7 @@ import pytest
 from conftest import build_wheel
 from test_index import free_port, stop, tool, wait_for_port
 from test_objstore import ACCESS_KEY, BUCKET, REGION, SECRET_KEY, s3, s3_get  # noqa: F401 (fixture)
-from test_site_log import Witnesses, witness_cli  # noqa: F401 (fixture)
+from test_site_log import Witnesses
 
 
 def serve(directory):

@@ -165,20 +165,6 @@ def snapshot(directory: Path) -> dict:
     return {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
-@pytest.fixture(scope="session")
-def witness_cli():
-    """`wheelsig witness` is written alongside this; wait (up to 10 minutes) until it exists."""
-    binary = os.environ.get("WHEELSIG", str(REPO / "target" / "debug" / "wheelsig"))
-    deadline = time.time() + 600
-    while True:
-        p = subprocess.run([binary, "witness", "serve", "--help"], capture_output=True, text=True)
-        if p.returncode == 0:
-            return binary
-        if time.time() > deadline:
-            pytest.fail(f"`wheelsig witness serve --help` never worked: {p.stderr}")
-        time.sleep(10)
-
-
 class Witnesses:
     """Real witnesses: `wheelsig witness serve` on loopback ports picked here."""
 

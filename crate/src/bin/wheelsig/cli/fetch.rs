@@ -89,7 +89,6 @@ pub fn post(url: &Url, content_type: &str, body: &[u8], limit: usize) -> Result<
 }
 
 /// A page fetched with content negotiation.
-#[allow(dead_code)] // used by cli/index.rs, whose callers are still to come
 pub struct Negotiated {
     /// The response body.
     pub body: Vec<u8>,
@@ -97,41 +96,84 @@ pub struct Negotiated {
     pub content_type: String,
     /// The URL it finally came from, after redirects (relative links resolve against it).
     pub url: Url,
+    /// Its `ETag`, when the server sent a usable one (visible ASCII, at most 256 bytes), for a
+    /// later conditional request.
+    pub etag: Option<String>,
+    /// PyPI's `X-PyPI-Last-Serial`, when sent.
+    pub serial: Option<u64>,
+}
+
+/// What a conditional page request found.
+pub enum Page {
+    /// 200: the page.
+    Body(Negotiated),
+    /// 304: unchanged since the `ETag` sent.
+    NotModified,
+    /// 404 / 410.
+    NotFound,
+    /// 429 / 503: the server asks to be left alone, for `Retry-After` seconds when it says.
+    Busy(Option<u64>),
 }
 
 /// [`get`] with an `Accept` header, also returning the `Content-Type` and the final URL.
 /// `None` for 404 / 410.
-#[allow(dead_code)] // used by cli/index.rs, whose callers are still to come
 pub fn get_with_accept(
     url: &Url,
     accept: &str,
     limit: usize,
 ) -> Result<Option<Negotiated>, String> {
+    match get_page(url, accept, limit, None)? {
+        Page::Body(n) => Ok(Some(n)),
+        Page::NotFound => Ok(None),
+        Page::NotModified => Err(format!(
+            "{url}: HTTP status 304 to an unconditional request"
+        )),
+        Page::Busy(_) => Err(format!("{url}: the server is busy (HTTP 429 or 503)")),
+    }
+}
+
+/// A GET with content negotiation and, given an `ETag`, `If-None-Match`.
+pub fn get_page(url: &Url, accept: &str, limit: usize, etag: Option<&str>) -> Result<Page, String> {
     use ureq::ResponseExt as _;
     let redirects = if url.scheme() == "https" { 5 } else { 0 };
-    let mut resp = agent(url, redirects)
+    let mut req = agent(url, redirects)
         .get(url.as_str())
-        .header("Accept", accept)
-        .call()
-        .map_err(|e| format!("{url}: {e}"))?;
+        .header("Accept", accept);
+    if let Some(tag) = etag {
+        req = req.header("If-None-Match", tag);
+    }
+    let mut resp = req.call().map_err(|e| format!("{url}: {e}"))?;
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
     match resp.status().as_u16() {
         200 => {}
-        404 | 410 => return Ok(None),
+        304 if etag.is_some() => return Ok(Page::NotModified),
+        404 | 410 => return Ok(Page::NotFound),
+        429 | 503 => {
+            return Ok(Page::Busy(
+                header("retry-after").and_then(|v| v.trim().parse().ok()),
+            ))
+        }
         other => return Err(format!("{url}: HTTP status {other}")),
     }
-    let content_type = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let content_type = header("content-type").unwrap_or_default();
+    let etag = header("etag").filter(|t| {
+        !t.is_empty() && t.len() <= 256 && t.bytes().all(|b| (0x21..0x7f).contains(&b))
+    });
+    let serial = header("x-pypi-last-serial").and_then(|v| v.trim().parse().ok());
     let final_url = Url::parse(&resp.get_uri().to_string())
         .map_err(|e| format!("{url}: the response's URL: {e}"))?;
     let body = read_body(url, &mut resp, limit)?;
-    Ok(Some(Negotiated {
+    Ok(Page::Body(Negotiated {
         body,
         content_type,
         url: final_url,
+        etag,
+        serial,
     }))
 }
 

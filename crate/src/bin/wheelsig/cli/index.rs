@@ -54,6 +54,55 @@ pub fn listed_page(index: &Url, project: &str) -> Result<Option<(Url, Vec<IndexF
     Ok(Some((page.url, files)))
 }
 
+/// A project page asked for conditionally, for the index-log follower.
+pub enum Followed {
+    /// The files, with the page's `ETag` and serial for next time.
+    Files {
+        files: Vec<IndexFile>,
+        etag: Option<String>,
+        serial: Option<u64>,
+    },
+    /// Unchanged since the `ETag` sent (304).
+    NotModified,
+    /// The index has no such project (404).
+    NotFound,
+    /// The index asks to be left alone (429/503), for so many seconds when it says.
+    Busy(Option<u64>),
+}
+
+/// `project`'s page, with `If-None-Match: etag` when one is known.
+pub fn followed_page(index: &Url, project: &str, etag: Option<&str>) -> Result<Followed, String> {
+    check_index_url(index)?;
+    let url = index::project_url(index, project).map_err(|e| e.to_string())?;
+    Ok(match fetch::get_page(&url, ACCEPT, MAX_PAGE_BYTES, etag)? {
+        fetch::Page::Body(page) => Followed::Files {
+            files: index::parse_project_page(&page.body, &page.content_type, &page.url)
+                .map_err(|e| format!("{}: {e}", page.url))?,
+            etag: page.etag,
+            serial: page.serial,
+        },
+        fetch::Page::NotModified => Followed::NotModified,
+        fetch::Page::NotFound => Followed::NotFound,
+        fetch::Page::Busy(after) => Followed::Busy(after),
+    })
+}
+
+/// Every project the index's root page lists (PEP 691 JSON with serials where given, or
+/// PEP 503 HTML).
+pub fn project_list(index: &Url) -> Result<Vec<index::ListedProject>, String> {
+    check_index_url(index)?;
+    let mut root = index.clone();
+    root.set_query(None);
+    root.set_fragment(None);
+    if !root.path().ends_with('/') {
+        root.set_path(&format!("{}/", root.path()));
+    }
+    let page = fetch::get_with_accept(&root, ACCEPT, index::MAX_LIST_BYTES)?
+        .ok_or_else(|| format!("{root}: not found (is this a simple index root?)"))?;
+    index::parse_project_list(&page.body, &page.content_type, &page.url)
+        .map_err(|e| format!("{}: {e}", page.url))
+}
+
 fn check_index_url(index: &Url) -> Result<(), String> {
     index::check_index_url(index)
 }

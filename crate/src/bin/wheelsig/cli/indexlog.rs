@@ -50,8 +50,22 @@ pub enum IndexLogAction {
         #[arg(long, value_name = "URL")]
         index: String,
         /// The projects to follow, one per line (# comments)
-        #[arg(long, value_name = "FILE")]
-        projects: PathBuf,
+        #[arg(
+            long,
+            value_name = "FILE",
+            required_unless_present = "all",
+            conflicts_with = "all"
+        )]
+        projects: Option<PathBuf>,
+        /// Follow every project the index's root page lists (PEP 691 JSON with PyPI's
+        /// `_last-serial`, or PEP 503 HTML)
+        #[arg(long)]
+        all: bool,
+        /// Read every page again, ignoring the ETags and serials remembered from earlier
+        /// follows (a monitor's periodic full pass: an index could change a file without
+        /// changing either)
+        #[arg(long)]
+        full: bool,
         /// The log's private key [default: the one `index-log init` wrote]
         #[arg(long, value_name = "FILE")]
         log_key: Option<PathBuf>,
@@ -96,13 +110,16 @@ pub fn run(action: IndexLogAction) -> Result<ExitCode, Failure> {
             dir,
             index,
             projects,
+            all: _, // clap requires --projects or --all
+            full,
             log_key,
             jobs,
             checkpoint_every,
         } => follow(
             &dir,
             &index,
-            &projects,
+            projects.as_deref(),
+            full,
             log_key.as_deref(),
             usize::from(jobs),
             checkpoint_every,
@@ -287,92 +304,167 @@ fn projects_file(path: &Path) -> Result<Vec<String>, Failure> {
     Ok(out.into_iter().collect())
 }
 
-/// One project's page, retried with backoff (0.5 s, 1 s, 2 s) on errors; `None`: not on the index.
-fn page(
-    index: &url::Url,
-    project: &str,
-) -> Result<Option<Vec<wheelsig::index::IndexFile>>, String> {
+/// One project's page, asked for with its remembered `ETag`, retried with backoff (0.5 s,
+/// 1 s, 2 s) on errors, and after the server's `Retry-After` (at most 60 s) when it is busy.
+fn page(index: &url::Url, project: &str, etag: Option<&str>) -> Result<Followed, String> {
     let mut last = String::new();
+    let mut wait = std::time::Duration::ZERO;
     for attempt in 0..4u32 {
-        if attempt > 0 {
-            std::thread::sleep(std::time::Duration::from_millis(500 << (attempt - 1)));
-        }
-        match crate::cli::index::listed_files(index, project) {
-            Ok(files) => return Ok(files),
+        std::thread::sleep(wait);
+        wait = std::time::Duration::from_millis(500 << attempt);
+        match crate::cli::index::followed_page(index, project, etag) {
+            Ok(Followed::Busy(after)) => {
+                last = "the index is busy (HTTP 429 or 503)".into();
+                if let Some(s) = after {
+                    wait = wait.max(std::time::Duration::from_secs(s.min(60)));
+                }
+            }
+            Ok(f) => return Ok(f),
             Err(e) => last = e,
         }
     }
     Err(last)
 }
 
+/// The follower's record (`.index-log.json`): the index it follows, and per project the
+/// `ETag` and serial of the page last read in full and covered by the published checkpoint
+/// (written only after that checkpoint, so a crash can only make a page be read again).
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct FollowState {
+    index: String,
+    #[serde(default)]
+    pages: BTreeMap<String, PageSeen>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize, Clone, Default, PartialEq, Eq)]
+struct PageSeen {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    etag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    serial: Option<u64>,
+}
+
+fn read_state(path: &Path, index: &url::Url) -> Result<FollowState, Failure> {
+    match std::fs::read(path) {
+        Ok(b) => {
+            let state: FollowState =
+                serde_json::from_slice(&b).map_err(|e| format!("{}: {e}", path.display()))?;
+            if state.index != index.as_str() {
+                return Err(Failure(format!(
+                    "{} logs {}, not {index}",
+                    path.parent().unwrap_or(path).display(),
+                    escape(&state.index),
+                )));
+            }
+            Ok(state)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let state = FollowState {
+                index: index.to_string(),
+                pages: BTreeMap::new(),
+            };
+            write(path, serde_json::to_string(&state)?.as_bytes())?;
+            Ok(state)
+        }
+        Err(e) => Err(Failure(format!("{}: {e}", path.display()))),
+    }
+}
+
+use crate::cli::index::Followed;
+
+#[allow(clippy::too_many_arguments)]
 fn follow(
     dir: &Path,
     index: &str,
-    projects: &Path,
+    projects: Option<&Path>,
+    full: bool,
     log_key: Option<&Path>,
     jobs: usize,
     every: u64,
 ) -> Result<ExitCode, Failure> {
     let index_url =
         url::Url::parse(index).map_err(|e| format!("--index {}: {e}", escape(index)))?;
+    wheelsig::index::check_index_url(&index_url).map_err(|e| format!("--index: {e}"))?;
     let mut opened = open(dir)?;
     let signer = load_note_key(log_key, opened.vkey.name(), &opened.vkey, "this log's key")?;
     // One log, one index: the first follow records it.
     let state_path = dir.join(STATE);
-    match std::fs::read(&state_path) {
-        Ok(b) => {
-            let v: serde_json::Value =
-                serde_json::from_slice(&b).map_err(|e| format!("{}: {e}", state_path.display()))?;
-            if v.get("index").and_then(|i| i.as_str()) != Some(index_url.as_str()) {
-                return Err(Failure(format!(
-                    "{} logs {}, not {}",
-                    dir.display(),
-                    escape(
-                        &v.get("index")
-                            .and_then(|i| i.as_str())
-                            .unwrap_or("?")
-                            .to_string()
-                    ),
-                    index_url
-                )));
-            }
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => write(
-            &state_path,
-            serde_json::json!({"index": index_url.as_str()})
-                .to_string()
-                .as_bytes(),
-        )?,
-        Err(e) => return Err(Failure(format!("{}: {e}", state_path.display()))),
+    let mut state = read_state(&state_path, &index_url)?;
+    if full {
+        state.pages.clear();
     }
-    let names = projects_file(projects)?;
+    // (project, the serial the root page lists for it)
+    let names: Vec<(String, Option<u64>)> = match projects {
+        Some(file) => projects_file(file)?
+            .into_iter()
+            .map(|p| (p, None))
+            .collect(),
+        None => crate::cli::index::project_list(&index_url)
+            .map_err(|e| format!("--all: {e}"))?
+            .into_iter()
+            .map(|p| (p.name, p.serial))
+            .collect(),
+    };
+    // Pages whose serial is the one already read need no request at all.
+    let (unchanged, names): (Vec<_>, Vec<_>) = names.into_iter().partition(|(p, serial)| {
+        serial.is_some() && state.pages.get(p).is_some_and(|s| s.serial >= *serial)
+    });
     let now = crate::time::format(crate::now());
-    let (mut added, mut changed, mut unhashed) = (0u64, 0u64, 0u64);
+    let (mut added, mut changed, mut unhashed, mut not_modified) = (0u64, 0u64, 0u64, 0u64);
     let mut touched: BTreeSet<String> = BTreeSet::new();
+    // Pages read in full since the last checkpoint: recorded in the state after the next one.
+    let mut pending: BTreeMap<String, PageSeen> = BTreeMap::new();
     let mut since_checkpoint = 0u64;
     let mut failures = Vec::new();
+    let commit = |opened: &mut Opened,
+                  touched: &mut BTreeSet<String>,
+                  pending: &mut BTreeMap<String, PageSeen>,
+                  state: &mut FollowState|
+     -> Result<(), Failure> {
+        publish(dir, opened, &signer, touched)?;
+        state.pages.append(pending);
+        write(&state_path, serde_json::to_string(state)?.as_bytes())
+    };
     for chunk in names.chunks(jobs.max(1) * 8) {
         // Fetch a chunk's pages on `jobs` threads; append in project order.
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let slots: Vec<
-            std::sync::Mutex<Option<Result<Option<Vec<wheelsig::index::IndexFile>>, String>>>,
-        > = chunk.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        let slots: Vec<std::sync::Mutex<Option<Result<Followed, String>>>> =
+            chunk.iter().map(|_| std::sync::Mutex::new(None)).collect();
         std::thread::scope(|s| {
             for _ in 0..jobs.min(chunk.len()) {
                 s.spawn(|| loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(p) = chunk.get(i) else { break };
-                    let r = page(&index_url, p);
+                    let Some((p, _)) = chunk.get(i) else { break };
+                    let etag = state.pages.get(p).and_then(|s| s.etag.as_deref());
+                    let r = page(&index_url, p, etag);
                     if let Ok(mut slot) = slots[i].lock() {
                         *slot = Some(r);
                     }
                 });
             }
         });
-        for (project, slot) in chunk.iter().zip(slots) {
-            let files = match slot.into_inner().ok().flatten() {
-                Some(Ok(Some(f))) => f,
-                Some(Ok(None)) => continue, // not on the index (yet)
+        for ((project, listed_serial), slot) in chunk.iter().zip(slots) {
+            let (files, seen) = match slot.into_inner().ok().flatten() {
+                Some(Ok(Followed::Files {
+                    files,
+                    etag,
+                    serial,
+                })) => (
+                    files,
+                    PageSeen {
+                        etag,
+                        serial: serial.or(*listed_serial),
+                    },
+                ),
+                Some(Ok(Followed::NotModified)) => {
+                    not_modified += 1;
+                    continue;
+                }
+                Some(Ok(Followed::NotFound)) => continue, // not on the index (yet)
+                Some(Ok(Followed::Busy(_))) => {
+                    failures.push(format!("{project}: the index stayed busy"));
+                    continue;
+                }
                 Some(Err(e)) => {
                     failures.push(format!("{project}: {e}"));
                     continue;
@@ -416,20 +508,24 @@ fn follow(
                 added += 1;
                 since_checkpoint += 1;
                 if since_checkpoint >= every {
-                    publish(dir, &mut opened, &signer, &mut touched)?;
+                    commit(&mut opened, &mut touched, &mut pending, &mut state)?;
                     since_checkpoint = 0;
                 }
             }
+            if seen != PageSeen::default() {
+                pending.insert(project.clone(), seen);
+            }
         }
     }
-    if since_checkpoint > 0 {
-        publish(dir, &mut opened, &signer, &mut touched)?;
+    if since_checkpoint > 0 || !pending.is_empty() {
+        commit(&mut opened, &mut touched, &mut pending, &mut state)?;
     }
+    let read = names.len() - failures.len();
     eprintln!(
-        "{}: {} project{} read, {added} new entr{} ({changed} with a changed sha256), {unhashed} file{} without a sha256 skipped; the log has {} entries",
+        "{}: {read} project page{} asked for ({not_modified} unchanged since the last follow), {} skipped by serial; {added} new entr{} ({changed} with a changed sha256), {unhashed} file{} without a sha256 skipped; the log has {} entries",
         dir.display(),
-        names.len() - failures.len(),
-        if names.len() == 1 { "" } else { "s" },
+        if read == 1 { "" } else { "s" },
+        unchanged.len(),
         if added == 1 { "y" } else { "ies" },
         if unhashed == 1 { "" } else { "s" },
         opened.size
