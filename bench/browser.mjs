@@ -47,7 +47,7 @@ function procStats() {
   return { rss, cpu };
 }
 
-const server = await startServer({ roots: { '/': path.join(repo, 'www') } });
+const server = await startServer({ roots: { '/': process.env.BENCH_WWW || path.join(repo, 'www') } }); // BENCH_WWW: another build of the page
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info'],

@@ -6,7 +6,11 @@
 // dependency key list: a JWK Set whose keys carry `projects` and optionally `key_url`),
 // project, pypi-check, allow-loopback-in-lists (testing only), witness-policy (a C2SP
 // tlog-policy URL: release log proofs are checked against it, and this browser remembers each
-// log's largest checkpoint in IndexedDB to catch a split view), require-logged. Events: `wheel-verified`
+// log's largest checkpoint in IndexedDB to catch a split view), require-logged, index-log (an
+// index log's URL, `wheelsig index-log`: every wheel, signed or not, is looked up in it: this
+// exact file, or its name with another sha256, or absent; checked by inclusion proofs in the
+// wasm, its checkpoint remembered like a release log's), min-age (with index-log: a file first
+// witnessed less than this long ago, e.g. 7d, is not trusted). Events: `wheel-verified`
 // (detail: the report). Sets a `verdict` attribute (the worst of the last batch) when done.
 // Every check (key URLs included), and every name or key set parsed, goes through the wasm:
 // this file only fetches, displays and remembers. Every string it shows passes through
@@ -35,6 +39,14 @@ const MAX_PROOF = 64 << 10; // and a tlog-proof
 const MAX_BUNDLE = 1 << 20; // one entry bundle, as the CLI fetches it
 const MAX_BUNDLES = 400; // entry bundles fetched to compare two sizes of one log (100,000 releases)
 const MAX_BUNDLE_TOTAL = 64 << 20;
+const MAX_NOTE = 64 << 10; // a checkpoint note (crate/src/log/note.rs MAX_NOTE_BYTES)
+// The index log check reads a few files per round (lookup, bundle, tiles, archived
+// checkpoints; each bounded by the size the wasm names): at most this many rounds, files and
+// bytes for one wheel. Past a bound, the files still asked for are given as missing, so the
+// check ends with precise problems (a missing file can only hide an entry, never forge one).
+const MAX_INDEX_LOG_ROUNDS = 8;
+const MAX_INDEX_LOG_FILES = 128;
+const MAX_INDEX_LOG_BYTES = 32 << 20;
 const CONSISTENCY = {
   'first-sighting': 'First sighting: this browser had not seen this log before; its checkpoint is remembered.',
   consistent: 'Consistent with what this browser saw of this log before.',
@@ -213,6 +225,10 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .
 .alert.split strong { color: var(--invalid); }
 .log { font-size: .88rem; margin: .4rem 0; }
 .log p { margin: 0 0 .2rem; }
+.index-log { border-top: 1px solid var(--border); padding-top: .4rem; }
+.index-log > p:first-child { font-weight: 600; }
+.index-log.st-logged > p:first-child { color: var(--trusted); }
+.index-log.st-different > p:first-child, .index-log.st-error > p:first-child, .index-log .warn { color: var(--invalid); }
 .actions { display: flex; gap: .5rem; flex-wrap: wrap; margin-top: .4rem; }
 .progress { display: grid; gap: .2rem; font-size: .8rem; color: var(--muted); margin-top: .4rem; }
 progress { width: 100%; height: .6rem; accent-color: var(--focus); }
@@ -327,7 +343,7 @@ class BatchSummary {
 }
 
 export class WheelVerify extends HTMLElement {
-  static observedAttributes = ['key-url', 'keys-url', 'project', 'pypi-check', 'witness-policy'];
+  static observedAttributes = ['key-url', 'keys-url', 'project', 'pypi-check', 'witness-policy', 'index-log', 'min-age'];
   /** This widget's version: crate/Cargo.toml's (a test keeps them and the npm package equal). */
   static version = '0.1.0';
   #client = new VerifierClient();
@@ -343,6 +359,7 @@ export class WheelVerify extends HTMLElement {
   #droppedProofs = new WeakMap(); // wheel File -> its dropped .tlog-proof File
   #servedLogKeys = new Map();
   #logPanelRender = 0;
+  #indexLog = null; // { value, files: Map(path -> promise of bytes | null), ready } for this batch
 
   constructor() {
     super();
@@ -366,7 +383,8 @@ export class WheelVerify extends HTMLElement {
       this.#ui[attr] = ui;
     }
     this.policyStatus = h('p', { class: 'status', id: 'witness-policy-status', role: 'status', part: 'witness-policy-status', hidden: true });
-    controls.append(this.policyStatus);
+    this.indexLogStatus = h('p', { class: 'status', id: 'index-log-status', role: 'status', part: 'index-log-status', hidden: true });
+    controls.append(this.policyStatus, this.indexLogStatus);
     this.folderInput = h('input', { type: 'file', webkitdirectory: true, class: 'sr-only', tabindex: '-1', 'aria-hidden': 'true', onchange: () => this.#takeFiles([...this.folderInput.files], { fromFolder: true }) });
     this.fileInput = h('input', { type: 'file', multiple: true, accept: '.whl,.jws,.tlog-proof', class: 'sr-only', id: 'files', tabindex: '-1', 'aria-hidden': 'true', onchange: () => this.#takeFiles([...this.fileInput.files]) });
     this.drop = h('div', { class: 'drop', part: 'drop-zone', tabindex: '0', role: 'button', 'aria-label': 'Choose wheel files to verify (or drop .whl and .jws files here)', 'aria-describedby': 'privacy', onclick: () => this.fileInput.click() },
@@ -381,7 +399,7 @@ export class WheelVerify extends HTMLElement {
       h('div', { class: 'row folder' }, h('button', { type: 'button', part: 'folder-button', onclick: () => this.folderInput.click() }, 'Choose a folder of wheels')),
       h('p', { class: 'note', id: 'privacy', part: 'note' },
         'Verification runs on your machine in WebAssembly; nothing about the wheel is uploaded. ',
-        'The only network requests are the key URL and key list, key URLs you chose, signature files (and, with a witness policy, release log proofs and log files) on the sites of those that cover each wheel\u2019s project, and, if you ask, PyPI\u2019s public metadata.'),
+        'The only network requests are the key URL and key list, key URLs you chose, signature files (and, with a witness policy, release log proofs and log files) on the sites of those that cover each wheel\u2019s project, the index log\u2019s files if this page names one, and, if you ask, PyPI\u2019s public metadata.'),
       this.live, this.cards, this.trustPanel, this.logPanel);
     this.drop.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); this.fileInput.click(); } });
     for (const ev of ['dragenter', 'dragover']) this.drop.addEventListener(ev, (e) => { e.preventDefault(); this.drop.classList.add('over'); });
@@ -402,11 +420,17 @@ export class WheelVerify extends HTMLElement {
       if (this.hasAttribute(attr)) this.#keySetOrError(attr);
     }
     if (this.hasAttribute('witness-policy')) this.#policyOrError();
+    this.#renderIndexLogStatus();
     this.#renderTrustPanel();
     this.#renderLogPanel();
   }
 
   attributeChangedCallback(name, old, value) {
+    if ((name === 'index-log' || name === 'min-age') && old !== value) {
+      if (name === 'index-log') this.#indexLog = null;
+      this.#renderIndexLogStatus();
+      return;
+    }
     if (name === 'witness-policy' && old !== value) {
       this.#policy = null;
       this.policyStatus.hidden = !value;
@@ -558,6 +582,7 @@ export class WheelVerify extends HTMLElement {
     const batch = ++this.#batchId;
     this.removeAttribute('verdict');
     this.#chosenSets.clear(); // chosen key URLs are fetched afresh for each batch
+    this.#indexLog = null; // and the index log's checkpoint and files (the CLI: once per run)
     const found = files.filter((f) => f.name.endsWith('.whl'));
     const wheels = found.slice(0, MAX_BATCH);
     if (found.length > MAX_BATCH) this.cards.prepend(this.#noteCard(`${found.length} wheels`, `Only the first ${MAX_BATCH} are checked; split the folder to check the rest.`));
@@ -670,7 +695,8 @@ export class WheelVerify extends HTMLElement {
         key_sets: keySets,
         pins: {},
         first_use: firstUseInput(),
-        compute_sha256: computeSha256,
+        // The index log is looked up by the file's sha256.
+        compute_sha256: computeSha256 || this.hasAttribute('index-log'),
         allow_loopback_in_lists: this.hasAttribute('allow-loopback-in-lists'),
       };
       // Signature lookups: exactly the URLs the wasm names, only on sites of trust sources
@@ -760,9 +786,11 @@ export class WheelVerify extends HTMLElement {
       }
       const logKey = input.log?.remembered_log_key ?? input.log?.served_log_key ?? null;
       const logState = report.log && proof ? await this.#checkLog(worker, report, proof, siteLog, warnings, policy.text, logKey) : null;
-      if (logState || input.log?.served_log_key) this.#renderLogPanel();
+      // The index log (the CLI's --index-log, after the release log as there): any wheel.
+      const indexLog = this.hasAttribute('index-log') ? await this.#checkIndexLog(worker, report, warnings) : null;
+      if (logState || input.log?.served_log_key || indexLog) this.#renderLogPanel();
       const offers = await offerable(report);
-      const rendered = this.#renderReport(file, report, warnings, droppedSig, { keySet, keyList, choice, chosen, offers, logged: input.log ? { proof, logState } : null });
+      const rendered = this.#renderReport(file, report, warnings, droppedSig, { keySet, keyList, choice, chosen, offers, logged: input.log ? { proof, logState } : null, indexLog });
       card.replaceWith(rendered);
       setText(this.live, `${file.name}: ${VERDICTS[report.verdict][0]}. ${report.problems.length ? `${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}.` : ''}`);
       this.dispatchEvent(new CustomEvent('wheel-verified', { detail: report, bubbles: true, composed: true }));
@@ -827,7 +855,181 @@ export class WheelVerify extends HTMLElement {
     }
   }
 
-  /** The "Remembered release logs" panel: what this browser keeps of each log (log-memory.js). */
+  /** The `index-log` status line: which log every wheel is looked up in, and the min-age. */
+  #renderIndexLogStatus() {
+    const value = this.getAttribute('index-log');
+    this.indexLogStatus.hidden = !value;
+    if (!value) return;
+    const age = this.getAttribute('min-age');
+    setText(this.indexLogStatus, `Index log ${value}: every wheel is looked up in it by its sha256${age ? `; a file first witnessed there less than ${age} ago is not trusted` : ''}.`);
+  }
+
+  /** This batch's index log: its checkpoint (fetched once per batch, as the CLI does per run) and the files fetched from it. */
+  #indexLogBatch() {
+    const value = this.getAttribute('index-log');
+    if (this.#indexLog?.value !== value) this.#indexLog = { value, files: new Map(), ready: this.#openIndexLog(value) };
+    return this.#indexLog;
+  }
+
+  /** Check the index log's URL (https, or http on loopback: the key URL rule) and fetch its checkpoint: { base, checkpoint, origin }. */
+  async #openIndexLog(value) {
+    const checked = new URL(await this.#checkKeyUrl(value, location.href));
+    if (!checked.pathname.endsWith('/')) checked.pathname += '/';
+    checked.search = '';
+    checked.hash = '';
+    const base = checked.href;
+    const url = new URL('checkpoint', base).href;
+    const resp = await fetch(url, FETCH);
+    if (resp.redirected) await this.#checkKeyUrl(resp.url);
+    if (!resp.ok) throw new Error(`${url}: HTTP ${resp.status} (is this an index log?)`);
+    const checkpoint = await boundedText(resp, MAX_NOTE, url);
+    return { base, checkpoint, origin: checkpoint.slice(0, Math.max(0, checkpoint.indexOf('\n'))) };
+  }
+
+  /**
+   * One file of the index log, fetched once per batch: its bytes, or null when it cannot be
+   * had (404, another error, over `maxBytes`, a redirect off the key URL rule), as the CLI
+   * reads them. Only paths under the log's URL: the wasm names only log paths, and this
+   * checks again that the resolved URL stays under `base`.
+   */
+  #indexLogFile(batch, base, path, maxBytes) {
+    if (!batch.files.has(path)) {
+      batch.files.set(path, (async () => {
+        const url = new URL(path, base).href;
+        if (!url.startsWith(base) || /[?#]/.test(path)) return null;
+        try {
+          const resp = await fetch(url, FETCH);
+          if (resp.redirected) await this.#checkKeyUrl(resp.url);
+          if (!resp.ok) return null;
+          return await boundedBytes(resp, maxBytes, url);
+        } catch {
+          return null;
+        }
+      })());
+    }
+    return batch.files.get(path);
+  }
+
+  /**
+   * What the index log says about this wheel (the CLI's `verify --index-log`): the wasm's
+   * index_log_check, called in rounds; each round it names the files it read but was not
+   * given, which are fetched (bounded) and passed in. Sets `report.index_log`, and the
+   * verdict and problems as the core's fail_log leaves them (a mismatch, too new, a split
+   * view: not trusted). Remembers the log's checkpoint and first-use key in IndexedDB.
+   * Returns { origin, base, consistency, seen, current, limited, skipped }. Throws when the
+   * log cannot be read at all (the CLI's exit 2).
+   */
+  async #checkIndexLog(worker, report, warnings) {
+    const batch = this.#indexLogBatch();
+    const log = await batch.ready.catch((err) => { throw new Error(`the index log ${batch.value} could not be read: ${asError(err).message}`); });
+    const policy = await this.#policyOrError();
+    if (policy?.error) throw new Error(`the witness policy could not be loaded, so the index log ${log.base} cannot be checked against it`);
+    const [seen, remembered] = await Promise.all([seenCheckpoint(log.origin).catch(() => null), rememberedLogKey(log.origin).catch(() => null)]);
+    const files = {};
+    const input = {
+      // What the check reads and changes (not the members: posted once per round).
+      report: { file: report.file, verdict: report.verdict, project: report.project, sha256: report.sha256, problems: report.problems },
+      checkpoint: log.checkpoint,
+      policy: policy?.text ?? null,
+      remembered_log_key: remembered,
+      seen: seen?.note ?? null,
+      now: Math.floor(Date.now() / 1000),
+      min_age: this.getAttribute('min-age') || null,
+      files,
+    };
+    let fetched = 0;
+    let bytes = 0;
+    let limited = false;
+    for (let call = 0; ; call++) {
+      let out;
+      try {
+        out = await worker.call('index_log_check', input);
+      } catch (err) {
+        throw asError(err);
+      }
+      if (!out.need) {
+        if (!out.index_log && out.skipped) return { origin: log.origin, base: log.base, skipped: out.skipped };
+        report.index_log = out.index_log;
+        report.verdict = out.verdict;
+        report.problems = out.problems;
+        if (out.new_log_key) await rememberLogKey(out.new_log_key.origin, out.new_log_key.vkey).catch((err) => warnings.push(`The index log\u2019s key could not be remembered: ${asError(err).message}.`));
+        if (out.remember) await rememberCheckpoint(log.origin, out.remember, out.index_log.tree_size).catch((err) => warnings.push(`The index log\u2019s checkpoint could not be remembered: ${asError(err).message}.`));
+        if (limited) warnings.push(`The index log asked for more files than this page reads for one wheel (${MAX_INDEX_LOG_ROUNDS} rounds, ${MAX_INDEX_LOG_FILES} files, ${fmtBytes(MAX_INDEX_LOG_BYTES)}); the rest were treated as missing.`);
+        return { origin: log.origin, base: log.base, consistency: out.consistency, seen: seen?.note ?? null, current: log.checkpoint, limited, policy: Boolean(policy?.text) };
+      }
+      if (call > MAX_INDEX_LOG_ROUNDS + 4) throw new Error(`the index log check did not finish in ${call} rounds`);
+      const over = call >= MAX_INDEX_LOG_ROUNDS - 1;
+      await Promise.all(out.need.map(async ({ path, max_bytes: maxBytes }) => {
+        if (over || fetched >= MAX_INDEX_LOG_FILES || bytes > MAX_INDEX_LOG_BYTES) {
+          limited = true;
+          files[path] = null;
+          return;
+        }
+        fetched += 1;
+        const body = await this.#indexLogFile(batch, log.base, path, maxBytes);
+        bytes += body?.byteLength ?? 0;
+        files[path] = body;
+      }));
+    }
+  }
+
+  /** The index log part of a card, in plain words: this exact file logged since when and by whom, another sha256, or absent. */
+  #indexLogSection(file, r, state) {
+    const il = r.index_log;
+    const out = [];
+    const short = (sha) => `${String(sha).slice(0, 16)}\u2026`;
+    if (!il) {
+      out.push(h('div', { class: 'log', part: 'index-log', 'data-status': 'skipped' },
+        h('p', { part: 'index-log-line' }, `Index log ${state.origin}: not looked up (${state.skipped || 'not checked'}).`)));
+      return out;
+    }
+    if (state.consistency === 'split-view') {
+      const evidence = () => {
+        const text = `# wheelsig: split view of the index log ${il.origin} (${state.base})\n# the checkpoint remembered in this browser\n${state.seen ?? ''}\n# the checkpoint seen now, with ${r.file}\n${state.current ?? ''}`;
+        const a = h('a', { href: URL.createObjectURL(new Blob([text], { type: 'text/plain' })), download: 'wheelsig-index-log-split-view-evidence.txt' });
+        a.click();
+        setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+      };
+      out.push(h('div', { class: 'alert split', role: 'alert', part: 'index-log-split-view' },
+        h('strong', {}, `SPLIT VIEW: the index log ${il.origin} showed this browser a different history before`),
+        h('p', {}, 'The index log signed two histories that cannot both be true: someone may be showing you files others do not see. Do not install this; keep the evidence and report it to the log\u2019s operator and its witnesses.'),
+        h('button', { type: 'button', part: 'export-evidence', onclick: evidence }, 'Export evidence')));
+    }
+    const codes = new Set(r.problems.map((p) => p.code));
+    const names = il.cosignatures.map((c) => c.name);
+    const cosigned = names.length ? `, cosigned by ${andList(names)}` : '';
+    const ours = il.entries.find((e) => e.sha256 === r.sha256);
+    const broken = [...codes].some((c) => c.startsWith('log-'));
+    let status = il.status;
+    let line;
+    if (broken && il.status !== 'logged') {
+      status = 'error';
+      line = `The index log ${il.origin} could not be checked for this file: its files do not prove what its lookup claims (see the problems), so nothing it says about this file can be used.`;
+    } else if (il.status === 'logged' && il.witnessed) {
+      line = `This exact file (sha256 ${short(r.sha256)}) has been in the index log ${il.origin} since ${isoTime(il.witnessed)}${cosigned}.`;
+    } else if (il.status === 'logged' && !state.policy) {
+      line = `This exact file (sha256 ${short(r.sha256)}) is in the index log ${il.origin} (entry #${ours?.index}, first seen ${ours?.first_seen ?? '?'} by the log\u2019s own clock); with no witness policy, no witness dates it.`;
+    } else if (il.status === 'logged') {
+      line = `This exact file (sha256 ${short(r.sha256)}) is in the index log ${il.origin} (entry #${ours?.index}, first seen ${ours?.first_seen ?? '?'} by the log\u2019s own clock), but no cosigned checkpoint that meets the witness policy dates it yet${cosigned ? ` (the latest checkpoint is${cosigned.slice(1)})` : ''}.`;
+    } else if (il.status === 'different') {
+      line = `This file name was logged in ${il.origin} with a different sha256 (${il.entries.map((e) => short(e.sha256)).join(', ')}), not this file\u2019s ${short(r.sha256)}: you were not served what everyone else was.`;
+    } else {
+      line = `Not in the index log ${il.origin} (${il.tree_size} entries): nothing vouches that anyone else got this same file.`;
+    }
+    const extra = [];
+    if (il.status === 'logged' && codes.has('index-log-mismatch')) extra.push(h('p', { class: 'warn', part: 'index-log-warning' }, 'But this file name was first logged with a different sha256: the index changed the file after others got it.'));
+    if (codes.has('index-log-too-new')) extra.push(h('p', { class: 'warn', part: 'index-log-warning' }, `Too new: it must have been witnessed in the log at least ${this.getAttribute('min-age')} ago (min-age), and it was not.`));
+    if (codes.has('index-log-absent')) extra.push(h('p', { class: 'warn', part: 'index-log-warning' }, `With min-age ${this.getAttribute('min-age')}, a file the index log does not have is not trusted: its age is unknown.`));
+    out.push(h('div', { class: `log index-log st-${status}`, part: 'index-log', 'data-status': status, 'data-consistency': state.consistency ?? '' },
+      h('p', { part: 'index-log-line' }, line),
+      ...extra,
+      h('dl', { class: 'meta' },
+        h('dt', {}, 'Index log'), h('dd', {}, h('code', {}, state.base), ` (${il.tree_size} entries; witness quorum ${il.quorum ? 'met' : 'not met'})`),
+        h('dt', {}, 'Log history'), h('dd', { part: 'index-log-consistency' }, CONSISTENCY[state.consistency] || state.consistency || 'not compared'))));
+    return out;
+  }
+
+  /** The "Remembered logs" panel (release logs and index logs): what this browser keeps of each log (log-memory.js). */
   async #renderLogPanel() {
     const render = ++this.#logPanelRender;
     let logs;
@@ -849,8 +1051,8 @@ export class WheelVerify extends HTMLElement {
       l.vkey ? h('span', {}, ' \u2014 log key remembered on first use', l.key_first_seen ? ` (${l.key_first_seen.slice(0, 10)})` : '', ': ', h('code', {}, l.vkey)) : '',
       ' ',
       h('button', { type: 'button', 'aria-label': `Forget what this browser saw of ${l.origin}`, onclick: async () => { await forgetLog(l.origin); this.#renderLogPanel(); } }, 'Forget'))));
-    this.logPanel.replaceChildren(h('summary', {}, `Remembered release logs (${logs.length})`),
-      h('p', {}, 'The largest checkpoint of each release log this browser verified: a later one must extend it, or you see a split-view warning. Forgetting a log drops that protection for it.'),
+    this.logPanel.replaceChildren(h('summary', {}, `Remembered logs (${logs.length})`),
+      h('p', {}, 'The largest checkpoint of each release log and index log this browser verified: a later one must extend it, or you see a split-view warning. Forgetting a log drops that protection for it.'),
       list, exportBtn);
   }
 
@@ -911,9 +1113,22 @@ export class WheelVerify extends HTMLElement {
     return out;
   }
 
-  #renderReport(file, r, warnings, droppedSig, { keySet, keyList, choice, chosen, offers, logged }) {
+  /** Why the index log leaves this wheel untrusted, in one sentence (null: it does not). */
+  #indexLogExplain(r, indexLog) {
+    if (!indexLog || !r.index_log) return null;
+    const codes = new Set(r.problems.map((p) => p.code));
+    if (codes.has('index-log-too-new')) return `The index log has not had this file for the required ${this.getAttribute('min-age')} (below): it is too new to trust yet.`;
+    if (codes.has('index-log-absent')) return `The index log does not have this file, so its age is unknown and min-age ${this.getAttribute('min-age')} cannot be met (below).`;
+    if (r.index_log.status !== 'logged' && [...codes].some((c) => c.startsWith('log-'))) return 'The index log\u2019s files do not check out for this file (below): it cannot vouch for it.';
+    return null;
+  }
+
+  #renderReport(file, r, warnings, droppedSig, { keySet, keyList, choice, chosen, offers, logged, indexLog }) {
     const [label, verdictText] = VERDICTS[r.verdict];
-    const explain = r.log?.consistency === 'split-view' ? 'The release log showed this browser a different history before (below): do not install this wheel.' : verdictText;
+    const explain = r.log?.consistency === 'split-view' ? 'The release log showed this browser a different history before (below): do not install this wheel.'
+      : indexLog?.consistency === 'split-view' ? 'The index log showed this browser a different history before (below): do not install this wheel.'
+        : r.problems.some((p) => p.code === 'index-log-mismatch') ? 'The index log has this file name with a different sha256 (below): do not install this wheel.'
+          : r.verdict === 'untrusted' && !r.problems.some((p) => p.code.startsWith('trust-')) && this.#indexLogExplain(r, indexLog) || verdictText;
     const card = h('article', { class: `card verdict-${r.verdict}`, part: `card card-${r.verdict}`, 'data-verdict': r.verdict },
       h('header', {}, h('span', { class: 'badge', part: 'verdict' }, label), h('span', { class: 'file' }, file.name)),
       h('p', { class: 'explain' }, explain));
@@ -956,6 +1171,7 @@ export class WheelVerify extends HTMLElement {
     if (r.engine) row('Checked by', r.engine);
     card.append(meta);
     if (logged) card.append(...this.#logSection(file, r, logged));
+    if (indexLog) card.append(...this.#indexLogSection(file, r, indexLog));
     if (r.verdict === 'key-changed') card.append(this.#keyChangedAlert(file, r, droppedSig, card));
     if (r.problems.length) {
       card.append(h('ul', { class: 'problems', part: 'problems', 'aria-label': 'Problems' },
@@ -1019,6 +1235,7 @@ export class WheelVerify extends HTMLElement {
     const batch = ++this.#batchId;
     this.removeAttribute('verdict');
     this.#chosenSets.clear();
+    this.#indexLog = null;
     const report = await this.#verifyOne(file, droppedSig, this.#trust(), { computeSha256, card });
     if (report && batch === this.#batchId) this.setAttribute('verdict', report.verdict);
   }

@@ -10,7 +10,7 @@
 import init, * as wasm from './pkg/wheelsig.js';
 
 const ready = init();
-const CALLS = new Set(['parse_key_set', 'parse_wheel_filename', 'normalize_project', 'version', 'generate_key', 'read_private_key', 'signature_urls', 'check_key_url', 'proof_checkpoint', 'log_compare']);
+const CALLS = new Set(['parse_key_set', 'parse_wheel_filename', 'normalize_project', 'version', 'generate_key', 'read_private_key', 'signature_urls', 'check_key_url', 'proof_checkpoint', 'log_compare', 'index_log_check']);
 const plans = new Map(); // wheel key -> WheelPlan made here, until 'finish' or 'forget'
 const verifiers = new Map(); // wheel key -> MemberVerifier (decoded work), the last two wheels
 const SUBTLE = { sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' };

@@ -138,6 +138,20 @@ fn main() {
     }
     let check = t.elapsed() / rounds;
     let per_check = fetched / rounds as usize;
+    // For the page row (bench/index-log-browser.mjs): the policy and a few files to check,
+    // spread over the log.
+    let targets: Vec<_> = [7, n / 3 + 1, n / 2 + 7, n - 1]
+        .iter()
+        .map(|&i| {
+            let l = leaf(i);
+            serde_json::json!({"file": l.file, "project": l.project, "sha256": l.sha256, "index": i})
+        })
+        .collect();
+    std::fs::write(
+        dir.join("bench.json"),
+        serde_json::json!({"policy": format!("log {}\nquorum none\n", key.verifier().vkey()), "targets": targets}).to_string(),
+    )
+    .unwrap();
 
     let mib = |b: u64| b as f64 / (1 << 20) as f64;
     println!(

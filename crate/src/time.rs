@@ -85,6 +85,28 @@ pub fn parse(text: &str) -> Result<i64, String> {
     Ok(secs)
 }
 
+/// A duration for `--min-age` and the widget's `min-age`: `7d`, `12h`, `90m`, `30s` or plain
+/// seconds; at most 100 years.
+pub fn parse_age(text: &str) -> Result<i64, String> {
+    let (num, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: i64 = num
+        .parse()
+        .map_err(|_| format!("{text:?}: expected a number with d, h, m or s (e.g. 7d)"))?;
+    let mult = match unit {
+        "d" => 86_400,
+        "h" => 3_600,
+        "m" => 60,
+        "s" | "" => 1,
+        _ => return Err(format!("{text:?}: the unit is d, h, m or s")),
+    };
+    n.checked_mul(mult)
+        .filter(|v| *v <= 100 * 365 * 86_400)
+        .ok_or_else(|| format!("{text:?}: too long"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +127,27 @@ mod tests {
             "2027-01-01T10:00:00",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ages() {
+        assert_eq!(parse_age("7d"), Ok(604_800));
+        assert_eq!(parse_age("12h"), Ok(43_200));
+        assert_eq!(parse_age("90m"), Ok(5_400));
+        assert_eq!(parse_age("30s"), Ok(30));
+        assert_eq!(parse_age("45"), Ok(45));
+        for bad in [
+            "",
+            "d",
+            "7w",
+            "-1d",
+            "7 d",
+            "1.5h",
+            "36500001d",
+            "99999999999999999999",
+        ] {
+            assert!(parse_age(bad).is_err(), "{bad}");
         }
     }
 }

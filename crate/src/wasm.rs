@@ -1457,6 +1457,240 @@ pub fn check_release_proof(proof: &str, leaf: &str, policy: &str) -> Result<JsVa
     }
 }
 
+/// Most bytes of a log's `vkey` read (as the CLI).
+const MAX_VKEY_BYTES: usize = 4096;
+
+/// The parts of a wheel's report `index_log_check` reads (other members are ignored).
+#[derive(Deserialize)]
+struct ReportIn {
+    file: String,
+    verdict: crate::report::Verdict,
+    #[serde(default)]
+    project: Option<String>,
+    #[serde(default)]
+    sha256: Option<String>,
+    #[serde(default)]
+    problems: Vec<crate::report::Problem>,
+}
+
+/// One step of the index log check (docs/SPEC.md "wasm API", `index_log_check`): the CLI's
+/// `verify --index-log` for one wheel, over log files the page already fetched. `input` is
+/// `{report, checkpoint, policy?, remembered_log_key?, seen?, now, min_age?, files}`: the
+/// wheel's report (from `verify_wheel`, with its `sha256`), the log's `checkpoint` note text,
+/// the witness policy text (`null`: no witnesses required, `quorum none`), the log key
+/// remembered on first use and the checkpoint remembered for the log (notes, or `null`), the
+/// time, `min_age` in the CLI's `--min-age` grammar (`7d`), and `files`: `{path: Uint8Array |
+/// null}` (`null`: the log has no such file). Returns `{need: [{path, max_bytes}]}` while the
+/// check reads files it was not given (fetch them under the log's URL, add them, call again);
+/// then `{index_log, verdict, problems, consistency, remember, new_log_key}`: the report's new
+/// `index_log`, verdict and problems (the core's `fail_log`), the comparison with `seen`, the
+/// note to remember (or `null`) and a first-use log key to remember (`{origin, vkey}` or
+/// `null`). A report without a project or sha256 gives `{index_log: null, skipped}`. Throws an
+/// `Error` with code `input` (a bad member, a path that is not a log file, a file over its
+/// size) or `policy`.
+#[wasm_bindgen]
+pub fn index_log_check(input: JsValue) -> Result<JsValue, JsValue> {
+    use crate::log::checkpoint::Checkpoint;
+    use crate::log::index_check::{self, Gathered};
+    use crate::log::note::Note;
+    hook();
+    let bad = |m: String| into_error("input", format!("index_log_check: {m}"));
+    let obj: &js_sys::Object = input
+        .dyn_ref()
+        .ok_or_else(|| bad("the input is not an object".into()))?;
+    for key in js_sys::Object::keys(obj).iter() {
+        let k = key.as_string().unwrap_or_default();
+        if !matches!(
+            k.as_str(),
+            "report"
+                | "checkpoint"
+                | "policy"
+                | "remembered_log_key"
+                | "seen"
+                | "now"
+                | "min_age"
+                | "files"
+        ) {
+            return Err(bad(format!("unknown member `{k}`")));
+        }
+    }
+    let get =
+        |k: &str| js_sys::Reflect::get(obj, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+    let text = |k: &str| -> Result<Option<String>, JsValue> {
+        let v = get(k);
+        if v.is_null() || v.is_undefined() {
+            Ok(None)
+        } else {
+            v.as_string()
+                .map(Some)
+                .ok_or_else(|| bad(format!("`{k}` must be a string or null")))
+        }
+    };
+    // Only what the check reads and changes: not the members or signatures (a big wheel's
+    // report is large, and this is called once per round).
+    let given: ReportIn =
+        serde_wasm_bindgen::from_value(get("report")).map_err(|e| bad(format!("`report`: {e}")))?;
+    let mut report = crate::report::Report {
+        file: given.file,
+        verdict: given.verdict,
+        project: given.project,
+        version: None,
+        files_checked: 0,
+        sha256: given.sha256,
+        signatures: Vec::new(),
+        problems: given.problems,
+        members: Vec::new(),
+        log: None,
+        key_url_hint: None,
+        index: None,
+        index_log: None,
+    };
+    let latest = text("checkpoint")?.ok_or_else(|| bad("`checkpoint` is required".into()))?;
+    let policy =
+        crate::log::policy::Policy::parse(text("policy")?.as_deref().unwrap_or("quorum none\n"))
+            .map_err(|e| into_error("policy", format!("witness policy: {e}")))?;
+    let now = get("now")
+        .as_f64()
+        .ok_or_else(|| bad("`now` must be Unix seconds".into()))
+        .and_then(unix_seconds)?;
+    let min_age = text("min_age")?
+        .map(|a| crate::time::parse_age(&a))
+        .transpose()
+        .map_err(|e| bad(format!("min-age {e}")))?;
+    let seen = text("seen")?;
+    let remembered = text("remembered_log_key")?;
+    // The files fetched so far: each a log path (or `vkey`), within its size.
+    let mut files: BTreeMap<String, Option<Vec<u8>>> = BTreeMap::new();
+    let given = get("files");
+    if !(given.is_null() || given.is_undefined()) {
+        let given: &js_sys::Object = given
+            .dyn_ref()
+            .ok_or_else(|| bad("`files` must be an object".into()))?;
+        let entries = js_sys::Object::entries(given);
+        if entries.length() as usize > index_check::MAX_GATHER_FILES {
+            return Err(bad(format!(
+                "more than {} files",
+                index_check::MAX_GATHER_FILES
+            )));
+        }
+        for pair in entries.iter() {
+            let pair: js_sys::Array = pair.unchecked_into();
+            let path = pair.get(0).as_string().unwrap_or_default();
+            let limit = if path == "vkey" {
+                MAX_VKEY_BYTES
+            } else if index_check::is_log_path(&path) {
+                index_check::max_bytes(&path)
+            } else {
+                return Err(bad(format!(
+                    "files: {} is not an index log path",
+                    crate::display::escape(&path)
+                )));
+            };
+            let value = pair.get(1);
+            let bytes = if value.is_null() {
+                None
+            } else if let Some(a) = value.dyn_ref::<Uint8Array>() {
+                if a.length() as usize > limit {
+                    return Err(bad(format!("files: {path} is over {limit} bytes")));
+                }
+                Some(a.to_vec())
+            } else {
+                return Err(bad(format!("files: {path}: a Uint8Array or null")));
+            };
+            files.insert(path, bytes);
+        }
+    }
+    let (Some(project), Some(sha256)) = (report.project.clone(), report.sha256.clone()) else {
+        return to_js(&serde_json::json!({
+            "index_log": null,
+            "skipped": if report.project.is_none() { "the file name does not parse" } else { "the file's sha256 was not computed" },
+        }));
+    };
+    // The log key: the policy's, else by first use (the log's `vkey`, fetched once asked for).
+    let origin = Note::parse(latest.as_bytes())
+        .ok()
+        .and_then(|n| Checkpoint::parse(n.text()).ok())
+        .map(|c| c.origin);
+    let mut first_use = crate::log::policy::LogKeyFirstUse {
+        remembered,
+        served: None,
+    };
+    if origin.as_deref().is_some_and(|o| !policy.lists_log(o)) {
+        match files.get("vkey") {
+            None => {
+                return to_js(&serde_json::json!({
+                    "need": [{"path": "vkey", "max_bytes": MAX_VKEY_BYTES}]
+                }))
+            }
+            Some(v) => {
+                first_use.served = v.as_ref().and_then(|b| String::from_utf8(b.clone()).ok());
+            }
+        }
+    }
+    let (policy, new_key, key_problem) = match origin.as_deref() {
+        Some(o) => index_check::with_first_use_key(&policy, o, &first_use),
+        None => (policy, None, None),
+    };
+    let step = index_check::gather(&files, |read| {
+        let checked = index_check::check(
+            &report.file,
+            &project,
+            &sha256,
+            latest.as_bytes(),
+            &policy,
+            read,
+            now,
+            min_age,
+        );
+        let compared = checked
+            .checkpoint
+            .as_ref()
+            .map(|(_, cp)| index_check::compare(seen.as_deref(), cp, &policy, read));
+        (checked, compared)
+    });
+    let (checked, compared) = match step {
+        Gathered::Need(paths) => {
+            let need: Vec<_> = paths
+                .iter()
+                .map(|p| serde_json::json!({"path": p, "max_bytes": index_check::max_bytes(p)}))
+                .collect();
+            return to_js(&serde_json::json!({ "need": need }));
+        }
+        Gathered::Done(out) => out,
+    };
+    report.index_log = checked.report;
+    for p in checked.problems.into_iter().chain(key_problem) {
+        report.fail_log(p);
+    }
+    let consistency = compared.map(|c| c.consistency);
+    if let (Some(crate::log::check::Consistency::SplitView), Some((_, cp))) =
+        (consistency, &checked.checkpoint)
+    {
+        report.fail_log(crate::report::Problem::file(
+            crate::report::Code::SplitView,
+            format!(
+                "SPLIT VIEW: the index log {} showed this browser a different history before",
+                crate::display::escape(&cp.origin)
+            ),
+        ));
+    }
+    let remember = match (&compared, &checked.checkpoint) {
+        (Some(c), Some((note, _))) if c.remember => Some(note.clone()),
+        _ => None,
+    };
+    let new_log_key = new_key
+        .filter(|_| checked.checkpoint.is_some())
+        .map(|(origin, vkey)| serde_json::json!({"origin": origin, "vkey": vkey}));
+    to_js(&serde_json::json!({
+        "index_log": report.index_log,
+        "verdict": report.verdict,
+        "problems": report.problems,
+        "consistency": consistency.map(|c| c.as_str()),
+        "remember": remember,
+        "new_log_key": new_log_key,
+    }))
+}
+
 /// The crate version.
 #[wasm_bindgen]
 pub fn version() -> String {

@@ -97,6 +97,9 @@ export interface WheelVerifyEventMap extends HTMLElementEventMap {
  * - `pypi-check` (boolean): compare each wheel's sha256 with PyPI's
  * - `witness-policy`: a C2SP tlog-policy URL; release log proofs are checked against it
  * - `require-logged` (boolean): with `witness-policy`, every wheel must be logged and witnessed
+ * - `index-log`: an index log's URL (`wheelsig index-log`); every wheel is looked up in it by its
+ *   sha256, and the report gains `index_log` (as `wheelsig verify --index-log`)
+ * - `min-age`: with `index-log`, a file first witnessed there less than this long ago (`7d`) is not trusted
  * - `allow-loopback-in-lists` (boolean, testing only): allow http loopback `key_url`s in a key list
  * - `verdict` (set by the element): the worst verdict of the last batch
  */

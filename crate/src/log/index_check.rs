@@ -11,6 +11,7 @@
 //!    `checkpoints/<size>`) that includes its entry, by the policy's quorum: witnesses vouch
 //!    the entry existed then. `min_age` fails a file first logged more recently.
 
+use super::check::Consistency;
 use super::checkpoint::Checkpoint;
 use super::index_leaf::IndexLeaf;
 use super::merkle::{leaf_hash, tile_path, verify_inclusion};
@@ -169,6 +170,9 @@ pub fn check(
     }
     let mut entries = Vec::new();
     for i in indices {
+        // The proof's tiles depend only on the index: read them first (a caller gathering
+        // reads in rounds, like the browser, then asks for them with the bundle).
+        let tiles_proof = super::tilelog::inclusion_from_tiles(i, cp.size, read);
         let n = i / WIDTH as u64;
         let width = (cp.size - n * WIDTH as u64).min(WIDTH as u64) as u16;
         let path = tile_path(None, n, width);
@@ -203,10 +207,9 @@ pub fn check(
                 continue;
             }
         };
-        let proven =
-            super::tilelog::inclusion_from_tiles(i, cp.size, read).is_ok_and(|(proof, _)| {
-                verify_inclusion(&leaf_hash(&entry), i, cp.size, &proof, &cp.root)
-            });
+        let proven = tiles_proof.is_ok_and(|(proof, _)| {
+            verify_inclusion(&leaf_hash(&entry), i, cp.size, &proof, &cp.root)
+        });
         if !proven {
             problems.push(problem(
                 Code::LogNotIncluded,
@@ -344,4 +347,446 @@ fn earliest_witnessed(
         }
     }
     None
+}
+
+/// How the latest checkpoint relates to the one this machine (or browser) remembers for the
+/// index log, and whether to remember the latest one now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compared {
+    /// The outcome (`split-view` is a problem for every wheel checked against this log).
+    pub consistency: Consistency,
+    /// Whether the caller should now remember the latest checkpoint (the first sighting, or
+    /// a consistent larger one).
+    pub remember: bool,
+}
+
+/// Compare the verified latest checkpoint `cp` with `seen`, the note remembered for the log
+/// (or `None`), the rule of `verify --index-log` and the widget's `index-log`. A remembered
+/// note counts only if a log key of `policy` signed it and it is a checkpoint of the same
+/// origin (the memory may be writable by others: a planted note is ignored, never a split
+/// view). Same size: the roots must be equal. The log grew: a consistency proof from the
+/// log's hash tiles (`read`) must take the remembered root to `cp`'s. The log shrank (a stale
+/// copy, or a rollback): a proof from `cp` to the remembered size, from tiles of that size,
+/// gives `older-consistent`; tiles that cannot be read give `not-checked`.
+pub fn compare(
+    seen: Option<&str>,
+    cp: &Checkpoint,
+    policy: &Policy,
+    read: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
+) -> Compared {
+    use super::merkle::verify_consistency;
+    use super::tilelog::consistency_from_tiles;
+    let seen = seen
+        .and_then(|n| Note::parse(n.as_bytes()).ok())
+        .filter(|n| matches!(policy.evaluate(n), Ok(ev) if ev.log_signed))
+        .and_then(|n| Checkpoint::parse(n.text()).ok())
+        .filter(|s| s.origin == cp.origin);
+    let consistency = match &seen {
+        None => Consistency::FirstSighting,
+        Some(s) if s.size == cp.size => {
+            if s.root == cp.root {
+                Consistency::Consistent
+            } else {
+                Consistency::SplitView
+            }
+        }
+        Some(s) if s.size < cp.size => match consistency_from_tiles(s.size, cp.size, read) {
+            Ok(proof) if verify_consistency(s.size, cp.size, &s.root, &cp.root, &proof) => {
+                Consistency::Consistent
+            }
+            Ok(_) => Consistency::SplitView,
+            Err(_) => Consistency::NotChecked,
+        },
+        Some(s) => match consistency_from_tiles(cp.size, s.size, read) {
+            Ok(proof) if verify_consistency(cp.size, s.size, &cp.root, &s.root, &proof) => {
+                Consistency::OlderConsistent
+            }
+            Ok(_) => Consistency::SplitView,
+            Err(_) => Consistency::NotChecked,
+        },
+    };
+    let remember = matches!(
+        consistency,
+        Consistency::FirstSighting | Consistency::Consistent
+    ) && seen.as_ref().is_none_or(|s| s.size < cp.size);
+    Compared {
+        consistency,
+        remember,
+    }
+}
+
+/// The log key of a log the witness policy does not list, by first use (`Reader::open` in the
+/// CLI, the widget's `index-log`): `policy` with the chosen key added, the key to remember
+/// (origin, vkey) when it was used for the first time, and a `log-key-changed` problem when the
+/// log now serves another key than the remembered one (which stays the one used).
+pub fn with_first_use_key(
+    policy: &Policy,
+    origin: &str,
+    first_use: &super::policy::LogKeyFirstUse,
+) -> (Policy, Option<(String, String)>, Option<Problem>) {
+    let mut policy = policy.clone();
+    if policy.lists_log(origin) {
+        return (policy, None, None);
+    }
+    let choice = first_use.choose(origin);
+    let problem = choice.changed.map(|m| problem(Code::LogKeyChanged, m));
+    let mut new_key = None;
+    if let Some(k) = choice.key {
+        if choice.new {
+            new_key = Some((origin.to_string(), k.vkey()));
+        }
+        policy.logs.push((k, None));
+    }
+    (policy, new_key, problem)
+}
+
+/// Whether `path` is one of the index log's own files, as [`check`] and [`compare`] read them:
+/// `lookup/<project>`, `tile/<L>/…` (C2SP tile paths), `checkpoints/index` or
+/// `checkpoints/<size>`; relative, no `.` or `..` or empty component, nothing but ASCII
+/// letters, digits, `.`, `-`, `_` and `/`. A page that fetches paths it is asked for checks
+/// each with this first (and resolves it under the log's URL).
+pub fn is_log_path(path: &str) -> bool {
+    let ok_chars = path
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'/'));
+    let parts: Vec<&str> = path.split('/').collect();
+    let ok_parts = parts
+        .iter()
+        .all(|p| !p.is_empty() && *p != "." && *p != "..");
+    let kind = match parts.as_slice() {
+        ["lookup", p] => crate::names::is_valid_project(p),
+        ["checkpoints", "index"] => true,
+        ["checkpoints", n] => n.bytes().all(|b| b.is_ascii_digit()) && n.len() <= 20,
+        ["tile", ..] => parts.len() <= 12,
+        _ => false,
+    };
+    !path.is_empty() && path.len() <= 256 && ok_chars && ok_parts && kind
+}
+
+/// The largest response read for a log path (the tiles' own sizes, a note's, a lookup file's).
+pub fn max_bytes(path: &str) -> usize {
+    if path.starts_with("tile/entries/") {
+        MAX_BUNDLE_BYTES
+    } else if path.starts_with("tile/") {
+        WIDTH * 32
+    } else if path.starts_with("lookup/") {
+        MAX_LOOKUP_BYTES
+    } else if path == "checkpoints/index" {
+        MAX_ARCHIVED * 21
+    } else {
+        super::note::MAX_NOTE_BYTES
+    }
+}
+
+/// Largest entry bundle read (256 entries of a few hundred bytes in practice; 4 MiB allowed).
+pub const MAX_BUNDLE_BYTES: usize = 64 * 65_537;
+/// Most files one [`gather`] step may be given (a check reads about 10 to 40).
+pub const MAX_GATHER_FILES: usize = 512;
+
+/// The result of one [`gather`] step.
+#[derive(Debug)]
+pub enum Gathered<T> {
+    /// The run read these log paths, which were not given: fetch them and run again.
+    Need(Vec<String>),
+    /// Every path the run read was given (a path given as `None` is a file the log does not
+    /// have): the result stands.
+    Done(T),
+}
+
+/// Run `run` (a [`check`], a [`compare`]) over files already fetched, for a caller that cannot
+/// read synchronously (the browser): each read of a path not in `files` is recorded and
+/// answered with a placeholder (a hash tile of zeros, so a proof goes on and names every tile
+/// it needs in one step; `None` otherwise). When anything was missing, the result is thrown
+/// away and the missing paths are returned; the caller fetches them and runs again, until
+/// `Done`. Paths that are not log paths ([`is_log_path`]) are never requested.
+pub fn gather<T>(
+    files: &std::collections::BTreeMap<String, Option<Vec<u8>>>,
+    run: impl FnOnce(&mut dyn FnMut(&str) -> Option<Vec<u8>>) -> T,
+) -> Gathered<T> {
+    let mut missing: Vec<String> = Vec::new();
+    let mut read = |path: &str| -> Option<Vec<u8>> {
+        if let Some(v) = files.get(path) {
+            return v.clone();
+        }
+        if !is_log_path(path) {
+            return None;
+        }
+        if !missing.iter().any(|m| m == path) {
+            missing.push(path.to_string());
+        }
+        placeholder(path)
+    };
+    let out = run(&mut read);
+    if missing.is_empty() {
+        Gathered::Done(out)
+    } else {
+        Gathered::Need(missing)
+    }
+}
+
+/// A hash tile of the width its path names, all zeros; nothing for other paths.
+fn placeholder(path: &str) -> Option<Vec<u8>> {
+    let rest = path.strip_prefix("tile/")?;
+    if rest.starts_with("entries/") {
+        return None;
+    }
+    let width = match rest.split_once(".p/") {
+        Some((_, w)) => w.parse::<usize>().ok().filter(|w| (1..WIDTH).contains(w))?,
+        None => WIDTH,
+    };
+    Some(vec![0; width * 32])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::note::{KeyKind, NoteSigner};
+    use crate::log::tilelog::TileWriter;
+    use std::collections::BTreeMap;
+
+    type Files = BTreeMap<String, Option<Vec<u8>>>;
+
+    fn leaf(i: u64, file: &str, sha: &str) -> IndexLeaf {
+        IndexLeaf {
+            index: "https://pypi.example/simple/".into(),
+            project: format!("p{}", i % 7),
+            file: file.into(),
+            sha256: sha.into(),
+            uploaded: None,
+            first_seen: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
+    fn signed(key: &NoteSigner, size: u64, root: crate::log::merkle::Hash) -> String {
+        let text = Checkpoint {
+            origin: key.verifier().name().into(),
+            size,
+            root,
+            extensions: vec![],
+        }
+        .text();
+        format!("{text}\n{}", key.sign(&text).unwrap())
+    }
+
+    /// A log of `n` entries (entry 300 is `demo-1.0-py3-none-any.whl`, project p6), its files
+    /// after each flush at `sizes` kept (partial tiles of every published size stay), and
+    /// the signed checkpoint notes at those sizes.
+    fn log(key: &NoteSigner, n: u64, sizes: &[u64]) -> (Files, BTreeMap<u64, String>) {
+        let mut w = TileWriter::new();
+        let mut files = Files::new();
+        let mut notes = BTreeMap::new();
+        let mut lookup = String::new();
+        for i in 0..n {
+            let l = if i == 300 {
+                leaf(i, "demo-1.0-py3-none-any.whl", &"ab".repeat(32))
+            } else {
+                leaf(
+                    i,
+                    &format!("f{i}-1.0-py3-none-any.whl"),
+                    &format!("{i:064x}"),
+                )
+            };
+            if l.project == "p6" {
+                lookup.push_str(&format!("{i} {} {}\n", l.file, l.sha256));
+            }
+            w.append(l.encode()).unwrap();
+            if sizes.contains(&(i + 1)) {
+                for (p, b) in w.flush() {
+                    files.insert(p, Some(b));
+                }
+                files.insert("lookup/p6".into(), Some(lookup.clone().into_bytes()));
+                notes.insert(i + 1, signed(key, w.size(), w.root()));
+            }
+        }
+        (files, notes)
+    }
+
+    fn policy(key: &NoteSigner) -> Policy {
+        Policy::parse(&format!("log {}\nquorum none\n", key.verifier().vkey())).unwrap()
+    }
+
+    /// Check a file by the gather loop; returns the result and the rounds it took.
+    fn gathered(
+        all: &Files,
+        note: &str,
+        policy: &Policy,
+        sha: &str,
+        seen: Option<&str>,
+    ) -> ((Checked, Option<Compared>), usize, Vec<String>) {
+        let mut have = Files::new();
+        let mut asked = Vec::new();
+        for round in 1..=8 {
+            let step = gather(&have, |read| {
+                let c = check(
+                    "demo-1.0-py3-none-any.whl",
+                    "p6",
+                    sha,
+                    note.as_bytes(),
+                    policy,
+                    read,
+                    0,
+                    None,
+                );
+                let cmp = c
+                    .checkpoint
+                    .as_ref()
+                    .map(|(_, cp)| compare(seen, cp, policy, read));
+                (c, cmp)
+            });
+            match step {
+                Gathered::Done(out) => return (out, round, asked),
+                Gathered::Need(paths) => {
+                    for p in paths {
+                        assert!(is_log_path(&p), "{p}");
+                        asked.push(p.clone());
+                        have.insert(p.clone(), all.get(&p).cloned().flatten());
+                    }
+                }
+            }
+        }
+        panic!("more than 8 rounds");
+    }
+
+    #[test]
+    fn the_gather_loop_gives_what_direct_reads_give() {
+        let key = NoteSigner::from_seed("test.example/index", KeyKind::Ed25519, &[3; 32]).unwrap();
+        let (files, notes) = log(&key, 70_000, &[1_000, 70_000]);
+        let note = &notes[&70_000];
+        let p = policy(&key);
+        let mut direct = |path: &str| files.get(path).cloned().flatten();
+        let want = check(
+            "demo-1.0-py3-none-any.whl",
+            "p6",
+            &"ab".repeat(32),
+            note.as_bytes(),
+            &p,
+            &mut direct,
+            0,
+            None,
+        );
+        assert_eq!(want.report.as_ref().unwrap().status, "logged");
+        let ((got, cmp), rounds, asked) =
+            gathered(&files, note, &p, &"ab".repeat(32), Some(&notes[&1_000]));
+        assert_eq!(got.report, want.report);
+        assert!(got.problems.is_empty());
+        // lookup; bundle + every inclusion tile and every consistency tile; checkpoints/index.
+        assert!(rounds <= 4, "{rounds} rounds: {asked:?}");
+        assert!(rounds >= 3, "{rounds} rounds: the loop must gather");
+        assert!(asked.len() < 20, "{asked:?}");
+        assert_eq!(cmp.unwrap().consistency, Consistency::Consistent);
+        assert!(cmp.unwrap().remember);
+        // A different digest: "different", in as few rounds.
+        let ((got, _), _, _) = gathered(&files, note, &p, &"cd".repeat(32), None);
+        assert_eq!(got.report.unwrap().status, "different");
+        assert!(got
+            .problems
+            .iter()
+            .any(|p| p.code == Code::IndexLogMismatch));
+    }
+
+    #[test]
+    fn compare_catches_forks_and_ignores_planted_notes() {
+        let key = NoteSigner::from_seed("test.example/index", KeyKind::Ed25519, &[3; 32]).unwrap();
+        let (files, notes) = log(&key, 600, &[300, 600]);
+        let p = policy(&key);
+        let mut read = |path: &str| files.get(path).cloned().flatten();
+        let cp = |n: &str| Checkpoint::parse(Note::parse(n.as_bytes()).unwrap().text()).unwrap();
+        let (small, large) = (&notes[&300], &notes[&600]);
+        let c = |seen: Option<&str>, now: &str, read: &mut dyn FnMut(&str) -> Option<Vec<u8>>| {
+            compare(seen, &cp(now), &p, read)
+        };
+        let first = c(None, large, &mut read);
+        assert_eq!(
+            (first.consistency, first.remember),
+            (Consistency::FirstSighting, true)
+        );
+        let same = c(Some(large), large, &mut read);
+        assert_eq!(
+            (same.consistency, same.remember),
+            (Consistency::Consistent, false)
+        );
+        let grew = c(Some(small), large, &mut read);
+        assert_eq!(
+            (grew.consistency, grew.remember),
+            (Consistency::Consistent, true)
+        );
+        let older = c(Some(large), small, &mut read);
+        assert_eq!(
+            (older.consistency, older.remember),
+            (Consistency::OlderConsistent, false)
+        );
+        // A fork of the same size, signed by the log key: a split view.
+        let fork = signed(&key, 600, [7; 32]);
+        assert_eq!(
+            c(Some(large), &fork, &mut read).consistency,
+            Consistency::SplitView
+        );
+        // A fork of the smaller size: its root is not a prefix of the larger tree.
+        let fork_small = signed(&key, 300, [7; 32]);
+        assert_eq!(
+            c(Some(&fork_small), large, &mut read).consistency,
+            Consistency::SplitView
+        );
+        assert_eq!(
+            c(Some(large), &fork_small, &mut read).consistency,
+            Consistency::SplitView
+        );
+        // The tiles cannot be read: not checked, and not remembered.
+        let mut nothing = |_: &str| None;
+        let nc = c(Some(small), large, &mut nothing);
+        assert_eq!(
+            (nc.consistency, nc.remember),
+            (Consistency::NotChecked, false)
+        );
+        // A planted note (another key, or another log's) counts as nothing remembered.
+        let other =
+            NoteSigner::from_seed("test.example/index", KeyKind::Ed25519, &[9; 32]).unwrap();
+        let planted = signed(&other, 600, [7; 32]);
+        assert_eq!(
+            c(Some(&planted), large, &mut read).consistency,
+            Consistency::FirstSighting
+        );
+        assert_eq!(
+            c(Some("garbage"), large, &mut read).consistency,
+            Consistency::FirstSighting
+        );
+    }
+
+    #[test]
+    fn only_log_paths_are_requested() {
+        for ok in [
+            "lookup/demo",
+            "lookup/zope-interface",
+            "tile/0/000",
+            "tile/0/x001/234.p/5",
+            "tile/entries/000.p/44",
+            "checkpoints/index",
+            "checkpoints/1200",
+        ] {
+            assert!(is_log_path(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "../checkpoint",
+            "lookup/../../etc/passwd",
+            "lookup/a/b",
+            "lookup/",
+            "/tile/0/000",
+            "https://evil.example/x",
+            "tile//0",
+            "tile/./0",
+            "checkpoints/12a",
+            "checkpoint",
+            "vkey",
+            "lookup/a%2f",
+            "tile/0/000?x=1",
+        ] {
+            assert!(!is_log_path(bad), "{bad}");
+        }
+        assert_eq!(max_bytes("tile/0/000"), 8192);
+        assert_eq!(max_bytes("lookup/demo"), MAX_LOOKUP_BYTES);
+        assert_eq!(placeholder("tile/1/000.p/3").map(|v| v.len()), Some(96));
+        assert_eq!(placeholder("tile/entries/000"), None);
+        assert_eq!(placeholder("tile/0/000.p/0"), None);
+    }
 }

@@ -258,7 +258,7 @@ struct VerifyArgs {
     index_log: Option<String>,
     /// With --index-log: fail files first witnessed in the log less than this long ago (e.g.
     /// 7d, 12h, 90m; a verifiable cool-down: the time comes from the witnesses)
-    #[arg(long, value_name = "AGE", requires = "index_log", value_parser = parse_age)]
+    #[arg(long, value_name = "AGE", requires = "index_log", value_parser = wheelsig::time::parse_age)]
     min_age: Option<i64>,
     /// Keep the wheels downloaded for PROJECT==VERSION or a URL here (a verified wheelhouse
     /// for `pip install --no-index --find-links DIR`) [default: a temporary directory]
@@ -856,27 +856,6 @@ fn lock_cmd(
             Ok(ExitCode::from(1))
         }
     }
-}
-
-/// `7d`, `12h`, `90m`, `30s` or plain seconds.
-fn parse_age(text: &str) -> Result<i64, String> {
-    let (num, unit) = text.split_at(
-        text.find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len()),
-    );
-    let n: i64 = num
-        .parse()
-        .map_err(|_| format!("{text:?}: expected a number with d, h, m or s (e.g. 7d)"))?;
-    let mult = match unit {
-        "d" => 86_400,
-        "h" => 3_600,
-        "m" => 60,
-        "s" | "" => 1,
-        _ => return Err(format!("{text:?}: the unit is d, h, m or s")),
-    };
-    n.checked_mul(mult)
-        .filter(|v| *v <= 100 * 365 * 86_400)
-        .ok_or_else(|| format!("{text:?}: too long"))
 }
 
 /// What one `verify` argument names.

@@ -682,32 +682,22 @@ impl Reader {
             .and_then(|n| Checkpoint::parse(n.text()).ok())
             .map(|c| c.origin)
             .ok_or_else(|| format!("{cp_url}: not a checkpoint"))?;
-        let mut policy = policy.clone();
-        let (mut new_key, mut key_problem) = (None, None);
-        if !policy.lists_log(&origin) {
-            let served = base
-                .join("vkey")
+        let served = if policy.lists_log(&origin) {
+            None
+        } else {
+            base.join("vkey")
                 .ok()
                 .and_then(|u| get(&u, 4096).ok().flatten())
-                .and_then(|b| String::from_utf8(b).ok());
-            let choice = wheelsig::log::policy::LogKeyFirstUse {
+                .and_then(|b| String::from_utf8(b).ok())
+        };
+        let (policy, new_key, key_problem) = wheelsig::log::index_check::with_first_use_key(
+            policy,
+            &origin,
+            &wheelsig::log::policy::LogKeyFirstUse {
                 remembered: state.log_keys.get(&origin).cloned(),
                 served,
-            }
-            .choose(&origin);
-            if let Some(m) = choice.changed {
-                key_problem = Some(wheelsig::report::Problem::file(
-                    wheelsig::report::Code::LogKeyChanged,
-                    m,
-                ));
-            }
-            if let Some(k) = choice.key {
-                if choice.new {
-                    new_key = Some((origin.clone(), k.vkey()));
-                }
-                policy.logs.push((k, None));
-            }
-        }
+            },
+        );
         Ok(Reader {
             base,
             latest,
@@ -770,50 +760,21 @@ impl Reader {
         note: &str,
         cp: &Checkpoint,
     ) -> wheelsig::log::check::Consistency {
-        use wheelsig::log::check::Consistency;
-        let seen = state
-            .logs
-            .get(&cp.origin)
-            .and_then(|n| Note::parse(n.as_bytes()).ok())
-            .filter(|n| matches!(self.policy.evaluate(n), Ok(ev) if ev.log_signed))
-            .and_then(|n| Checkpoint::parse(n.text()).ok());
-        let outcome = match &seen {
-            None => Consistency::FirstSighting,
-            Some(s) if s.size == cp.size => {
-                if s.root == cp.root {
-                    Consistency::Consistent
-                } else {
-                    Consistency::SplitView
-                }
-            }
-            Some(s) if s.size < cp.size => {
-                let base = self.base.clone();
-                let mut read = |p: &str| {
-                    base.join(p)
-                        .ok()
-                        .and_then(|u| get(&u, MAX_FILE as usize).ok().flatten())
-                };
-                match wheelsig::log::tilelog::consistency_from_tiles(s.size, cp.size, &mut read) {
-                    Ok(proof)
-                        if wheelsig::log::merkle::verify_consistency(
-                            s.size, cp.size, &s.root, &cp.root, &proof,
-                        ) =>
-                    {
-                        Consistency::Consistent
-                    }
-                    Ok(_) => Consistency::SplitView,
-                    Err(_) => Consistency::NotChecked,
-                }
-            }
-            Some(_) => Consistency::NotChecked,
+        let base = self.base.clone();
+        let mut read = |p: &str| {
+            base.join(p)
+                .ok()
+                .and_then(|u| get(&u, MAX_FILE as usize).ok().flatten())
         };
-        if matches!(
-            outcome,
-            Consistency::FirstSighting | Consistency::Consistent
-        ) && seen.as_ref().is_none_or(|s| s.size < cp.size)
-        {
+        let c = wheelsig::log::index_check::compare(
+            state.logs.get(&cp.origin).map(String::as_str),
+            cp,
+            &self.policy,
+            &mut read,
+        );
+        if c.remember {
             state.logs.insert(cp.origin.clone(), note.to_string());
         }
-        outcome
+        c.consistency
     }
 }
