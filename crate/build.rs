@@ -42,7 +42,7 @@ const WIDGET: &[&str] = &[
 fn widget() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
     let wasm = std::env::var("TARGET").is_ok_and(|t| t.starts_with("wasm32"));
-    let mut src = String::from("/// (path under wheelsig/, bytes) of the built widget, or empty.\npub static WIDGET_FILES: &[(&str, &[u8])] = &[\n");
+    let mut src = format!("/// The files a key site serves in wheelsig/ (crate/build.rs).\npub static WIDGET_NAMES: &[&str] = &{WIDGET:?};\n/// (path under wheelsig/, bytes) of the built widget, or empty.\npub static WIDGET_FILES: &[(&str, &[u8])] = &[\n");
     if !wasm {
         let candidates = [manifest.join("widget"), manifest.join("../www")];
         for dir in &candidates {

@@ -1024,7 +1024,7 @@ export class WheelVerify extends HTMLElement {
       h('p', { part: 'index-log-line' }, line),
       ...extra,
       h('dl', { class: 'meta' },
-        h('dt', {}, 'Index log'), h('dd', {}, h('code', {}, state.base), ` (${il.tree_size} entries; witness quorum ${il.quorum ? 'met' : 'not met'})`),
+        h('dt', {}, 'Index log'), h('dd', {}, h('code', {}, state.base), ` (${il.tree_size} entries; ${!state.policy ? 'no witness policy' : il.quorum ? 'witness quorum met' : 'witness quorum not met'})`),
         h('dt', {}, 'Log history'), h('dd', { part: 'index-log-consistency' }, CONSISTENCY[state.consistency] || state.consistency || 'not compared'))));
     return out;
   }

@@ -203,6 +203,7 @@ async function drop(page, file) {
       status: q('[part="index-log"]')?.dataset.status ?? null,
       consistency: q('[part="index-log"]')?.dataset.consistency ?? null,
       line: q('[part="index-log-line"]')?.textContent ?? null,
+      logMeta: q('[part="index-log"] dd')?.textContent ?? null,
       warnings: [...card.querySelectorAll('[part="index-log-warning"]')].map((p) => p.textContent),
       split: q('[part="index-log-split-view"]')?.textContent ?? null,
       problems: [...card.querySelectorAll('.problems li')].map((li) => li.textContent),
@@ -224,6 +225,7 @@ test('logged and witnessed: this exact file, since the witnesses\u2019 time, cos
   const sha = sha256(P('packages', ALPHA));
   assert.match(r.line, new RegExp(`^This exact file \\(sha256 ${sha.slice(0, 16)}\u2026\\) has been in the index log ${ORIGIN} since 20\\d\\d-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ, cosigned by witness-(a|b)\\.test and witness-(a|b)\\.test\\.$`));
   assert.equal(r.consistency, 'first-sighting');
+  assert.match(r.logMeta, /^http:\/\/127\.0\.0\.1:\d+\/log\/ \(2 entries; witness quorum met\)$/);
   assert.deepEqual(r.problems, []);
   assert.match(r.statusLine, /^Index log \/log\/: every wheel is looked up in it by its sha256\.$/);
   // The report carries the CLI's `index_log` object.
@@ -335,6 +337,7 @@ test('a forked log of the same size, signed by the log key: split view against t
   assert.ok(r.split?.startsWith(`SPLIT VIEW: the index log ${ORIGIN} showed this browser a different history before`), r.split);
   assert.ok(r.codes.includes('split-view'), r.codes.join(' '));
   assert.equal(r.report.index_log.quorum, false); // the witnesses refused this tree
+  assert.match(r.logMeta, /\/fork\/ \(2 entries; witness quorum not met\)$/);
   assert.match(r.text, /The index log showed this browser a different history before/);
   await shot(page, '5-split-view');
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator('wheel-verify').locator('[part="index-log-split-view"] [part="export-evidence"]').click()]);
@@ -354,6 +357,7 @@ test('no witness policy: the log key by first use (log/vkey), remembered in Inde
   const r = await drop(page, P('packages', ALPHA));
   assert.equal(r.status, 'logged', r.text);
   assert.match(r.line, /with no witness policy, no witness dates it\.$/);
+  assert.match(r.logMeta, / \(2 entries; no witness policy\)$/);
   assert.equal(r.verdict, 'unsigned');
   const key = await page.evaluate(() => new Promise((resolve) => {
     const req = indexedDB.open('wheelsig', 2);

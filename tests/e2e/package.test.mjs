@@ -103,6 +103,9 @@ test('the tarball holds exactly the files package.json lists, at the crate versi
   // The same widget files as a key site gets (the template's build-site.mjs list).
   const siteList = /const WIDGET = (\[[^\]]*\]);/.exec(fs.readFileSync(path.join(repo, 'static-site-template/tools/build-site.mjs'), 'utf8'))[1];
   assert.deepEqual([...WIDGET].sort(), JSON.parse(siteList.replaceAll("'", '"')).sort());
+  // …and as the CLI builds into key sites (crate/build.rs's list, which `site build` uses).
+  const cliList = /const WIDGET: &\[&str\] = &(\[[^\]]*\]);/.exec(fs.readFileSync(path.join(repo, 'crate/build.rs'), 'utf8'))[1];
+  assert.deepEqual([...WIDGET].sort(), JSON.parse(cliList.replace(/,\s*\]$/, ']')).sort());
   for (const f of ['wheel-verify.js', 'worker.js', 'worker-client.js', 'pkg/wheelsig_bg.wasm']) {
     assert.ok(fs.readFileSync(path.join(pkg.installed, f)).equals(fs.readFileSync(path.join(repo, 'www', f))), f);
   }

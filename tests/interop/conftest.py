@@ -99,3 +99,36 @@ def witness_cli():
     if p.returncode != 0:
         pytest.fail(f"`{binary} witness serve --help` failed: {p.stderr}")
     return binary
+
+
+# Pinned: pure-Python (setuptools, flit, hatch), maturin (Rust), meson/scikit-build (C),
+# bazel-built protobuf (ZIP64 extras repeating agreeing sizes), and a large numpy. Between
+# them their file names carry a compressed python tag (six: py2.py3), several platform tags
+# (auditwheel-repaired manylinux wheels, up to three), and abi3, all of which must equal the
+# Tag lines of their WHEEL files (docs/STRICTNESS.md rule 9).
+REAL = ["six==1.17.0", "requests==2.34.2", "packaging==26.3", "orjson==3.13.0",
+        "pydantic-core==2.50.5", "markupsafe==3.0.4", "protobuf==7.36.2", "numpy==2.4.6",
+        "charset-normalizer==3.5.3", "urllib3==2.8.0", "idna==3.20", "rich==15.0.0",
+        "pdm-backend==2.5.0", "cryptography==50.0.2"]
+CACHE = REPO / "target" / "real-wheels"
+
+
+@pytest.fixture(scope="session")
+def real_wheels():
+    """The REAL wheels, downloaded from PyPI with pip once into target/real-wheels/."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    for spec in REAL:
+        name = spec.split("==")[0].replace("-", "_")
+        version = spec.split("==")[1]
+        if not list(CACHE.glob(f"{name}-{version}-*.whl")):
+            subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+                            "--dest", str(CACHE), spec], check=True, timeout=300)
+    wheels = sorted(CACHE.glob("*.whl"))
+    assert len(wheels) >= len(REAL)
+    return wheels
+
+
+def real_wheel(wheels, project: str) -> Path:
+    """The one REAL wheel of `project` (normalized as in wheel file names) among `wheels`."""
+    [whl] = [w for w in wheels if w.name.split("-")[0].lower() == project.replace("-", "_").lower()]
+    return whl

@@ -31,17 +31,8 @@ include!(concat!(env!("OUT_DIR"), "/template_files.rs"));
 // was built before the wasm.
 include!(concat!(env!("OUT_DIR"), "/widget_files.rs"));
 
-/// Files of the `<wheel-verify>` widget a site ships in `wheelsig/`.
-const WIDGET: &[&str] = &[
-    "wheel-verify.js",
-    "worker.js",
-    "worker-client.js",
-    "first-use.js",
-    "log-memory.js",
-    "escape.js",
-    "pkg/wheelsig.js",
-    "pkg/wheelsig_bg.wasm",
-];
+/// Files of the `<wheel-verify>` widget a site ships in `wheelsig/` (the list is crate/build.rs's).
+const WIDGET: &[&str] = WIDGET_NAMES;
 
 /// The widget's files: from `--widget DIR` (www/ after the wasm build), else those built in.
 fn widget_files(dir: Option<&Path>) -> Result<Vec<(&'static str, Vec<u8>)>, Failure> {
