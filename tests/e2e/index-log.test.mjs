@@ -272,6 +272,20 @@ test('a swapped file (same name, other bytes): a different sha256, not trusted',
   await page.close();
 });
 
+test('the verifier page takes ?index-log= and ?witness-policy= from its URL', async () => {
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(`${server.url}/?index-log=${encodeURIComponent('/log/')}&witness-policy=${encodeURIComponent('/t/policy.txt')}&min-age=1s`);
+  await page.waitForFunction(() => customElements.get('wheel-verify'));
+  assert.equal(await page.evaluate(() => document.querySelector('wheel-verify').getAttribute('index-log')), '/log/');
+  const r = await drop(page, P('swapped', ALPHA));
+  assert.equal(r.verdict, 'untrusted', r.text);
+  assert.equal(r.status, 'different');
+  assert.deepEqual(r.codes, ['index-log-mismatch']);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('a file not in the log: "not in the index log", its verdict unchanged without min-age', async () => {
   const { page } = await openPage(WITH_POLICY);
   const r = await drop(page, P('elsewhere', GAMMA));
