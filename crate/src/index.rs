@@ -287,20 +287,7 @@ pub fn parse_project_page(
     content_type: &str,
     page_url: &Url,
 ) -> Result<Vec<IndexFile>, IndexError> {
-    if body.len() > MAX_PAGE_BYTES {
-        return Err(IndexError::Page(format!(
-            "a project page of {} bytes; the limit is {MAX_PAGE_BYTES}",
-            body.len()
-        )));
-    }
-    let format = page_format(content_type)?;
-    let text = std::str::from_utf8(body).map_err(|e| {
-        IndexError::Page(format!(
-            "the page is not UTF-8 (invalid byte at offset {})",
-            e.valid_up_to()
-        ))
-    })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (format, text) = page_text(body, content_type, MAX_PAGE_BYTES, "a project page")?;
     let files = match format {
         PageFormat::Json => parse_json(text, page_url)?,
         PageFormat::Html => parse_html(text, page_url)?,
@@ -312,6 +299,30 @@ pub fn parse_project_page(
         }
     }
     Ok(files)
+}
+
+/// A Simple API page's form and text: at most `limit` bytes, its media type one of the API's,
+/// UTF-8 (a leading byte-order mark dropped).
+fn page_text<'a>(
+    body: &'a [u8],
+    content_type: &str,
+    limit: usize,
+    what: &str,
+) -> Result<(PageFormat, &'a str), IndexError> {
+    if body.len() > limit {
+        return Err(IndexError::Page(format!(
+            "{what} of {} bytes; the limit is {limit}",
+            body.len()
+        )));
+    }
+    let format = page_format(content_type)?;
+    let text = std::str::from_utf8(body).map_err(|e| {
+        IndexError::Page(format!(
+            "the page is not UTF-8 (invalid byte at offset {})",
+            e.valid_up_to()
+        ))
+    })?;
+    Ok((format, text.strip_prefix('\u{feff}').unwrap_or(text)))
 }
 
 /// Most projects an index's root page may list (PyPI lists about 700,000).
@@ -339,20 +350,7 @@ pub fn parse_project_list(
     content_type: &str,
     page_url: &Url,
 ) -> Result<Vec<ListedProject>, IndexError> {
-    if body.len() > MAX_LIST_BYTES {
-        return Err(IndexError::Page(format!(
-            "a root page of {} bytes; the limit is {MAX_LIST_BYTES}",
-            body.len()
-        )));
-    }
-    let format = page_format(content_type)?;
-    let text = std::str::from_utf8(body).map_err(|e| {
-        IndexError::Page(format!(
-            "the page is not UTF-8 (invalid byte at offset {})",
-            e.valid_up_to()
-        ))
-    })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (format, text) = page_text(body, content_type, MAX_LIST_BYTES, "a root page")?;
     let listed: Vec<(String, Option<u64>, String)> = match format {
         PageFormat::Json => {
             let page: JsonRoot = serde_json::from_str(text)

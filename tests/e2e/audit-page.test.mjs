@@ -17,11 +17,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dropFiles, launchChromium, watchErrors } from './support.mjs';
+import { dropFiles, launchChromium, startPypiserver, watchErrors } from './support.mjs';
 import { startServer } from '../../scripts/serve.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -67,35 +66,6 @@ function run(args) {
     p.stderr.on('data', (d) => { stderr += d; });
     p.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** pypiserver serving `dir` (tests/interop/test_index_log.py's command line): its simple root once it answers. */
-async function startPypiserver(dir) {
-  const port = await freePort();
-  const proc = spawn(venv('pypi-server'), ['run', '-p', String(port), '-i', '127.0.0.1', '--hash-algo', 'sha256', '--disable-fallback', '--backend', 'simple-dir', '-a', '.', '-P', '.', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-  procs.push(proc);
-  let err = '';
-  proc.stderr.on('data', (d) => { err += d; });
-  const url = `http://127.0.0.1:${port}/simple/`;
-  for (let i = 0; i < 300; i++) {
-    if (proc.exitCode !== null) throw new Error(`pypiserver exited: ${err}`);
-    try {
-      if ((await fetch(url)).ok) return url;
-    } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`pypiserver did not start: ${err}`);
 }
 
 /** A mirror relaying pypiserver byte for byte, except idna's page, whose link gets the hostile `data-yanked`. */
@@ -150,7 +120,7 @@ before(async () => {
   }
   fs.mkdirSync(packages);
   for (const whl of Object.values(real)) fs.copyFileSync(whl, path.join(packages, path.basename(whl)));
-  index = await startPypiserver(packages);
+  index = await startPypiserver(venv('pypi-server'), packages, procs);
   server = await startServer({ roots: { '/': path.join(repo, 'www'), '/site/': out, '/log/': logDir } });
   // The key site: all three real wheels signed by the publisher's key.
   const siteUrl = `${server.url}/site/`;

@@ -13,11 +13,10 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dropFiles, launchChromium, watchErrors } from './support.mjs';
+import { dropFiles, launchChromium, startPypiserver, startWitness, watchErrors } from './support.mjs';
 import { startServer } from '../../scripts/serve.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -59,57 +58,6 @@ function run(args) {
   });
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** pypiserver serving `dir` (the command line of tests/interop/test_index_log.py): its simple index URL once it answers. */
-async function startPypiserver(dir) {
-  const port = await freePort();
-  const proc = spawn(venv('pypi-server'), ['run', '-p', String(port), '-i', '127.0.0.1', '--hash-algo', 'sha256', '--disable-fallback', '--backend', 'simple-dir', '-a', '.', '-P', '.', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-  procs.push(proc);
-  let err = '';
-  proc.stderr.on('data', (d) => { err += d; });
-  const url = `http://127.0.0.1:${port}/simple/`;
-  for (let i = 0; i < 300; i++) {
-    if (proc.exitCode !== null) throw new Error(`pypiserver exited: ${err}`);
-    try {
-      if ((await fetch(url)).ok) return url;
-    } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`pypiserver did not start: ${err}`);
-}
-
-/** `wheelsig witness serve` for the index log on a free loopback port (as tests/e2e/log.test.mjs). */
-function startWitness(name) {
-  const dir = path.join(work, 'witness', name);
-  fs.mkdirSync(dir, { recursive: true });
-  const wvkey = ws('witness', 'keygen', '--name', name, '--out', path.join(dir, 'key')).trim();
-  const proc = spawn(cli, ['witness', 'serve', '--listen', '127.0.0.1:0', '--db', path.join(dir, 'db'), '--key', path.join(dir, 'key'), '--log', vkey], { stdio: ['ignore', 'ignore', 'pipe'] });
-  procs.push(proc);
-  return new Promise((resolve, reject) => {
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`witness ${name} did not start: ${err}`)), 30_000);
-    proc.stderr.on('data', (d) => {
-      err += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ name, vkey: wvkey, url: `${m[1]}/` });
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`witness ${name} exited (${code}): ${err}`)));
-  });
-}
-
 const wheels = (dir, ...specs) => execFileSync(python, [path.join(repo, 'scripts/make_sample_wheels.py'), path.join(work, dir), ...specs], { stdio: 'ignore' });
 
 before(async () => {
@@ -122,7 +70,7 @@ before(async () => {
   wheels('packages-fork', 'beta==1.0');
   fs.copyFileSync(P('swapped', ALPHA), P('packages-fork', ALPHA));
   assert.notEqual(sha256(P('packages', ALPHA)), sha256(P('swapped', ALPHA)));
-  const [index, forkIndex] = await Promise.all([startPypiserver(P('packages', '')), startPypiserver(P('packages-fork', ''))]);
+  const [index, forkIndex] = await Promise.all([startPypiserver(venv('pypi-server'), P('packages', ''), procs), startPypiserver(venv('pypi-server'), P('packages-fork', ''), procs)]);
   vkey = ws('index-log', 'init', logDir, '--origin', ORIGIN, '--log-key', logKey).trim();
   // The fork starts from the same empty log, and is filled from the other index with the same
   // key: a second real tree of the same size (alpha-1.0 with the swapped digest in it).
@@ -134,7 +82,7 @@ before(async () => {
   assert.match(r.err, /2 new entries/);
   r = await run(['index-log', 'follow', forkDir, '--index', forkIndex, '--projects', projects, '--log-key', logKey]);
   assert.equal(r.code, 0, r.err);
-  const ws2 = await Promise.all([startWitness('witness-a.test'), startWitness('witness-b.test')]);
+  const ws2 = await Promise.all(['witness-a.test', 'witness-b.test'].map((name) => startWitness({ cli, dir: path.join(work, 'witness', name), name, logVkey: vkey, procs })));
   witnesses.push(...ws2);
   const witnessArgs = ws2.flatMap((w) => ['--witness', `${w.vkey}=${w.url}`]);
   r = await run(['index-log', 'cosign', logDir, ...witnessArgs]);

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dropFiles, launchChromium, watchErrors } from './support.mjs';
+import { dropFiles, launchChromium, startWitness, watchErrors } from './support.mjs';
 import { startServer } from '../../scripts/serve.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -39,28 +39,6 @@ const ws = (...args) => execFileSync(cli, args, { encoding: 'utf8', stdio: ['ign
 function rebuild() {
   fs.rmSync(out, { recursive: true, force: true });
   ws('site', 'build', src, '--out', out);
-}
-
-/** `wheelsig witness serve` on a free loopback port: resolves with its URL once it listens. */
-function startWitness(name, logVkey) {
-  const dir = path.join(work, 'witness', name);
-  fs.mkdirSync(dir, { recursive: true });
-  const vkey = ws('witness', 'keygen', '--name', name, '--out', path.join(dir, 'key')).trim();
-  const proc = spawn(cli, ['witness', 'serve', '--listen', '127.0.0.1:0', '--db', path.join(dir, 'db'), '--key', path.join(dir, 'key'), '--log', logVkey], { stdio: ['ignore', 'ignore', 'pipe'] });
-  witnesses.push(proc);
-  return new Promise((resolve, reject) => {
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`witness ${name} did not start: ${err}`)), 30_000);
-    proc.stderr.on('data', (d) => {
-      err += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ name, vkey, url: `${m[1]}/` });
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`witness ${name} exited (${code}): ${err}`)));
-  });
 }
 
 /** `wheelsig site cosign`, asynchronously (the witnesses answer from other processes, but keep the loop free). */
@@ -97,7 +75,7 @@ before(async () => {
   const logVkey = fs.readFileSync(path.join(src, 'log/vkey'), 'utf8').trim();
   ws('keygen', '--out', KEY);
   ws('site', 'add-key', src, '--key', KEY, '--projects', 'alpha');
-  for (const w of await Promise.all([startWitness('witness-a.test', logVkey), startWitness('witness-b.test', logVkey)])) {
+  for (const w of await Promise.all(['witness-a.test', 'witness-b.test'].map((name) => startWitness({ cli, dir: path.join(work, 'witness', name), name, logVkey, procs: witnesses })))) {
     ws('site', 'add-witness', src, '--vkey', w.vkey, '--url', w.url);
   }
   execFileSync(python, [path.join(repo, 'scripts/make_sample_wheels.py'), path.join(work, 'wheels'), 'alpha==1.0', 'alpha==2.0'], { stdio: 'ignore' });
